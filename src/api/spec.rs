@@ -1,0 +1,206 @@
+//! `CloudDbJob.spec`: which provider job to track and how.
+
+use std::time::Duration;
+
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+/// How often a job is polled when `spec.pollInterval` is not set.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// The floor for `spec.pollInterval`; enforced at admission and again by the controller.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Which provider job to track (an upgrade, rollback, import, restart, parameter change,
+/// ...) and how. `provider`, `api` and `jobId` are immutable.
+#[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "clouddb.io",
+    version = "v1alpha1",
+    kind = "CloudDbJob",
+    plural = "clouddbjobs",
+    singular = "clouddbjob",
+    shortname = "cdbjob",
+    shortname = "dbjob",
+    category = "clouddb",
+    namespaced,
+    status = "super::CloudDbJobStatus",
+    doc = "CloudDbJob tracks one long-running cloud database job and reports its progress in status.",
+    printcolumn(name = "Provider", type_ = "string", json_path = ".spec.provider"),
+    printcolumn(name = "Job", type_ = "string", json_path = ".spec.jobId"),
+    printcolumn(name = "Type", type_ = "string", json_path = ".status.jobType"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Progress", type_ = "integer", json_path = ".status.progress", description = "Percent complete (0-100)"),
+    printcolumn(name = "ETA", type_ = "date", json_path = ".status.estimatedCompletionTime", priority = 1),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason", priority = 1),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    cel
+)]
+#[x_kube(
+    validation = Rule::new("self.provider != 'tencent' || !has(self.api) || self.api in ['DescribeTasks', 'DescribeAsyncRequestInfo']").message("for provider tencent, api must be DescribeTasks or DescribeAsyncRequestInfo").field_path(".api"),
+    validation = Rule::new("self.provider != 'tencent-legacy' || !has(self.api) || self.api in ['GetCdbTaskInfo', 'GetCdbUpgradeJobInfo', 'GetCdbRollbackJobTask']").message("for provider tencent-legacy, api must be GetCdbTaskInfo, GetCdbUpgradeJobInfo or GetCdbRollbackJobTask").field_path(".api"),
+    validation = Rule::new("self.provider != 'huawei' || !has(self.api) || self.api in ['rds', 'taurusdb', 'taurusdb-legacy']").message("for provider huawei, api must be rds, taurusdb or taurusdb-legacy").field_path(".api"),
+    validation = Rule::new("self.provider != 'huawei' || (has(self.projectId) && self.projectId != '')").message("projectId is required for provider huawei").field_path(".projectId"),
+    validation = Rule::new("self.provider == 'huawei' || has(self.region)").message("region is required for Tencent Cloud providers (it is a signed request parameter)").field_path(".region"),
+    validation = Rule::new("self.provider != 'huawei' || has(self.region) || has(self.endpoint)").message("region is required for provider huawei unless endpoint is set").field_path(".region"),
+    validation = Rule::new("self.provider == 'huawei' || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
+    validation = Rule::new("self.provider == oldSelf.provider").message("provider is immutable; create a new CloudDbJob to track another job").field_path(".provider"),
+    validation = Rule::new("has(self.api) == has(oldSelf.api) && (!has(self.api) || self.api == oldSelf.api)").message("api is immutable; create a new CloudDbJob to track another job").field_path(".api"),
+    validation = Rule::new("self.jobId == oldSelf.jobId").message("jobId is immutable; create a new CloudDbJob to track another job").field_path(".jobId"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudDbJobSpec {
+    /// Cloud provider API family that runs the job: `tencent` (Tencent Cloud API 3.0),
+    /// `tencent-legacy` (Tencent Cloud CDB API 2.0) or `huawei` (Huawei Cloud RDS / TaurusDB).
+    pub provider: ProviderKind,
+
+    /// Provider call used to track the job. tencent: `DescribeTasks` (default) or
+    /// `DescribeAsyncRequestInfo`; tencent-legacy: `GetCdbTaskInfo` (default),
+    /// `GetCdbUpgradeJobInfo` or `GetCdbRollbackJobTask`; huawei: `rds` (default),
+    /// `taurusdb` or `taurusdb-legacy` (the historical `/mysql/v3/` path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [
+        "DescribeTasks", "DescribeAsyncRequestInfo",
+        "GetCdbTaskInfo", "GetCdbUpgradeJobInfo", "GetCdbRollbackJobTask",
+        "rds", "taurusdb", "taurusdb-legacy"
+    ]))]
+    pub api: Option<String>,
+
+    /// Provider job ID. Tencent task and job IDs are integers; Tencent AsyncRequestIds and
+    /// Huawei job IDs are strings.
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"))]
+    pub job_id: String,
+
+    /// Provider region, e.g. `ap-guangzhou` (Tencent) or `cn-north-4` (Huawei). Required for
+    /// Tencent; for Huawei required unless `endpoint` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
+    pub region: Option<String>,
+
+    /// Database instance the job runs on, e.g. `cdb-c1nl9rpv`. Narrows the Tencent
+    /// `DescribeTasks` search; informational elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub instance_id: Option<String>,
+
+    /// Huawei Cloud project ID of the tenant in the region (required for `huawei`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    pub project_id: Option<String>,
+
+    /// Overrides the provider endpoint, e.g. `https://cdb.ap-shanghai-fsi.tencentcloudapi.com`.
+    /// `https://` is required except for loopback hosts, and the controller accepts only hosts
+    /// on its `--allowed-endpoints` list, because requests sent there are signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^(https://[^\s/?#]+|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])(:[0-9]+)?)(/[^\s?#]*)?$"))]
+    pub endpoint: Option<String>,
+
+    /// Secret in this namespace holding the provider credentials.
+    pub credentials_secret_ref: CredentialsSecretRef,
+
+    /// How often to poll the provider, as a duration such as `15s` or `1m`. Default `15s`,
+    /// minimum `1s`. The controller adds jitter and polls faster near the predicted end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('1s')").message("pollInterval must be at least 1s"))]
+    pub poll_interval: Option<String>,
+
+    /// Gives up tracking after this long (counted from the resource's creation), as a
+    /// duration such as `2h`: the job is then marked Failed with reason `TrackingTimeout`.
+    /// The provider job itself is not cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[x_kube(validation = Rule::new("duration(self) > duration('0s')").message("timeout must be greater than zero"))]
+    pub timeout: Option<String>,
+}
+
+/// The provider API family.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
+pub enum ProviderKind {
+    /// Tencent Cloud API 3.0 (`cdb.tencentcloudapi.com`, TC3-HMAC-SHA256).
+    #[serde(rename = "tencent")]
+    Tencent,
+    /// Tencent Cloud CDB API 2.0 (`cdb.api.qcloud.com/v2/index.php`, HmacSHA1/HmacSHA256).
+    #[serde(rename = "tencent-legacy")]
+    TencentLegacy,
+    /// Huawei Cloud RDS and TaurusDB (GaussDB for MySQL) `GET /v3/{project_id}/jobs`.
+    #[serde(rename = "huawei")]
+    Huawei,
+}
+
+impl ProviderKind {
+    /// The name used in the spec, metrics labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Tencent => "tencent",
+            ProviderKind::TencentLegacy => "tencent-legacy",
+            ProviderKind::Huawei => "huawei",
+        }
+    }
+
+    /// The API used when `spec.api` is not set.
+    pub fn default_api(self) -> &'static str {
+        match self {
+            ProviderKind::Tencent => "DescribeTasks",
+            ProviderKind::TencentLegacy => "GetCdbTaskInfo",
+            ProviderKind::Huawei => "rds",
+        }
+    }
+
+    /// Every API that belongs to this provider (mirrors the admission rules).
+    pub fn apis(self) -> &'static [&'static str] {
+        match self {
+            ProviderKind::Tencent => &["DescribeTasks", "DescribeAsyncRequestInfo"],
+            ProviderKind::TencentLegacy => {
+                &["GetCdbTaskInfo", "GetCdbUpgradeJobInfo", "GetCdbRollbackJobTask"]
+            }
+            ProviderKind::Huawei => &["rds", "taurusdb", "taurusdb-legacy"],
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tencent" => Ok(ProviderKind::Tencent),
+            "tencent-legacy" => Ok(ProviderKind::TencentLegacy),
+            "huawei" => Ok(ProviderKind::Huawei),
+            other => Err(format!(
+                "unknown provider {other:?}: expected tencent, tencent-legacy or huawei"
+            )),
+        }
+    }
+}
+
+/// Reference to the Secret holding provider credentials, and the keys to read from it.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsSecretRef {
+    /// Name of a Secret in the CloudDbJob's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key of the Tencent SecretId (default `secretId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id_key: Option<String>,
+    /// Key of the Tencent SecretKey (default `secretKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_key: Option<String>,
+    /// Key of a Tencent temporary-credential session token (default `token`; optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_key: Option<String>,
+    /// Key of the Huawei access key (default `ak`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ak_key: Option<String>,
+    /// Key of the Huawei secret key (default `sk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sk_key: Option<String>,
+    /// Key of a Huawei IAM token, used instead of AK/SK when present (default `token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_key: Option<String>,
+}

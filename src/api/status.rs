@@ -1,0 +1,366 @@
+//! `CloudDbJob.status`: what the controller observed of the provider job.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use serde::{Deserialize, Serialize};
+
+/// Observed state of the provider job. Written only by the controller, through the status
+/// subresource, and only when something in it changed.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudDbJobStatus {
+    /// `metadata.generation` of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Lifecycle phase: `Pending` (not seen at the provider yet, or queued), `Running`,
+    /// `Succeeded` or `Failed`. `Succeeded` and `Failed` are terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<JobPhase>,
+
+    /// Percent complete, 0-100, as reported by the provider (100 on success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub progress: Option<i32>,
+
+    /// Human-readable detail: the provider's message, or why tracking is blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+
+    /// CamelCase reason for the current state, e.g. `Aborted`, `Deleted`, `Paused`,
+    /// `JobFailed`, `ProviderError`, `AuthenticationFailed`, `TrackingTimeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+
+    /// The provider's raw status value, as text (e.g. `SUCCEED`, `2`, `Completed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<String>,
+
+    /// Normalized job type: `upgrade`, `rollback`, `import`, `parameter`, `initialize`,
+    /// `restart`, `sql`, `gtid`, `drop-tables`, `switch-to-master`, `create`, `delete`,
+    /// `backup`, `restore`, `network`, `other`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_type: Option<String>,
+
+    /// The provider's raw job type (e.g. `UPGRADE MASTER`, `11`, `upgrade`, `RestartGaussDBInstance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_job_type: Option<String>,
+
+    /// When the provider started the job (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+
+    /// When the provider finished the job (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Time>,
+
+    /// Predicted completion time, extrapolated from the progress history while running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_completion_time: Option<Time>,
+
+    /// Database instances the job touches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instance_ids: Vec<String>,
+
+    /// Instance specification before and after an upgrade job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeDetail>,
+
+    /// What a rollback job restores, per instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackDetail>,
+
+    /// Parameters a parameter-change job modifies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<ParameterChange>,
+
+    /// The file an import job loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportDetail>,
+
+    /// Huawei Cloud job detail (instance and entities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huawei: Option<HuaweiDetail>,
+
+    /// Time of the last provider poll recorded in status. Refreshed together with other
+    /// changes, not on every poll, so that an unchanged job costs no API-server writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_time: Option<Time>,
+
+    /// Provider polls made for this job, as of `lastPollTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_count: Option<i64>,
+
+    /// Provider calls that failed in a row (transient errors are retried with backoff and
+    /// never change `phase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_errors: Option<i32>,
+
+    /// Standard conditions: `Ready`, `Reconciling`, `Complete`, `Failed`, `Stalled`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// Lifecycle phase of a tracked job.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
+pub enum JobPhase {
+    /// Known to the controller but not yet started (or not yet visible) at the provider.
+    Pending,
+    /// Running at the provider.
+    Running,
+    /// Finished successfully (terminal).
+    Succeeded,
+    /// Finished unsuccessfully, was aborted or deleted, or tracking timed out (terminal).
+    Failed,
+}
+
+impl JobPhase {
+    /// `Succeeded` and `Failed` never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobPhase::Succeeded | JobPhase::Failed)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobPhase::Pending => "Pending",
+            JobPhase::Running => "Running",
+            JobPhase::Succeeded => "Succeeded",
+            JobPhase::Failed => "Failed",
+        }
+    }
+}
+
+impl std::fmt::Display for JobPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Upgrade job detail: the instance specification before and after.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeDetail {
+    /// Instance being upgraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Provider order ID, for support cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deal_name: Option<String>,
+    /// Instance specification before the upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<InstanceSnapshot>,
+    /// Instance specification after the upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<InstanceSnapshot>,
+}
+
+/// A database instance's specification at one point in time.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceSnapshot {
+    /// Memory in MB.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "memoryMB")]
+    pub memory_mb: Option<i64>,
+    /// Disk volume in GB.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "volumeGB")]
+    pub volume_gb: Option<i64>,
+    /// Database engine version, e.g. `5.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    /// Instance class, e.g. `CUSTOM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdb_type: Option<String>,
+    /// Data replication mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect_mode: Option<String>,
+    /// Availability-zone deployment (`0` single zone, `1` multiple zones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_mode: Option<String>,
+    /// Zone of the primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_zone: Option<String>,
+    /// Zone of the first replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slave_zone_first: Option<String>,
+    /// Zone of the second replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slave_zone_second: Option<String>,
+}
+
+/// Rollback job detail.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackDetail {
+    /// Instances rolled back, with the databases and tables restored and their new names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<RollbackInstance>,
+    /// Per-instance sub-tasks, with their own status and progress.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<RollbackSubTask>,
+}
+
+/// What a rollback restores on one instance.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackInstance {
+    /// Instance ID.
+    pub instance_id: String,
+    /// Instance name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// Point in time restored to, as the provider wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_time: Option<String>,
+    /// Rollback strategy (e.g. `full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Databases restored and the names they are restored under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<DatabaseRename>,
+    /// Tables restored and the names they are restored under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableRename>,
+}
+
+/// A database restored under a new name.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseRename {
+    /// Original database name.
+    pub name: String,
+    /// Name the restored copy gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+}
+
+/// A table restored under a new name.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TableRename {
+    /// Database of the table.
+    pub database: String,
+    /// Original table name.
+    pub name: String,
+    /// Name the restored copy gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+}
+
+/// One per-instance sub-task of a rollback job.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackSubTask {
+    /// Instance the sub-task runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Provider sub-task ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// Normalized phase of the sub-task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<JobPhase>,
+    /// The provider's raw sub-task status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<String>,
+    /// Percent complete, 0-100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<i32>,
+    /// The provider's message for the sub-task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Sub-task start (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    /// Sub-task end (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Time>,
+}
+
+/// One parameter modified by a parameter-change job.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterChange {
+    /// Parameter name.
+    pub name: String,
+    /// Value before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_value: Option<String>,
+    /// Value after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_value: Option<String>,
+    /// The provider's per-parameter message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The file an import job loads.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDetail {
+    /// Target database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Imported file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// File size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_size_bytes: Option<i64>,
+}
+
+/// Huawei Cloud job detail.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiDetail {
+    /// The instance the job runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<InstanceRef>,
+    /// Task-specific entities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<HuaweiEntities>,
+}
+
+/// An instance by ID and name.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRef {
+    /// Instance ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Instance name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Huawei `entities`: what the job touched (varies by task).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiEntities {
+    /// The instance queried in the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<HuaweiInstanceEntity>,
+    /// Resource IDs involved in the task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_ids: Vec<String>,
+    /// EIP bound or unbound by the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+/// Huawei `entities.instance`.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiInstanceEntity {
+    /// Connection address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Instance type.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
+    pub instance_type: Option<String>,
+    /// Database engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore_type: Option<String>,
+    /// Database engine version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore_version: Option<String>,
+}

@@ -1,0 +1,36 @@
+//! Provider APIs: request signing, HTTP calls, and the pure mapping from each provider's
+//! response to the common [`JobObservation`].
+//!
+//! Every provider module follows the same shape: `sign` (pure signing functions tested
+//! against the published vectors), `model` (lenient response types), `mapping` (pure
+//! response → observation functions) and a client implementing [`Provider`].
+
+pub mod credentials;
+pub mod decode;
+pub mod error;
+pub mod http;
+pub mod observation;
+pub mod scripted;
+pub mod target;
+
+use async_trait::async_trait;
+
+pub use credentials::Credentials;
+pub use error::{ErrorClass, ProviderError};
+pub use observation::{JobDetail, JobObservation};
+pub use target::JobTarget;
+
+/// One provider API family. Implementations are cheap to share (`Arc<dyn Provider>`) and
+/// hold no per-job state: everything a call needs comes in the [`JobTarget`].
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Polls the provider once for the job's current state.
+    ///
+    /// A job the provider does not know (yet) is `Ok` with phase `Pending`, not an error:
+    /// providers list new jobs only seconds after creation.
+    async fn observe(
+        &self,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Result<JobObservation, ProviderError>;
+}
