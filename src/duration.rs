@@ -30,7 +30,11 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            other => return Err(format!("{input:?}: unknown unit {other:?} (use ms, s, m or h)")),
+            other => {
+                return Err(format!(
+                    "{input:?}: unknown unit {other:?} (use ms, s, m or h)"
+                ))
+            }
         };
         rest = &rest[unit_len..];
         total += value * scale;

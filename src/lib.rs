@@ -6,6 +6,6 @@
 //! - [`cli`]: the command-line entry points (`run`, `crd`, `track`, ...).
 
 pub mod api;
+pub mod cli;
 pub mod duration;
 pub mod providers;
-pub mod cli;

@@ -29,10 +29,29 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     printcolumn(name = "Job", type_ = "string", json_path = ".spec.jobId"),
     printcolumn(name = "Type", type_ = "string", json_path = ".status.jobType"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Progress", type_ = "integer", json_path = ".status.progress", description = "Percent complete (0-100)"),
-    printcolumn(name = "ETA", type_ = "date", json_path = ".status.estimatedCompletionTime", priority = 1),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(
+        name = "Progress",
+        type_ = "integer",
+        json_path = ".status.progress",
+        description = "Percent complete (0-100)"
+    ),
+    printcolumn(
+        name = "ETA",
+        type_ = "date",
+        json_path = ".status.estimatedCompletionTime",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
     cel
 )]
 #[x_kube(
@@ -67,7 +86,10 @@ pub struct CloudDbJobSpec {
 
     /// Provider job ID. Tencent task and job IDs are integers; Tencent AsyncRequestIds and
     /// Huawei job IDs are strings.
-    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"))]
+    #[schemars(
+        length(min = 1, max = 128),
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    )]
     pub job_id: String,
 
     /// Provider region, e.g. `ap-guangzhou` (Tencent) or `cn-north-4` (Huawei). Required for
@@ -91,7 +113,12 @@ pub struct CloudDbJobSpec {
     /// `https://` is required except for loopback hosts, and the controller accepts only hosts
     /// on its `--allowed-endpoints` list, because requests sent there are signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 2048), regex(pattern = r"^(https://[^\s/?#]+|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])(:[0-9]+)?)(/[^\s?#]*)?$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(
+            pattern = r"^(https://[^\s/?#]+|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])(:[0-9]+)?)(/[^\s?#]*)?$"
+        )
+    )]
     pub endpoint: Option<String>,
 
     /// Secret in this namespace holding the provider credentials.
@@ -150,9 +177,11 @@ impl ProviderKind {
     pub fn apis(self) -> &'static [&'static str] {
         match self {
             ProviderKind::Tencent => &["DescribeTasks", "DescribeAsyncRequestInfo"],
-            ProviderKind::TencentLegacy => {
-                &["GetCdbTaskInfo", "GetCdbUpgradeJobInfo", "GetCdbRollbackJobTask"]
-            }
+            ProviderKind::TencentLegacy => &[
+                "GetCdbTaskInfo",
+                "GetCdbUpgradeJobInfo",
+                "GetCdbRollbackJobTask",
+            ],
             ProviderKind::Huawei => &["rds", "taurusdb", "taurusdb-legacy"],
         }
     }

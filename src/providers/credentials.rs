@@ -115,10 +115,17 @@ impl Credentials {
         provider: ProviderKind,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, String> {
-        let get = |k: &str| var(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            var(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         match provider {
             ProviderKind::Tencent | ProviderKind::TencentLegacy => {
-                match (get("TENCENTCLOUD_SECRET_ID"), get("TENCENTCLOUD_SECRET_KEY")) {
+                match (
+                    get("TENCENTCLOUD_SECRET_ID"),
+                    get("TENCENTCLOUD_SECRET_KEY"),
+                ) {
                     (Some(id), Some(key)) => Ok(Credentials::Tencent {
                         secret_id: id,
                         secret_key: SecretString::new(key),
@@ -233,8 +240,9 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(aksk, Credentials::HuaweiAkSk { .. }));
-        assert!(Credentials::from_secret_data(ProviderKind::Huawei, &secret_ref(), &data(&[]))
-            .is_err());
+        assert!(
+            Credentials::from_secret_data(ProviderKind::Huawei, &secret_ref(), &data(&[])).is_err()
+        );
     }
 
     #[test]

@@ -11,12 +11,16 @@ use serde_json::Value;
 /// Accepts a JSON number, a numeric string, `""` or `null`. Non-numeric text is `None`
 /// rather than an error: one odd field must not make a whole job unreadable.
 pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(Option::<Value>::deserialize(d)?.as_ref().and_then(value_to_i64))
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(value_to_i64))
 }
 
 /// Accepts a string, a number or a bool (as text), `null` or missing. Empty strings are `None`.
 pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<Value>::deserialize(d)?.as_ref().and_then(value_to_string))
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(value_to_string))
 }
 
 /// Accepts an array, a single object (wrapped into a one-element array) or `null`.
@@ -127,7 +131,11 @@ pub fn parse_offset_time(s: &str) -> Option<Timestamp> {
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts);
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%z",
+    ] {
         if let Ok(z) = jiff::fmt::strtime::parse(fmt, t).and_then(|p| p.to_timestamp()) {
             return Some(z);
         }
@@ -203,7 +211,9 @@ mod tests {
         assert_eq!(parse_tencent_time(""), None);
         assert_eq!(parse_tencent_time("garbage"), None);
         assert_eq!(
-            parse_tencent_time("2017-06-27T07:05:33Z").unwrap().to_string(),
+            parse_tencent_time("2017-06-27T07:05:33Z")
+                .unwrap()
+                .to_string(),
             "2017-06-27T07:05:33Z"
         );
     }
@@ -218,7 +228,11 @@ mod tests {
             "2018-08-06T02:41:14+0000",
             "2018-08-06T10:41:14.000+0800",
         ] {
-            assert_eq!(parse_offset_time(s).map(|t| t.to_string()).as_deref(), Some(want), "{s}");
+            assert_eq!(
+                parse_offset_time(s).map(|t| t.to_string()).as_deref(),
+                Some(want),
+                "{s}"
+            );
         }
         assert_eq!(parse_offset_time(""), None);
         assert_eq!(parse_offset_time("2018-08-06"), None);

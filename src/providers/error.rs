@@ -106,11 +106,21 @@ mod tests {
 
     #[test]
     fn describe_includes_request_id() {
-        let e = ProviderError::permanent("AuthenticationFailed", "AuthFailure.SignatureFailure", "bad sig")
-            .with_request_id(Some("req-1".into()));
-        assert_eq!(e.describe(), "AuthFailure.SignatureFailure: bad sig (request ID req-1)");
+        let e = ProviderError::permanent(
+            "AuthenticationFailed",
+            "AuthFailure.SignatureFailure",
+            "bad sig",
+        )
+        .with_request_id(Some("req-1".into()));
+        assert_eq!(
+            e.describe(),
+            "AuthFailure.SignatureFailure: bad sig (request ID req-1)"
+        );
         assert!(e.is_permanent());
         assert!(!ProviderError::transient("HTTP 503", "x").is_permanent());
-        assert_eq!(ProviderError::throttled("T", "x").class, ErrorClass::Throttled);
+        assert_eq!(
+            ProviderError::throttled("T", "x").class,
+            ErrorClass::Throttled
+        );
     }
 }

@@ -106,7 +106,10 @@ impl HttpClient {
 
     /// Sends a request and reads the body up to the cap. Network failures, timeouts and
     /// oversized bodies are transient errors; HTTP status codes are left to the caller.
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<HttpResponse, ProviderError> {
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, ProviderError> {
         let response = request.send().await.map_err(network_error)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -178,7 +181,9 @@ mod tests {
             extra_ca_pem: Some(b"not a certificate".to_vec()),
             ..Default::default()
         };
-        assert!(HttpClient::new(&options).unwrap_err().contains("no certificate"));
+        assert!(HttpClient::new(&options)
+            .unwrap_err()
+            .contains("no certificate"));
     }
 
     #[tokio::test]
@@ -198,7 +203,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, "ResponseTooLarge");
         let ok = HttpClient::new(&HttpOptions::default()).unwrap();
-        let resp = ok.send(ok.reqwest().get(format!("http://{addr}/"))).await.unwrap();
+        let resp = ok
+            .send(ok.reqwest().get(format!("http://{addr}/")))
+            .await
+            .unwrap();
         assert_eq!(resp.body.len(), 4096);
     }
 
@@ -209,7 +217,11 @@ mod tests {
         drop(listener);
         let client = HttpClient::new(&HttpOptions::default()).unwrap();
         let err = client
-            .send(client.reqwest().get(format!("http://{addr}/?Signature=secret")))
+            .send(
+                client
+                    .reqwest()
+                    .get(format!("http://{addr}/?Signature=secret")),
+            )
             .await
             .unwrap_err();
         assert_eq!(err.class, crate::providers::ErrorClass::Transient);

@@ -9,9 +9,12 @@ pub mod credentials;
 pub mod decode;
 pub mod error;
 pub mod http;
+pub mod huawei;
 pub mod observation;
 pub mod scripted;
 pub mod target;
+pub mod tencent;
+pub mod tencent_legacy;
 
 use async_trait::async_trait;
 

@@ -68,16 +68,21 @@ impl JobTarget {
                 "jobId {job_id:?} must be an integer task ID for {provider} {api}"
             )));
         }
-        let non_empty = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let non_empty =
+            |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         let region = non_empty(region);
         let project_id = non_empty(project_id);
         let endpoint = endpoint.map(parse_endpoint).transpose()?;
         match provider {
             ProviderKind::Tencent | ProviderKind::TencentLegacy if region.is_none() => {
-                return Err(InvalidTarget(format!("region is required for provider {provider}")));
+                return Err(InvalidTarget(format!(
+                    "region is required for provider {provider}"
+                )));
             }
             ProviderKind::Huawei if project_id.is_none() => {
-                return Err(InvalidTarget("projectId is required for provider huawei".into()));
+                return Err(InvalidTarget(
+                    "projectId is required for provider huawei".into(),
+                ));
             }
             ProviderKind::Huawei if region.is_none() && endpoint.is_none() => {
                 return Err(InvalidTarget(
@@ -173,38 +178,76 @@ mod tests {
     use super::*;
 
     fn tencent(api: Option<&str>, job: &str) -> Result<JobTarget, InvalidTarget> {
-        JobTarget::new(ProviderKind::Tencent, api, job, Some("ap-guangzhou"), None, None, None)
+        JobTarget::new(
+            ProviderKind::Tencent,
+            api,
+            job,
+            Some("ap-guangzhou"),
+            None,
+            None,
+            None,
+        )
     }
 
     #[test]
     fn defaults_the_api_per_provider() {
         assert_eq!(tencent(None, "15964").unwrap().api, "DescribeTasks");
-        let legacy = JobTarget::new(ProviderKind::TencentLegacy, None, "1", Some("gz"), None, None, None);
+        let legacy = JobTarget::new(
+            ProviderKind::TencentLegacy,
+            None,
+            "1",
+            Some("gz"),
+            None,
+            None,
+            None,
+        );
         assert_eq!(legacy.unwrap().api, "GetCdbTaskInfo");
-        let hw = JobTarget::new(ProviderKind::Huawei, None, "a-b", Some("cn-north-4"), None, Some("p"), None);
+        let hw = JobTarget::new(
+            ProviderKind::Huawei,
+            None,
+            "a-b",
+            Some("cn-north-4"),
+            None,
+            Some("p"),
+            None,
+        );
         assert_eq!(hw.unwrap().api, "rds");
     }
 
     #[test]
     fn rejects_api_of_another_provider() {
         let err = tencent(Some("GetCdbTaskInfo"), "1").unwrap_err();
-        assert!(err.0.contains("does not belong to provider tencent"), "{err}");
+        assert!(
+            err.0.contains("does not belong to provider tencent"),
+            "{err}"
+        );
     }
 
     #[test]
     fn tencent_task_ids_must_be_integers_but_async_request_ids_need_not() {
-        assert!(tencent(None, "abc").unwrap_err().0.contains("must be an integer"));
+        assert!(tencent(None, "abc")
+            .unwrap_err()
+            .0
+            .contains("must be an integer"));
         assert!(tencent(Some("DescribeAsyncRequestInfo"), "f3ab-77").is_ok());
     }
 
     #[test]
     fn huawei_needs_project_and_region_or_endpoint() {
-        let no_project = JobTarget::new(ProviderKind::Huawei, None, "j", Some("r"), None, None, None);
+        let no_project =
+            JobTarget::new(ProviderKind::Huawei, None, "j", Some("r"), None, None, None);
         assert!(no_project.unwrap_err().0.contains("projectId"));
-        let no_region = JobTarget::new(ProviderKind::Huawei, None, "j", None, None, Some("p"), None);
+        let no_region =
+            JobTarget::new(ProviderKind::Huawei, None, "j", None, None, Some("p"), None);
         assert!(no_region.unwrap_err().0.contains("region"));
         let endpoint_only = JobTarget::new(
-            ProviderKind::Huawei, None, "j", None, None, Some("p"), Some("https://gaussdb.example.com"),
+            ProviderKind::Huawei,
+            None,
+            "j",
+            None,
+            None,
+            Some("p"),
+            Some("https://gaussdb.example.com"),
         );
         assert!(endpoint_only.is_ok());
     }
@@ -237,6 +280,9 @@ mod tests {
         spec.timeout = Some("0s".into());
         assert!(tracking_timeout(&spec).is_err());
         spec.timeout = Some("2h".into());
-        assert_eq!(tracking_timeout(&spec).unwrap(), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            tracking_timeout(&spec).unwrap(),
+            Some(Duration::from_secs(7200))
+        );
     }
 }

@@ -1,0 +1,3 @@
+//! Provider module (being implemented).
+
+pub mod sign;
