@@ -1,0 +1,131 @@
+//! What the controller remembers between reconciles of a job, in memory only.
+//!
+//! Everything here can be lost on restart without harm: it is rebuilt from the object's
+//! status (poll count) or simply means one early poll (due time).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::api::JobPhase;
+
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    /// When the next provider poll is due.
+    due: Option<Timestamp>,
+    /// The generation the due time was computed for; a spec change polls at once.
+    generation: Option<i64>,
+    /// Polls so far (seeded from `status.pollCount`).
+    polls: i64,
+    /// Consecutive failures talking to the Kubernetes API (for `error_policy`).
+    api_errors: u32,
+    /// Last known phase, for the jobs-by-phase gauge.
+    phase: Option<JobPhase>,
+}
+
+/// Per-job memory keyed by object UID (a re-created object with the same name is new).
+#[derive(Debug, Default)]
+pub struct JobMemory {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl JobMemory {
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, Entry>) -> R) -> R {
+        // A poisoned lock only means another reconcile panicked mid-update; the map is
+        // still usable (worst case one early poll).
+        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    /// Time left before the next poll is due, if it is not due yet.
+    pub fn wait_before_poll(&self, uid: &str, generation: Option<i64>, now: Timestamp) -> Option<Duration> {
+        self.with(|m| {
+            let e = m.get(uid)?;
+            if e.generation != generation {
+                return None;
+            }
+            let due = e.due?;
+            (due > now).then(|| Duration::try_from(due.duration_since(now)).unwrap_or_default())
+        })
+    }
+
+    /// Polls made so far; `from_status` seeds the count after a restart.
+    pub fn polls(&self, uid: &str, from_status: Option<i64>) -> i64 {
+        self.with(|m| m.get(uid).map(|e| e.polls).unwrap_or(from_status.unwrap_or(0)))
+    }
+
+    /// Records the outcome of a reconcile that reached the provider (or decided not to).
+    pub fn record(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        polls: i64,
+        due: Option<Timestamp>,
+        phase: Option<JobPhase>,
+    ) {
+        self.with(|m| {
+            let e = m.entry(uid.to_string()).or_default();
+            e.generation = generation;
+            e.polls = polls;
+            e.due = due;
+            e.api_errors = 0;
+            e.phase = phase;
+        })
+    }
+
+    /// Counts a failed Kubernetes API call and returns the new count.
+    pub fn api_error(&self, uid: &str) -> u32 {
+        self.with(|m| {
+            let e = m.entry(uid.to_string()).or_default();
+            e.api_errors = e.api_errors.saturating_add(1);
+            e.api_errors
+        })
+    }
+
+    /// Drops a finished or deleted job.
+    pub fn forget(&self, uid: &str) {
+        self.with(|m| {
+            m.remove(uid);
+        })
+    }
+
+    /// Tracked (non-terminal) jobs by phase, for the metrics gauge.
+    pub fn phase_counts(&self) -> HashMap<JobPhase, i64> {
+        self.with(|m| {
+            let mut counts = HashMap::new();
+            for e in m.values() {
+                *counts.entry(e.phase.unwrap_or(JobPhase::Pending)).or_insert(0) += 1;
+            }
+            counts
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_time_is_per_generation() {
+        let m = JobMemory::default();
+        let now = ts("2026-01-01T00:00:00Z");
+        assert_eq!(m.wait_before_poll("u", Some(1), now), None, "unknown job polls at once");
+        m.record("u", Some(1), 3, Some(ts("2026-01-01T00:00:10Z")), Some(JobPhase::Running));
+        assert_eq!(m.wait_before_poll("u", Some(1), now), Some(Duration::from_secs(10)));
+        assert_eq!(m.wait_before_poll("u", Some(2), now), None, "spec change polls at once");
+        assert_eq!(m.wait_before_poll("u", Some(1), ts("2026-01-01T00:00:10Z")), None);
+        assert_eq!(m.polls("u", Some(99)), 3);
+        assert_eq!(m.polls("other", Some(99)), 99);
+        assert_eq!(m.phase_counts().get(&JobPhase::Running), Some(&1));
+        assert_eq!(m.api_error("u"), 1);
+        assert_eq!(m.api_error("u"), 2);
+        m.forget("u");
+        assert_eq!(m.polls("u", None), 0);
+    }
+}

@@ -1,0 +1,158 @@
+//! Prometheus metrics (prometheus-client). Labels are bounded sets (provider, api,
+//! outcome, phase): never job names or IDs, never anything from a Secret.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use super::memory::JobMemory;
+use crate::api::JobPhase;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    pub provider: &'static str,
+    pub api: String,
+    /// `ok`, `transient`, `throttled` or `permanent`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabels {
+    pub provider: &'static str,
+    pub api: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    pub phase: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    pub reason: String,
+}
+
+/// All controller metrics, registered under the `clouddb_job_operator_` prefix.
+pub struct Metrics {
+    registry: Registry,
+    pub reconciles: Family<ResultLabels, Counter>,
+    pub reconcile_duration: Histogram,
+    pub provider_calls: Family<CallLabels, Counter>,
+    pub provider_latency: Family<ApiLabels, Histogram>,
+    pub provider_throttled: Family<ApiLabels, Counter>,
+    pub status_writes: Counter,
+    pub status_writes_skipped: Counter,
+    pub events: Family<EventLabels, Counter>,
+    pub jobs: Family<PhaseLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("clouddb_job_operator");
+        let reconciles = Family::<ResultLabels, Counter>::default();
+        registry.register("reconciles", "Reconciles by result", reconciles.clone());
+        let reconcile_duration = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile",
+            reconcile_duration.clone(),
+        );
+        let provider_calls = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "provider_calls",
+            "Provider API calls by provider, api and outcome",
+            provider_calls.clone(),
+        );
+        let provider_latency = Family::<ApiLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        registry.register(
+            "provider_call_duration_seconds",
+            "Provider API call latency",
+            provider_latency.clone(),
+        );
+        let provider_throttled = Family::<ApiLabels, Counter>::default();
+        registry.register(
+            "provider_throttled",
+            "Provider calls answered with throttling",
+            provider_throttled.clone(),
+        );
+        let status_writes = Counter::default();
+        registry.register("status_writes", "Status subresource writes", status_writes.clone());
+        let status_writes_skipped = Counter::default();
+        registry.register(
+            "status_writes_skipped",
+            "Reconciles whose status was unchanged, so nothing was written",
+            status_writes_skipped.clone(),
+        );
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register("events", "Kubernetes Events published by reason", events.clone());
+        let jobs = Family::<PhaseLabels, Gauge>::default();
+        registry.register("jobs", "Jobs being tracked, by phase", jobs.clone());
+        Metrics {
+            registry,
+            reconciles,
+            reconcile_duration,
+            provider_calls,
+            provider_latency,
+            provider_throttled,
+            status_writes,
+            status_writes_skipped,
+            events,
+            jobs,
+        }
+    }
+
+    /// OpenMetrics text exposition, with the job gauges refreshed from `memory`.
+    pub fn render(&self, memory: Option<&Arc<JobMemory>>) -> String {
+        if let Some(memory) = memory {
+            let counts = memory.phase_counts();
+            for phase in [JobPhase::Pending, JobPhase::Running] {
+                self.jobs
+                    .get_or_create(&PhaseLabels { phase: phase.as_str() })
+                    .set(counts.get(&phase).copied().unwrap_or(0));
+            }
+        }
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_registered_metrics() {
+        let m = Metrics::new();
+        m.provider_calls
+            .get_or_create(&CallLabels { provider: "tencent", api: "DescribeTasks".into(), outcome: "ok" })
+            .inc();
+        m.status_writes.inc();
+        let memory = Arc::new(JobMemory::default());
+        memory.record("u", Some(1), 1, None, Some(JobPhase::Running));
+        let text = m.render(Some(&memory));
+        assert!(text.contains(r#"clouddb_job_operator_provider_calls_total{provider="tencent",api="DescribeTasks",outcome="ok"} 1"#), "{text}");
+        assert!(text.contains("clouddb_job_operator_status_writes_total 1"), "{text}");
+        assert!(text.contains(r#"clouddb_job_operator_jobs{phase="Running"} 1"#), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

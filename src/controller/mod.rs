@@ -1,0 +1,14 @@
+//! The controller: watches CloudDbJobs, polls their providers, writes status.
+//!
+//! Pure logic (status transitions, conditions, requeue policy, endpoint policy) lives in
+//! its own modules and is tested without a cluster; `reconcile` wires it to the API.
+
+pub mod conditions;
+pub mod endpoints;
+pub mod memory;
+pub mod metrics;
+pub mod policy;
+pub mod reconcile;
+pub mod status;
+
+pub use reconcile::{error_policy, reconcile, Clock, Context, Error, Sampler, FIELD_MANAGER};

@@ -1,0 +1,165 @@
+//! Pure requeue policy: when to poll a job next, and how to back off after errors.
+//!
+//! `sample` arguments are uniform random numbers in [0, 1) supplied by the caller, so the
+//! policy itself is deterministic and tested exactly.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::api::{CloudDbJobStatus, JobPhase, MIN_POLL_INTERVAL};
+
+/// Jitter applied to every poll delay: ±10 %, so jobs created together drift apart.
+const JITTER: f64 = 0.10;
+/// A job whose predicted end is within this many intervals is polled faster.
+const NEAR_END_INTERVALS: f64 = 2.0;
+/// Long-running jobs are polled at most this many times slower than `pollInterval`.
+const MAX_SLOWDOWN: f64 = 4.0;
+/// Running this long (and predicted far from done) counts as long-running.
+const LONG_RUNNING: Duration = Duration::from_secs(3600);
+
+const TRANSIENT_BASE: Duration = Duration::from_secs(2);
+const TRANSIENT_CAP: Duration = Duration::from_secs(300);
+const PERMANENT_BASE: Duration = Duration::from_secs(30);
+const PERMANENT_CAP: Duration = Duration::from_secs(600);
+
+/// Delay before the next poll of a non-terminal job that was just observed.
+///
+/// - near the predicted end (ETA within two intervals): half the interval, or the time
+///   left, whichever is longer, so completion is seen promptly;
+/// - long-running and predicted far from done: up to 4× slower;
+/// - otherwise the interval; always ±10 % jitter and never below 1 s.
+pub fn next_poll_delay(
+    interval: Duration,
+    status: &CloudDbJobStatus,
+    now: Timestamp,
+    sample: f64,
+) -> Duration {
+    let base = interval.as_secs_f64();
+    let mut delay = base;
+    if status.phase == Some(JobPhase::Running) {
+        let remaining = status
+            .estimated_completion_time
+            .as_ref()
+            .map(|eta| eta.0.duration_since(now).as_secs_f64());
+        let running_for = status
+            .start_time
+            .as_ref()
+            .map(|s| now.duration_since(s.0).as_secs_f64())
+            .unwrap_or(0.0);
+        match remaining {
+            Some(left) if left <= base * NEAR_END_INTERVALS => {
+                delay = (base / 2.0).max(left.min(base));
+            }
+            Some(left) if running_for >= LONG_RUNNING.as_secs_f64() => {
+                // Spend at most a tenth of the remaining time between polls.
+                delay = (left / 10.0).clamp(base, base * MAX_SLOWDOWN);
+            }
+            _ => {}
+        }
+    }
+    with_jitter(delay, sample).max(MIN_POLL_INTERVAL)
+}
+
+/// Backoff after `consecutive_errors` transient failures (1 = first): 2 s doubling to
+/// 5 min, at least the server's `Retry-After`.
+pub fn transient_backoff(
+    consecutive_errors: i32,
+    retry_after: Option<Duration>,
+    sample: f64,
+) -> Duration {
+    let d = exponential(TRANSIENT_BASE, TRANSIENT_CAP, consecutive_errors, sample);
+    retry_after.map_or(d, |r| d.max(r.min(TRANSIENT_CAP)))
+}
+
+/// Backoff while a job is stalled on something a human must fix: 30 s doubling to 10 min,
+/// so a fixed Secret or credential is picked up without hammering the provider.
+pub fn permanent_backoff(consecutive_errors: i32, sample: f64) -> Duration {
+    exponential(PERMANENT_BASE, PERMANENT_CAP, consecutive_errors, sample)
+}
+
+/// `base * 2^(n-1)`, capped, with "equal jitter" (between half and all of it).
+fn exponential(base: Duration, cap: Duration, n: i32, sample: f64) -> Duration {
+    let exp = n.clamp(1, 30) - 1;
+    let raw = base.as_secs_f64() * 2f64.powi(exp);
+    let capped = raw.min(cap.as_secs_f64());
+    Duration::from_secs_f64(capped * (0.5 + 0.5 * sample.clamp(0.0, 1.0)))
+}
+
+fn with_jitter(seconds: f64, sample: f64) -> Duration {
+    let factor = 1.0 - JITTER + 2.0 * JITTER * sample.clamp(0.0, 1.0);
+    Duration::from_secs_f64((seconds * factor).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn running(start: &str, eta: Option<&str>) -> CloudDbJobStatus {
+        CloudDbJobStatus {
+            phase: Some(JobPhase::Running),
+            start_time: Some(Time(ts(start))),
+            estimated_completion_time: eta.map(|e| Time(ts(e))),
+            ..Default::default()
+        }
+    }
+
+    const I: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn plain_interval_with_jitter_bounds() {
+        let s = CloudDbJobStatus::default();
+        let now = ts("2026-01-01T00:00:00Z");
+        assert_eq!(next_poll_delay(I, &s, now, 0.5), I);
+        assert_eq!(next_poll_delay(I, &s, now, 0.0), Duration::from_secs(27));
+        assert_eq!(next_poll_delay(I, &s, now, 1.0), Duration::from_secs(33));
+    }
+
+    #[test]
+    fn faster_near_the_predicted_end() {
+        let now = ts("2026-01-01T00:10:00Z");
+        let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T00:10:40Z"));
+        assert_eq!(next_poll_delay(I, &s, now, 0.5), Duration::from_secs(30));
+        let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T00:10:05Z"));
+        assert_eq!(next_poll_delay(I, &s, now, 0.5), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn slower_for_long_running_jobs_far_from_done() {
+        let now = ts("2026-01-01T02:00:00Z");
+        let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T06:00:00Z"));
+        assert_eq!(next_poll_delay(I, &s, now, 0.5), Duration::from_secs(120), "capped at 4x");
+        let short = running("2026-01-01T01:50:00Z", Some("2026-01-01T06:00:00Z"));
+        assert_eq!(next_poll_delay(I, &short, now, 0.5), I, "not long-running yet");
+    }
+
+    #[test]
+    fn never_below_the_floor() {
+        let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T00:00:01Z"));
+        let d = next_poll_delay(Duration::from_secs(1), &s, ts("2026-01-01T00:00:00Z"), 0.0);
+        assert!(d >= MIN_POLL_INTERVAL, "{d:?}");
+    }
+
+    #[test]
+    fn transient_backoff_doubles_and_caps() {
+        assert_eq!(transient_backoff(1, None, 1.0), Duration::from_secs(2));
+        assert_eq!(transient_backoff(2, None, 1.0), Duration::from_secs(4));
+        assert_eq!(transient_backoff(5, None, 1.0), Duration::from_secs(32));
+        assert_eq!(transient_backoff(50, None, 1.0), Duration::from_secs(300));
+        assert_eq!(transient_backoff(3, None, 0.0), Duration::from_secs(4), "jitter keeps at least half");
+        assert_eq!(transient_backoff(1, Some(Duration::from_secs(20)), 1.0), Duration::from_secs(20));
+        assert_eq!(transient_backoff(1, Some(Duration::from_secs(9000)), 1.0), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn permanent_backoff_is_long_and_bounded() {
+        assert_eq!(permanent_backoff(1, 1.0), Duration::from_secs(30));
+        assert_eq!(permanent_backoff(3, 1.0), Duration::from_secs(120));
+        assert_eq!(permanent_backoff(100, 1.0), Duration::from_secs(600));
+    }
+}

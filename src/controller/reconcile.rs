@@ -1,0 +1,399 @@
+//! The reconcile loop body: poll the provider for one CloudDbJob, write what changed,
+//! decide when to look again.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Api, Client, Resource, ResourceExt};
+use tracing::{debug, info, warn};
+
+use super::endpoints::EndpointPolicy;
+use super::memory::JobMemory;
+use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
+use super::policy::{next_poll_delay, permanent_backoff, transient_backoff};
+use super::status::{needs_write, next_status, refresh_generation, PollOutcome, StatusContext};
+use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
+use crate::duration::format_duration;
+use crate::providers::target::{poll_interval, tracking_timeout};
+use crate::providers::{Credentials, ErrorClass, JobObservation, JobTarget, Provider, ProviderError};
+
+/// Field manager for server-side apply of the status.
+pub const FIELD_MANAGER: &str = "clouddb-job-operator";
+
+/// A source of the current time (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+/// A source of uniform random numbers in [0, 1) for jitter (injectable for tests).
+pub type Sampler = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+/// Shared state of the reconciler.
+pub struct Context {
+    pub client: Client,
+    pub provider: Arc<dyn Provider>,
+    pub memory: Arc<JobMemory>,
+    pub metrics: Arc<Metrics>,
+    /// `None` disables Kubernetes Events.
+    pub recorder: Option<Recorder>,
+    pub endpoints: EndpointPolicy,
+    pub clock: Clock,
+    pub sampler: Sampler,
+}
+
+/// Reconcile failures that are retried by `error_policy` (Kubernetes API trouble).
+/// Provider trouble is handled inside `reconcile` and written to status instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("CloudDbJob has no namespace")]
+    MissingNamespace,
+}
+
+/// What one reconcile decided, before it is written.
+enum Step {
+    /// Nothing to poll: terminal, deleted, or not due yet.
+    Done(Action),
+    /// Poll (or fail to) and write the outcome.
+    Outcome {
+        outcome: OwnedOutcome,
+        polled: bool,
+        interval: Option<Duration>,
+    },
+}
+
+enum OwnedOutcome {
+    Observed(JobObservation),
+    ProviderFailed(ProviderError),
+    Blocked { reason: &'static str, message: String, retry: bool },
+    TimedOut(String),
+}
+
+impl OwnedOutcome {
+    fn borrow(&self) -> PollOutcome<'_> {
+        match self {
+            OwnedOutcome::Observed(o) => PollOutcome::Observed(o),
+            OwnedOutcome::ProviderFailed(e) => PollOutcome::ProviderFailed(e),
+            OwnedOutcome::Blocked { reason, message, .. } => PollOutcome::Blocked {
+                reason,
+                message: message.clone(),
+            },
+            OwnedOutcome::TimedOut(m) => PollOutcome::TimedOut { message: m.clone() },
+        }
+    }
+}
+
+/// Reconciles one CloudDbJob.
+pub async fn reconcile(job: Arc<CloudDbJob>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_inner(&job, &ctx).await;
+    ctx.metrics.reconcile_duration.observe(started.elapsed().as_secs_f64());
+    let label = if result.is_ok() { "ok" } else { "error" };
+    ctx.metrics.reconciles.get_or_create(&ResultLabels { result: label }).inc();
+    result
+}
+
+/// Requeue after a Kubernetes API failure: 1 s doubling to 5 min per job.
+pub fn error_policy(job: Arc<CloudDbJob>, error: &Error, ctx: Arc<Context>) -> Action {
+    let n = ctx.memory.api_error(&job.uid().unwrap_or_default());
+    let delay = transient_backoff(n as i32, None, (ctx.sampler)()).max(Duration::from_secs(1));
+    warn!(
+        namespace = job.namespace().unwrap_or_default(),
+        name = job.name_any(),
+        job_id = job.spec.job_id,
+        error = %error,
+        retry_in = %format_duration(delay),
+        "reconcile failed"
+    );
+    Action::requeue(delay)
+}
+
+async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Error> {
+    let namespace = job.namespace().ok_or(Error::MissingNamespace)?;
+    let uid = job.uid().unwrap_or_default();
+    let now = (ctx.clock)();
+    let prev = job.status.clone().unwrap_or_default();
+    let generation = job.metadata.generation;
+
+    let (outcome, polled, interval) = match plan(job, &namespace, &uid, &prev, now, ctx).await? {
+        Step::Done(action) => return Ok(action),
+        Step::Outcome { outcome, polled, interval } => (outcome, polled, interval),
+    };
+
+    let polls = ctx.memory.polls(&uid, prev.poll_count) + i64::from(polled);
+    let status_ctx = StatusContext { generation, now, poll_count: polls };
+    let next = next_status(&prev, outcome.borrow(), &status_ctx);
+    if needs_write(&prev, &next) {
+        write_status(job, &namespace, &next, ctx).await?;
+        publish_events(job, &prev, &next, ctx).await;
+    } else {
+        ctx.metrics.status_writes_skipped.inc();
+    }
+
+    let phase = next.phase.unwrap_or(JobPhase::Pending);
+    let errors = next.consecutive_errors.unwrap_or(0);
+    let sample = (ctx.sampler)();
+    let delay = if phase.is_terminal() {
+        None
+    } else {
+        match &outcome {
+            OwnedOutcome::Observed(_) => interval.map(|i| next_poll_delay(i, &next, now, sample)),
+            OwnedOutcome::ProviderFailed(e) if e.class != ErrorClass::Permanent => {
+                Some(transient_backoff(errors, e.retry_after, sample))
+            }
+            OwnedOutcome::ProviderFailed(_) => Some(permanent_backoff(errors, sample)),
+            OwnedOutcome::Blocked { retry: true, .. } => Some(permanent_backoff(errors, sample)),
+            OwnedOutcome::Blocked { retry: false, .. } | OwnedOutcome::TimedOut(_) => None,
+        }
+    };
+    if phase.is_terminal() {
+        ctx.memory.forget(&uid);
+    } else {
+        let due = delay.and_then(|d| now.checked_add(d).ok());
+        ctx.memory.record(&uid, generation, polls, due, Some(phase));
+    }
+    debug!(
+        namespace,
+        name = job.name_any(),
+        job_id = job.spec.job_id,
+        phase = %phase,
+        next_poll = delay.map(format_duration).unwrap_or_else(|| "on change".into()),
+        "reconciled"
+    );
+    Ok(delay.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Decides what this reconcile does, polling the provider when it is due.
+async fn plan(
+    job: &CloudDbJob,
+    namespace: &str,
+    uid: &str,
+    prev: &CloudDbJobStatus,
+    now: Timestamp,
+    ctx: &Context,
+) -> Result<Step, Error> {
+    let generation = job.metadata.generation;
+    if job.meta().deletion_timestamp.is_some() {
+        ctx.memory.forget(uid);
+        return Ok(Step::Done(Action::await_change()));
+    }
+    if prev.phase.is_some_and(JobPhase::is_terminal) {
+        ctx.memory.forget(uid);
+        if prev.observed_generation != generation {
+            write_status(job, namespace, &refresh_generation(prev, generation), ctx).await?;
+        }
+        return Ok(Step::Done(Action::await_change()));
+    }
+    // Our own status writes and controller restarts also trigger reconciles; only poll
+    // when the schedule says so.
+    if let Some(wait) = ctx.memory.wait_before_poll(uid, generation, now) {
+        return Ok(Step::Done(Action::requeue(wait)));
+    }
+
+    let blocked = |reason: &'static str, message: String, retry: bool| {
+        Ok(Step::Outcome {
+            outcome: OwnedOutcome::Blocked { reason, message, retry },
+            polled: false,
+            interval: None,
+        })
+    };
+    let target = match JobTarget::from_spec(&job.spec) {
+        Ok(t) => t,
+        Err(e) => return blocked("InvalidSpec", e.to_string(), false),
+    };
+    if let Some(endpoint) = &target.endpoint {
+        if let Err(e) = ctx.endpoints.check(endpoint) {
+            return blocked("EndpointNotAllowed", e, false);
+        }
+    }
+    let (interval, timeout) = match (poll_interval(&job.spec), tracking_timeout(&job.spec)) {
+        (Ok(i), Ok(t)) => (i, t),
+        (Err(e), _) | (_, Err(e)) => return blocked("InvalidSpec", e.to_string(), false),
+    };
+    if let (Some(timeout), Some(created)) = (timeout, job.meta().creation_timestamp.as_ref()) {
+        if created.0.checked_add(timeout).is_ok_and(|deadline| deadline <= now) {
+            return Ok(Step::Outcome {
+                outcome: OwnedOutcome::TimedOut(format!(
+                    "stopped tracking after {} (spec.timeout) before the job finished; the provider job itself was not cancelled",
+                    format_duration(timeout)
+                )),
+                polled: false,
+                interval: None,
+            });
+        }
+    }
+    let credentials = match read_credentials(job, namespace, ctx).await? {
+        Ok(c) => c,
+        Err((reason, message)) => return blocked(reason, message, true),
+    };
+    let outcome = match observe(&target, &credentials, ctx).await {
+        Ok(obs) => OwnedOutcome::Observed(obs),
+        Err(e) => OwnedOutcome::ProviderFailed(e),
+    };
+    Ok(Step::Outcome { outcome, polled: true, interval: Some(interval) })
+}
+
+/// Reads the job's credentials Secret. `Ok(Err(..))` is a configuration problem to report
+/// in status; `Err(..)` is an API failure to retry.
+async fn read_credentials(
+    job: &CloudDbJob,
+    namespace: &str,
+    ctx: &Context,
+) -> Result<Result<Credentials, (&'static str, String)>, Error> {
+    let secret_ref = &job.spec.credentials_secret_ref;
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let secret = match secrets.get_opt(&secret_ref.name).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Ok(Err((
+                "SecretNotFound",
+                format!("Secret {:?} not found in namespace {namespace:?}", secret_ref.name),
+            )))
+        }
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            return Ok(Err((
+                "SecretForbidden",
+                format!(
+                    "the controller may not read Secret {:?} in namespace {namespace:?} (check its RBAC)",
+                    secret_ref.name
+                ),
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let data: BTreeMap<String, Vec<u8>> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .chain(
+            secret
+                .string_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes())),
+        )
+        .collect();
+    Ok(Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
+        .map_err(|e| ("SecretKeyMissing", e.to_string())))
+}
+
+/// One provider call, measured.
+async fn observe(
+    target: &JobTarget,
+    credentials: &Credentials,
+    ctx: &Context,
+) -> Result<JobObservation, ProviderError> {
+    let started = Instant::now();
+    let result = ctx.provider.observe(target, credentials).await;
+    let labels = ApiLabels {
+        provider: target.provider.as_str(),
+        api: target.api.clone(),
+    };
+    ctx.metrics
+        .provider_latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.class.as_str(),
+    };
+    if matches!(&result, Err(e) if e.class == ErrorClass::Throttled) {
+        ctx.metrics.provider_throttled.get_or_create(&labels).inc();
+    }
+    ctx.metrics
+        .provider_calls
+        .get_or_create(&CallLabels {
+            provider: labels.provider,
+            api: labels.api,
+            outcome,
+        })
+        .inc();
+    result
+}
+
+/// Server-side applies the whole status (the controller owns every status field).
+async fn write_status(
+    job: &CloudDbJob,
+    namespace: &str,
+    status: &CloudDbJobStatus,
+    ctx: &Context,
+) -> Result<(), Error> {
+    let api: Api<CloudDbJob> = Api::namespaced(ctx.client.clone(), namespace);
+    let patch = serde_json::json!({
+        "apiVersion": "clouddb.io/v1alpha1",
+        "kind": "CloudDbJob",
+        "status": status,
+    });
+    api.patch_status(
+        &job.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    ctx.metrics.status_writes.inc();
+    Ok(())
+}
+
+/// Events mark transitions only (phase changes, stalls and recoveries), never polls.
+async fn publish_events(job: &CloudDbJob, prev: &CloudDbJobStatus, next: &CloudDbJobStatus, ctx: &Context) {
+    let Some(recorder) = &ctx.recorder else { return };
+    let mut events = Vec::new();
+    if prev.phase != next.phase {
+        if let Some(phase) = next.phase {
+            let (type_, note) = match phase {
+                JobPhase::Failed => (EventType::Warning, next.message.clone()),
+                JobPhase::Succeeded => (EventType::Normal, Some(format!("job {} succeeded", job.spec.job_id))),
+                _ => (EventType::Normal, next.message.clone()),
+            };
+            let reason = match (phase, next.reason.as_deref()) {
+                (JobPhase::Failed, Some(r)) => r.to_string(),
+                _ => phase.as_str().to_string(),
+            };
+            events.push(Event { type_, reason, note, action: "Track".into(), secondary: None });
+        }
+    }
+    let stalled = |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
+    let terminal = next.phase.is_some_and(JobPhase::is_terminal);
+    if !terminal && stalled(next) && (!stalled(prev) || prev.reason != next.reason) {
+        events.push(Event {
+            type_: EventType::Warning,
+            reason: next.reason.clone().unwrap_or_else(|| "Stalled".into()),
+            note: next.message.clone(),
+            action: "Track".into(),
+            secondary: None,
+        });
+    } else if !terminal && stalled(prev) && !stalled(next) {
+        events.push(Event {
+            type_: EventType::Normal,
+            reason: "Recovered".into(),
+            note: Some("tracking resumed".into()),
+            action: "Track".into(),
+            secondary: None,
+        });
+    }
+    let reference = job.object_ref(&());
+    for mut event in events {
+        if let Some(note) = &mut event.note {
+            // The Events API caps notes at 1 kB.
+            if note.len() > 1000 {
+                let mut cut = 1000;
+                while !note.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                note.truncate(cut);
+            }
+        }
+        match recorder.publish(&event, &reference).await {
+            Ok(()) => {
+                ctx.metrics.events.get_or_create(&EventLabels { reason: event.reason.clone() }).inc();
+                info!(name = job.name_any(), reason = event.reason, "event published");
+            }
+            Err(e) => warn!(name = job.name_any(), error = %e, "could not publish event"),
+        }
+    }
+}
