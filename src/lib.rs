@@ -7,6 +7,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod controller;
 pub mod duration;
 pub mod providers;
-pub mod controller;

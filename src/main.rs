@@ -1,9 +1,67 @@
-fn main() {
-    match clouddb_job_operator::cli::crd::crd_yaml() {
-        Ok(y) => print!("{y}"),
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use clouddb_job_operator::cli::{self, exit, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Track(_) => "warn",
+        _ => "info",
+    };
+    cli::logging::init(cli.log_format, default_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
         Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1)
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    ExitCode::from(runtime.block_on(dispatch(cli.command)))
+}
+
+async fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Crd => match cli::crd::crd_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                exit::SUCCEEDED
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::FAILED
+            }
+        },
+        Command::Run(args) => match cli::run::run(args).await {
+            Ok(()) => exit::SUCCEEDED,
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::USAGE
+            }
+        },
+        Command::Track(args) => {
+            let (target, credentials) = match cli::track::prepare(&args, |k| std::env::var(k).ok())
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            };
+            let provider = match cli::providers::standard(&Default::default()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            };
+            let (code, _) =
+                cli::track::track(&args, &target, &credentials, Arc::clone(&provider), None).await;
+            code
         }
     }
 }

@@ -1,3 +1,54 @@
-//! Command-line entry points.
+//! Command-line entry points: `run`, `crd`, `track`.
 
 pub mod crd;
+pub mod logging;
+pub mod output;
+pub mod providers;
+pub mod run;
+pub mod track;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes shared by the subcommands.
+pub mod exit {
+    pub const SUCCEEDED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const TIMED_OUT: u8 = 3;
+    /// `track`: the provider could not be reached (transient errors until the deadline).
+    pub const UNREACHABLE: u8 = 4;
+}
+
+/// Tracks long-running cloud database jobs (Tencent Cloud CDB, Huawei Cloud RDS/TaurusDB)
+/// as Kubernetes resources.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clouddb-job-operator",
+    version,
+    about,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Log format (logs go to stderr; level from RUST_LOG, default info).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "LOG_FORMAT"
+    )]
+    pub log_format: logging::LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the controller (kubeconfig or in-cluster config).
+    Run(run::RunArgs),
+    /// Print the CloudDbJob CustomResourceDefinition as YAML.
+    Crd,
+    /// Track one provider job from the command line, without Kubernetes.
+    Track(track::TrackArgs),
+}

@@ -106,13 +106,32 @@ mod tests {
     fn keeps_transition_time_while_status_is_unchanged() {
         let t0 = ts("2026-01-01T00:00:00Z");
         let t1 = ts("2026-01-01T00:05:00Z");
-        let first = merge_conditions(&[], &[ready(ConditionStatus::False, "Running")], Some(1), t0);
+        let first = merge_conditions(
+            &[],
+            &[ready(ConditionStatus::False, "Running")],
+            Some(1),
+            t0,
+        );
         assert_eq!(first[0].last_transition_time, Time(t0));
-        let same = merge_conditions(&first, &[ready(ConditionStatus::False, "Pending")], Some(2), t1);
-        assert_eq!(same[0].last_transition_time, Time(t0), "status unchanged: time kept");
+        let same = merge_conditions(
+            &first,
+            &[ready(ConditionStatus::False, "Pending")],
+            Some(2),
+            t1,
+        );
+        assert_eq!(
+            same[0].last_transition_time,
+            Time(t0),
+            "status unchanged: time kept"
+        );
         assert_eq!(same[0].reason, "Pending");
         assert_eq!(same[0].observed_generation, Some(2));
-        let flipped = merge_conditions(&same, &[ready(ConditionStatus::True, "Succeeded")], Some(2), t1);
+        let flipped = merge_conditions(
+            &same,
+            &[ready(ConditionStatus::True, "Succeeded")],
+            Some(2),
+            t1,
+        );
         assert_eq!(flipped[0].last_transition_time, Time(t1));
     }
 
@@ -139,7 +158,10 @@ mod tests {
 
     #[test]
     fn reasons_are_made_valid() {
-        assert_eq!(sanitize_reason("AuthFailure.SignatureExpire"), "AuthFailureSignatureExpire");
+        assert_eq!(
+            sanitize_reason("AuthFailure.SignatureExpire"),
+            "AuthFailureSignatureExpire"
+        );
         assert_eq!(sanitize_reason("4100"), "R4100");
         assert_eq!(sanitize_reason(""), "Unknown");
         assert_eq!(sanitize_reason("TrackingTimeout"), "TrackingTimeout");

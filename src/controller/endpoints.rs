@@ -87,17 +87,30 @@ mod tests {
     #[test]
     fn default_allows_provider_domains_only() {
         let p = EndpointPolicy::default();
-        assert!(p.check(&url("https://cdb.ap-shanghai-fsi.tencentcloudapi.com")).is_ok());
-        assert!(p.check(&url("https://rds.cn-north-4.myhuaweicloud.com")).is_ok());
+        assert!(p
+            .check(&url("https://cdb.ap-shanghai-fsi.tencentcloudapi.com"))
+            .is_ok());
+        assert!(p
+            .check(&url("https://rds.cn-north-4.myhuaweicloud.com"))
+            .is_ok());
         assert!(p.check(&url("https://cdb.api.qcloud.com")).is_ok());
-        let err = p.check(&url("https://tencentcloudapi.com.evil.example")).unwrap_err();
+        let err = p
+            .check(&url("https://tencentcloudapi.com.evil.example"))
+            .unwrap_err();
         assert!(err.contains("not allowed"), "{err}");
-        assert!(p.check(&url("http://127.0.0.1:8080")).is_err(), "loopback needs opting in");
+        assert!(
+            p.check(&url("http://127.0.0.1:8080")).is_err(),
+            "loopback needs opting in"
+        );
     }
 
     #[test]
     fn explicit_patterns() {
-        let p = EndpointPolicy::new(["127.0.0.1".to_string(), "*.corp.example".to_string(), "::1".to_string()]);
+        let p = EndpointPolicy::new([
+            "127.0.0.1".to_string(),
+            "*.corp.example".to_string(),
+            "::1".to_string(),
+        ]);
         assert!(p.check(&url("http://127.0.0.1:9000")).is_ok());
         assert!(p.check(&url("http://[::1]:9000")).is_ok());
         assert!(p.check(&url("https://db.corp.example")).is_ok());

@@ -40,7 +40,12 @@ impl JobMemory {
     }
 
     /// Time left before the next poll is due, if it is not due yet.
-    pub fn wait_before_poll(&self, uid: &str, generation: Option<i64>, now: Timestamp) -> Option<Duration> {
+    pub fn wait_before_poll(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        now: Timestamp,
+    ) -> Option<Duration> {
         self.with(|m| {
             let e = m.get(uid)?;
             if e.generation != generation {
@@ -53,7 +58,11 @@ impl JobMemory {
 
     /// Polls made so far; `from_status` seeds the count after a restart.
     pub fn polls(&self, uid: &str, from_status: Option<i64>) -> i64 {
-        self.with(|m| m.get(uid).map(|e| e.polls).unwrap_or(from_status.unwrap_or(0)))
+        self.with(|m| {
+            m.get(uid)
+                .map(|e| e.polls)
+                .unwrap_or(from_status.unwrap_or(0))
+        })
     }
 
     /// Records the outcome of a reconcile that reached the provider (or decided not to).
@@ -96,7 +105,9 @@ impl JobMemory {
         self.with(|m| {
             let mut counts = HashMap::new();
             for e in m.values() {
-                *counts.entry(e.phase.unwrap_or(JobPhase::Pending)).or_insert(0) += 1;
+                *counts
+                    .entry(e.phase.unwrap_or(JobPhase::Pending))
+                    .or_insert(0) += 1;
             }
             counts
         })
@@ -115,11 +126,31 @@ mod tests {
     fn due_time_is_per_generation() {
         let m = JobMemory::default();
         let now = ts("2026-01-01T00:00:00Z");
-        assert_eq!(m.wait_before_poll("u", Some(1), now), None, "unknown job polls at once");
-        m.record("u", Some(1), 3, Some(ts("2026-01-01T00:00:10Z")), Some(JobPhase::Running));
-        assert_eq!(m.wait_before_poll("u", Some(1), now), Some(Duration::from_secs(10)));
-        assert_eq!(m.wait_before_poll("u", Some(2), now), None, "spec change polls at once");
-        assert_eq!(m.wait_before_poll("u", Some(1), ts("2026-01-01T00:00:10Z")), None);
+        assert_eq!(
+            m.wait_before_poll("u", Some(1), now),
+            None,
+            "unknown job polls at once"
+        );
+        m.record(
+            "u",
+            Some(1),
+            3,
+            Some(ts("2026-01-01T00:00:10Z")),
+            Some(JobPhase::Running),
+        );
+        assert_eq!(
+            m.wait_before_poll("u", Some(1), now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            m.wait_before_poll("u", Some(2), now),
+            None,
+            "spec change polls at once"
+        );
+        assert_eq!(
+            m.wait_before_poll("u", Some(1), ts("2026-01-01T00:00:10Z")),
+            None
+        );
         assert_eq!(m.polls("u", Some(99)), 3);
         assert_eq!(m.polls("other", Some(99)), 99);
         assert_eq!(m.phase_counts().get(&JobPhase::Running), Some(&1));

@@ -94,7 +94,11 @@ impl Metrics {
             provider_throttled.clone(),
         );
         let status_writes = Counter::default();
-        registry.register("status_writes", "Status subresource writes", status_writes.clone());
+        registry.register(
+            "status_writes",
+            "Status subresource writes",
+            status_writes.clone(),
+        );
         let status_writes_skipped = Counter::default();
         registry.register(
             "status_writes_skipped",
@@ -102,7 +106,11 @@ impl Metrics {
             status_writes_skipped.clone(),
         );
         let events = Family::<EventLabels, Counter>::default();
-        registry.register("events", "Kubernetes Events published by reason", events.clone());
+        registry.register(
+            "events",
+            "Kubernetes Events published by reason",
+            events.clone(),
+        );
         let jobs = Family::<PhaseLabels, Gauge>::default();
         registry.register("jobs", "Jobs being tracked, by phase", jobs.clone());
         Metrics {
@@ -125,7 +133,9 @@ impl Metrics {
             let counts = memory.phase_counts();
             for phase in [JobPhase::Pending, JobPhase::Running] {
                 self.jobs
-                    .get_or_create(&PhaseLabels { phase: phase.as_str() })
+                    .get_or_create(&PhaseLabels {
+                        phase: phase.as_str(),
+                    })
                     .set(counts.get(&phase).copied().unwrap_or(0));
             }
         }
@@ -144,15 +154,25 @@ mod tests {
     fn renders_registered_metrics() {
         let m = Metrics::new();
         m.provider_calls
-            .get_or_create(&CallLabels { provider: "tencent", api: "DescribeTasks".into(), outcome: "ok" })
+            .get_or_create(&CallLabels {
+                provider: "tencent",
+                api: "DescribeTasks".into(),
+                outcome: "ok",
+            })
             .inc();
         m.status_writes.inc();
         let memory = Arc::new(JobMemory::default());
         memory.record("u", Some(1), 1, None, Some(JobPhase::Running));
         let text = m.render(Some(&memory));
         assert!(text.contains(r#"clouddb_job_operator_provider_calls_total{provider="tencent",api="DescribeTasks",outcome="ok"} 1"#), "{text}");
-        assert!(text.contains("clouddb_job_operator_status_writes_total 1"), "{text}");
-        assert!(text.contains(r#"clouddb_job_operator_jobs{phase="Running"} 1"#), "{text}");
+        assert!(
+            text.contains("clouddb_job_operator_status_writes_total 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"clouddb_job_operator_jobs{phase="Running"} 1"#),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"));
     }
 }

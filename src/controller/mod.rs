@@ -9,6 +9,8 @@ pub mod memory;
 pub mod metrics;
 pub mod policy;
 pub mod reconcile;
+pub mod runner;
+pub mod server;
 pub mod status;
 
 pub use reconcile::{error_policy, reconcile, Clock, Context, Error, Sampler, FIELD_MANAGER};

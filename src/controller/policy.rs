@@ -133,9 +133,17 @@ mod tests {
     fn slower_for_long_running_jobs_far_from_done() {
         let now = ts("2026-01-01T02:00:00Z");
         let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T06:00:00Z"));
-        assert_eq!(next_poll_delay(I, &s, now, 0.5), Duration::from_secs(120), "capped at 4x");
+        assert_eq!(
+            next_poll_delay(I, &s, now, 0.5),
+            Duration::from_secs(120),
+            "capped at 4x"
+        );
         let short = running("2026-01-01T01:50:00Z", Some("2026-01-01T06:00:00Z"));
-        assert_eq!(next_poll_delay(I, &short, now, 0.5), I, "not long-running yet");
+        assert_eq!(
+            next_poll_delay(I, &short, now, 0.5),
+            I,
+            "not long-running yet"
+        );
     }
 
     #[test]
@@ -151,9 +159,19 @@ mod tests {
         assert_eq!(transient_backoff(2, None, 1.0), Duration::from_secs(4));
         assert_eq!(transient_backoff(5, None, 1.0), Duration::from_secs(32));
         assert_eq!(transient_backoff(50, None, 1.0), Duration::from_secs(300));
-        assert_eq!(transient_backoff(3, None, 0.0), Duration::from_secs(4), "jitter keeps at least half");
-        assert_eq!(transient_backoff(1, Some(Duration::from_secs(20)), 1.0), Duration::from_secs(20));
-        assert_eq!(transient_backoff(1, Some(Duration::from_secs(9000)), 1.0), Duration::from_secs(300));
+        assert_eq!(
+            transient_backoff(3, None, 0.0),
+            Duration::from_secs(4),
+            "jitter keeps at least half"
+        );
+        assert_eq!(
+            transient_backoff(1, Some(Duration::from_secs(20)), 1.0),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            transient_backoff(1, Some(Duration::from_secs(9000)), 1.0),
+            Duration::from_secs(300)
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ use super::status::{needs_write, next_status, refresh_generation, PollOutcome, S
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 use crate::duration::format_duration;
 use crate::providers::target::{poll_interval, tracking_timeout};
-use crate::providers::{Credentials, ErrorClass, JobObservation, JobTarget, Provider, ProviderError};
+use crate::providers::{
+    Credentials, ErrorClass, JobObservation, JobTarget, Provider, ProviderError,
+};
 
 /// Field manager for server-side apply of the status.
 pub const FIELD_MANAGER: &str = "clouddb-job-operator";
@@ -69,7 +71,11 @@ enum Step {
 enum OwnedOutcome {
     Observed(JobObservation),
     ProviderFailed(ProviderError),
-    Blocked { reason: &'static str, message: String, retry: bool },
+    Blocked {
+        reason: &'static str,
+        message: String,
+        retry: bool,
+    },
     TimedOut(String),
 }
 
@@ -78,7 +84,9 @@ impl OwnedOutcome {
         match self {
             OwnedOutcome::Observed(o) => PollOutcome::Observed(o),
             OwnedOutcome::ProviderFailed(e) => PollOutcome::ProviderFailed(e),
-            OwnedOutcome::Blocked { reason, message, .. } => PollOutcome::Blocked {
+            OwnedOutcome::Blocked {
+                reason, message, ..
+            } => PollOutcome::Blocked {
                 reason,
                 message: message.clone(),
             },
@@ -91,9 +99,14 @@ impl OwnedOutcome {
 pub async fn reconcile(job: Arc<CloudDbJob>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let result = reconcile_inner(&job, &ctx).await;
-    ctx.metrics.reconcile_duration.observe(started.elapsed().as_secs_f64());
+    ctx.metrics
+        .reconcile_duration
+        .observe(started.elapsed().as_secs_f64());
     let label = if result.is_ok() { "ok" } else { "error" };
-    ctx.metrics.reconciles.get_or_create(&ResultLabels { result: label }).inc();
+    ctx.metrics
+        .reconciles
+        .get_or_create(&ResultLabels { result: label })
+        .inc();
     result
 }
 
@@ -121,11 +134,19 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
 
     let (outcome, polled, interval) = match plan(job, &namespace, &uid, &prev, now, ctx).await? {
         Step::Done(action) => return Ok(action),
-        Step::Outcome { outcome, polled, interval } => (outcome, polled, interval),
+        Step::Outcome {
+            outcome,
+            polled,
+            interval,
+        } => (outcome, polled, interval),
     };
 
     let polls = ctx.memory.polls(&uid, prev.poll_count) + i64::from(polled);
-    let status_ctx = StatusContext { generation, now, poll_count: polls };
+    let status_ctx = StatusContext {
+        generation,
+        now,
+        poll_count: polls,
+    };
     let next = next_status(&prev, outcome.borrow(), &status_ctx);
     if needs_write(&prev, &next) {
         write_status(job, &namespace, &next, ctx).await?;
@@ -196,7 +217,11 @@ async fn plan(
 
     let blocked = |reason: &'static str, message: String, retry: bool| {
         Ok(Step::Outcome {
-            outcome: OwnedOutcome::Blocked { reason, message, retry },
+            outcome: OwnedOutcome::Blocked {
+                reason,
+                message,
+                retry,
+            },
             polled: false,
             interval: None,
         })
@@ -215,7 +240,11 @@ async fn plan(
         (Err(e), _) | (_, Err(e)) => return blocked("InvalidSpec", e.to_string(), false),
     };
     if let (Some(timeout), Some(created)) = (timeout, job.meta().creation_timestamp.as_ref()) {
-        if created.0.checked_add(timeout).is_ok_and(|deadline| deadline <= now) {
+        if created
+            .0
+            .checked_add(timeout)
+            .is_ok_and(|deadline| deadline <= now)
+        {
             return Ok(Step::Outcome {
                 outcome: OwnedOutcome::TimedOut(format!(
                     "stopped tracking after {} (spec.timeout) before the job finished; the provider job itself was not cancelled",
@@ -234,7 +263,11 @@ async fn plan(
         Ok(obs) => OwnedOutcome::Observed(obs),
         Err(e) => OwnedOutcome::ProviderFailed(e),
     };
-    Ok(Step::Outcome { outcome, polled: true, interval: Some(interval) })
+    Ok(Step::Outcome {
+        outcome,
+        polled: true,
+        interval: Some(interval),
+    })
 }
 
 /// Reads the job's credentials Secret. `Ok(Err(..))` is a configuration problem to report
@@ -278,8 +311,10 @@ async fn read_credentials(
                 .map(|(k, v)| (k, v.into_bytes())),
         )
         .collect();
-    Ok(Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
-        .map_err(|e| ("SecretKeyMissing", e.to_string())))
+    Ok(
+        Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
+            .map_err(|e| ("SecretKeyMissing", e.to_string())),
+    )
 }
 
 /// One provider call, measured.
@@ -340,24 +375,41 @@ async fn write_status(
 }
 
 /// Events mark transitions only (phase changes, stalls and recoveries), never polls.
-async fn publish_events(job: &CloudDbJob, prev: &CloudDbJobStatus, next: &CloudDbJobStatus, ctx: &Context) {
-    let Some(recorder) = &ctx.recorder else { return };
+async fn publish_events(
+    job: &CloudDbJob,
+    prev: &CloudDbJobStatus,
+    next: &CloudDbJobStatus,
+    ctx: &Context,
+) {
+    let Some(recorder) = &ctx.recorder else {
+        return;
+    };
     let mut events = Vec::new();
     if prev.phase != next.phase {
         if let Some(phase) = next.phase {
             let (type_, note) = match phase {
                 JobPhase::Failed => (EventType::Warning, next.message.clone()),
-                JobPhase::Succeeded => (EventType::Normal, Some(format!("job {} succeeded", job.spec.job_id))),
+                JobPhase::Succeeded => (
+                    EventType::Normal,
+                    Some(format!("job {} succeeded", job.spec.job_id)),
+                ),
                 _ => (EventType::Normal, next.message.clone()),
             };
             let reason = match (phase, next.reason.as_deref()) {
                 (JobPhase::Failed, Some(r)) => r.to_string(),
                 _ => phase.as_str().to_string(),
             };
-            events.push(Event { type_, reason, note, action: "Track".into(), secondary: None });
+            events.push(Event {
+                type_,
+                reason,
+                note,
+                action: "Track".into(),
+                secondary: None,
+            });
         }
     }
-    let stalled = |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
+    let stalled =
+        |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
     let terminal = next.phase.is_some_and(JobPhase::is_terminal);
     if !terminal && stalled(next) && (!stalled(prev) || prev.reason != next.reason) {
         events.push(Event {
@@ -390,8 +442,17 @@ async fn publish_events(job: &CloudDbJob, prev: &CloudDbJobStatus, next: &CloudD
         }
         match recorder.publish(&event, &reference).await {
             Ok(()) => {
-                ctx.metrics.events.get_or_create(&EventLabels { reason: event.reason.clone() }).inc();
-                info!(name = job.name_any(), reason = event.reason, "event published");
+                ctx.metrics
+                    .events
+                    .get_or_create(&EventLabels {
+                        reason: event.reason.clone(),
+                    })
+                    .inc();
+                info!(
+                    name = job.name_any(),
+                    reason = event.reason,
+                    "event published"
+                );
             }
             Err(e) => warn!(name = job.name_any(), error = %e, "could not publish event"),
         }

@@ -72,13 +72,18 @@ pub fn next_status(
                         } else {
                             "RetryingAfterError"
                         },
-                        truncate(&format!("provider call failed, retrying: {}", err.describe())),
+                        truncate(&format!(
+                            "provider call failed, retrying: {}",
+                            err.describe()
+                        )),
                     );
                     conds
                 }
-                ErrorClass::Permanent => {
-                    blocked(&mut next, err.reason, &format!("provider rejected the request: {}", err.describe()))
-                }
+                ErrorClass::Permanent => blocked(
+                    &mut next,
+                    err.reason,
+                    &format!("provider rejected the request: {}", err.describe()),
+                ),
             }
         }
         PollOutcome::Blocked { reason, message } => {
@@ -131,7 +136,8 @@ fn apply_observation(
     if not_listed && prev.phase == Some(JobPhase::Running) {
         // Listings lag and page; a job seen running does not go back to Pending because
         // one poll missed it.
-        next.message = Some("job not listed by the provider in the last poll; still tracking".into());
+        next.message =
+            Some("job not listed by the provider in the last poll; still tracking".into());
         return;
     }
     let phase = obs.phase_or_pending();
@@ -149,7 +155,10 @@ fn apply_observation(
     };
     next.progress = progress;
     // Keep what an earlier poll learnt when this response left a field out.
-    next.provider_status = obs.provider_status.clone().or_else(|| prev.provider_status.clone());
+    next.provider_status = obs
+        .provider_status
+        .clone()
+        .or_else(|| prev.provider_status.clone());
     next.job_type = obs.job_type.clone().or_else(|| prev.job_type.clone());
     next.provider_job_type = obs
         .provider_job_type
@@ -190,7 +199,9 @@ pub fn estimate_completion(start: Timestamp, now: Timestamp, progress: i32) -> O
     }
     let elapsed = now.duration_since(start).as_secs_f64();
     let total = elapsed * 100.0 / f64::from(progress);
-    let eta = start.checked_add(SignedDuration::from_secs_f64(total)).ok()?;
+    let eta = start
+        .checked_add(SignedDuration::from_secs_f64(total))
+        .ok()?;
     // Whole seconds: Kubernetes times are second-precision on the wire anyway.
     Timestamp::from_second(eta.as_second()).ok()
 }
@@ -200,16 +211,31 @@ fn blocked(next: &mut CloudDbJobStatus, reason: &str, message: &str) -> Vec<Desi
     next.reason = Some(reason.to_string());
     next.message = Some(truncate(message));
     let mut conds = phase_conditions(next);
-    set_reconciling(&mut conds, ConditionStatus::False, reason, truncate(message));
+    set_reconciling(
+        &mut conds,
+        ConditionStatus::False,
+        reason,
+        truncate(message),
+    );
     for c in &mut conds {
         if c.type_ == ConditionType::Stalled {
-            *c = DesiredCondition::new(ConditionType::Stalled, ConditionStatus::True, reason, truncate(message));
+            *c = DesiredCondition::new(
+                ConditionType::Stalled,
+                ConditionStatus::True,
+                reason,
+                truncate(message),
+            );
         }
     }
     conds
 }
 
-fn set_reconciling(conds: &mut [DesiredCondition], status: ConditionStatus, reason: &str, message: String) {
+fn set_reconciling(
+    conds: &mut [DesiredCondition],
+    status: ConditionStatus,
+    reason: &str,
+    message: String,
+) {
     for c in conds.iter_mut() {
         if c.type_ == ConditionType::Reconciling {
             *c = DesiredCondition::new(ConditionType::Reconciling, status, reason, message.clone());
@@ -239,26 +265,46 @@ fn phase_conditions(status: &CloudDbJobStatus) -> Vec<DesiredCondition> {
         DesiredCondition::new(
             Reconciling,
             reconciling,
-            if reconciling == True { in_progress } else { phase_reason.as_str() },
+            if reconciling == True {
+                in_progress
+            } else {
+                phase_reason.as_str()
+            },
             &message,
         ),
         DesiredCondition::new(
             Complete,
             complete,
-            if complete == True { "Succeeded" } else { in_progress_or(phase, "NotComplete") },
+            if complete == True {
+                "Succeeded"
+            } else {
+                in_progress_or(phase, "NotComplete")
+            },
             &message,
         ),
         DesiredCondition::new(
             Failed,
             failed,
-            if failed == True { phase_reason.as_str() } else { "NotFailed" },
+            if failed == True {
+                phase_reason.as_str()
+            } else {
+                "NotFailed"
+            },
             if failed == True { message.as_str() } else { "" },
         ),
         DesiredCondition::new(
             Stalled,
             stalled,
-            if stalled == True { phase_reason.as_str() } else { "NotStalled" },
-            if stalled == True { message.as_str() } else { "" },
+            if stalled == True {
+                phase_reason.as_str()
+            } else {
+                "NotStalled"
+            },
+            if stalled == True {
+                message.as_str()
+            } else {
+                ""
+            },
         ),
     ]
 }

@@ -53,7 +53,10 @@ fn first_running_observation() {
     assert_eq!(cond(&s, ConditionType::Complete), ("False", "Running"));
     assert_eq!(cond(&s, ConditionType::Failed), ("False", "NotFailed"));
     assert_eq!(cond(&s, ConditionType::Stalled), ("False", "NotStalled"));
-    assert!(s.conditions.iter().all(|c| c.observed_generation == Some(1)));
+    assert!(s
+        .conditions
+        .iter()
+        .all(|c| c.observed_generation == Some(1)));
     // 40% after 10 minutes: 25 minutes in all.
     assert_eq!(
         s.estimated_completion_time,
@@ -63,7 +66,11 @@ fn first_running_observation() {
 
 #[test]
 fn success_sets_ready_and_complete() {
-    let prev = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
+    let prev = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
     let done = JobObservation {
         phase: Some(JobPhase::Succeeded),
         provider_status: Some("SUCCEED".into()),
@@ -71,12 +78,20 @@ fn success_sets_ready_and_complete() {
         end_time: Some(ts("2026-01-01T00:20:00Z")),
         ..Default::default()
     };
-    let s = next_status(&prev, PollOutcome::Observed(&done), &ctx("2026-01-01T00:20:05Z", 2));
+    let s = next_status(
+        &prev,
+        PollOutcome::Observed(&done),
+        &ctx("2026-01-01T00:20:05Z", 2),
+    );
     assert_eq!(s.phase, Some(JobPhase::Succeeded));
     assert_eq!(s.progress, Some(100));
     assert_eq!(s.reason, None);
     assert_eq!(s.end_time, Some(Time(ts("2026-01-01T00:20:00Z"))));
-    assert_eq!(s.job_type.as_deref(), Some("upgrade"), "kept from earlier poll");
+    assert_eq!(
+        s.job_type.as_deref(),
+        Some("upgrade"),
+        "kept from earlier poll"
+    );
     assert_eq!(s.estimated_completion_time, None);
     assert_eq!(cond(&s, ConditionType::Ready), ("True", "Succeeded"));
     assert_eq!(cond(&s, ConditionType::Complete), ("True", "Succeeded"));
@@ -85,7 +100,11 @@ fn success_sets_ready_and_complete() {
     let ready = find(&s.conditions, ConditionType::Ready).unwrap();
     assert_eq!(ready.last_transition_time, Time(ts("2026-01-01T00:20:05Z")));
     let failed = find(&s.conditions, ConditionType::Failed).unwrap();
-    assert_eq!(failed.last_transition_time, Time(ts("2026-01-01T00:10:00Z")), "unchanged status keeps its time");
+    assert_eq!(
+        failed.last_transition_time,
+        Time(ts("2026-01-01T00:10:00Z")),
+        "unchanged status keeps its time"
+    );
 }
 
 #[test]
@@ -97,7 +116,11 @@ fn failure_with_reason_is_failed_and_stalled() {
         message: Some("killed by user".into()),
         ..Default::default()
     };
-    let s = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&killed), &ctx("2026-01-01T00:00:00Z", 1));
+    let s = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&killed),
+        &ctx("2026-01-01T00:00:00Z", 1),
+    );
     assert_eq!(s.phase, Some(JobPhase::Failed));
     assert_eq!(s.reason.as_deref(), Some("Aborted"));
     assert_eq!(cond(&s, ConditionType::Failed), ("True", "Aborted"));
@@ -105,32 +128,55 @@ fn failure_with_reason_is_failed_and_stalled() {
     assert_eq!(cond(&s, ConditionType::Ready), ("False", "Aborted"));
     assert_eq!(cond(&s, ConditionType::Reconciling), ("False", "Aborted"));
     let failed = find(&s.conditions, ConditionType::Failed).unwrap();
-    assert!(failed.message.contains("killed by user"), "{}", failed.message);
+    assert!(
+        failed.message.contains("killed by user"),
+        "{}",
+        failed.message
+    );
 }
 
 #[test]
 fn plain_failure_gets_job_failed_reason() {
-    let failed = JobObservation { phase: Some(JobPhase::Failed), ..Default::default() };
-    let s = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&failed), &ctx("2026-01-01T00:00:00Z", 1));
+    let failed = JobObservation {
+        phase: Some(JobPhase::Failed),
+        ..Default::default()
+    };
+    let s = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&failed),
+        &ctx("2026-01-01T00:00:00Z", 1),
+    );
     assert_eq!(s.reason.as_deref(), Some("JobFailed"));
 }
 
 #[test]
 fn terminal_status_never_flips_back() {
-    let done = JobObservation { phase: Some(JobPhase::Succeeded), ..Default::default() };
-    let prev = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&done), &ctx("2026-01-01T00:00:00Z", 1));
+    let done = JobObservation {
+        phase: Some(JobPhase::Succeeded),
+        ..Default::default()
+    };
+    let prev = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&done),
+        &ctx("2026-01-01T00:00:00Z", 1),
+    );
     let mut later = ctx("2026-01-01T01:00:00Z", 9);
     later.generation = Some(2);
     for outcome in [
         PollOutcome::Observed(&running(10)),
         PollOutcome::ProviderFailed(&ProviderError::transient("HTTP 503", "x")),
-        PollOutcome::TimedOut { message: "late".into() },
+        PollOutcome::TimedOut {
+            message: "late".into(),
+        },
     ] {
         let s = next_status(&prev, outcome, &later);
         assert_eq!(s.phase, Some(JobPhase::Succeeded));
         assert_eq!(s.observed_generation, Some(2));
         assert_eq!(s.conditions.len(), prev.conditions.len());
-        assert!(s.conditions.iter().all(|c| c.observed_generation == Some(2)));
+        assert!(s
+            .conditions
+            .iter()
+            .all(|c| c.observed_generation == Some(2)));
         assert_eq!(s.poll_count, prev.poll_count);
         assert_eq!(cond(&s, ConditionType::Complete).0, "True");
     }
@@ -138,44 +184,100 @@ fn terminal_status_never_flips_back() {
 
 #[test]
 fn transient_errors_never_change_the_phase() {
-    let prev = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
+    let prev = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
     let err = ProviderError::transient("HTTP 503", "service unavailable");
-    let s1 = next_status(&prev, PollOutcome::ProviderFailed(&err), &ctx("2026-01-01T00:11:00Z", 2));
-    let s2 = next_status(&s1, PollOutcome::ProviderFailed(&err), &ctx("2026-01-01T00:12:00Z", 3));
+    let s1 = next_status(
+        &prev,
+        PollOutcome::ProviderFailed(&err),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
+    let s2 = next_status(
+        &s1,
+        PollOutcome::ProviderFailed(&err),
+        &ctx("2026-01-01T00:12:00Z", 3),
+    );
     assert_eq!(s2.phase, Some(JobPhase::Running));
     assert_eq!(s2.progress, Some(40));
     assert_eq!(s2.consecutive_errors, Some(2));
     assert_eq!(s2.message, prev.message);
-    assert_eq!(cond(&s2, ConditionType::Reconciling), ("True", "RetryingAfterError"));
+    assert_eq!(
+        cond(&s2, ConditionType::Reconciling),
+        ("True", "RetryingAfterError")
+    );
     assert_eq!(cond(&s2, ConditionType::Failed).0, "False");
     assert_eq!(cond(&s2, ConditionType::Stalled).0, "False");
-    let recovered = next_status(&s2, PollOutcome::Observed(&running(50)), &ctx("2026-01-01T00:13:00Z", 4));
+    let recovered = next_status(
+        &s2,
+        PollOutcome::Observed(&running(50)),
+        &ctx("2026-01-01T00:13:00Z", 4),
+    );
     assert_eq!(recovered.consecutive_errors, Some(0));
-    assert_eq!(cond(&recovered, ConditionType::Reconciling), ("True", "Running"));
+    assert_eq!(
+        cond(&recovered, ConditionType::Reconciling),
+        ("True", "Running")
+    );
 }
 
 #[test]
 fn throttling_is_reported_as_such() {
     let err = ProviderError::throttled("RequestLimitExceeded", "slow down");
-    let s = next_status(&CloudDbJobStatus::default(), PollOutcome::ProviderFailed(&err), &ctx("2026-01-01T00:00:00Z", 1));
+    let s = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::ProviderFailed(&err),
+        &ctx("2026-01-01T00:00:00Z", 1),
+    );
     assert_eq!(s.phase, Some(JobPhase::Pending));
     assert_eq!(cond(&s, ConditionType::Reconciling), ("True", "Throttled"));
 }
 
 #[test]
 fn permanent_errors_stall_until_fixed() {
-    let prev = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
-    let err = ProviderError::permanent("AuthenticationFailed", "AuthFailure.SignatureFailure", "signature mismatch")
-        .with_request_id(Some("req-9".into()));
-    let s = next_status(&prev, PollOutcome::ProviderFailed(&err), &ctx("2026-01-01T00:11:00Z", 2));
-    assert_eq!(s.phase, Some(JobPhase::Running), "the job itself did not fail");
+    let prev = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    let err = ProviderError::permanent(
+        "AuthenticationFailed",
+        "AuthFailure.SignatureFailure",
+        "signature mismatch",
+    )
+    .with_request_id(Some("req-9".into()));
+    let s = next_status(
+        &prev,
+        PollOutcome::ProviderFailed(&err),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
+    assert_eq!(
+        s.phase,
+        Some(JobPhase::Running),
+        "the job itself did not fail"
+    );
     assert_eq!(s.reason.as_deref(), Some("AuthenticationFailed"));
-    assert!(s.message.as_deref().unwrap().contains("AuthFailure.SignatureFailure"));
+    assert!(s
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("AuthFailure.SignatureFailure"));
     assert!(s.message.as_deref().unwrap().contains("req-9"));
-    assert_eq!(cond(&s, ConditionType::Stalled), ("True", "AuthenticationFailed"));
-    assert_eq!(cond(&s, ConditionType::Reconciling), ("False", "AuthenticationFailed"));
+    assert_eq!(
+        cond(&s, ConditionType::Stalled),
+        ("True", "AuthenticationFailed")
+    );
+    assert_eq!(
+        cond(&s, ConditionType::Reconciling),
+        ("False", "AuthenticationFailed")
+    );
     assert_eq!(cond(&s, ConditionType::Failed).0, "False");
-    let fixed = next_status(&s, PollOutcome::Observed(&running(45)), &ctx("2026-01-01T00:12:00Z", 3));
+    let fixed = next_status(
+        &s,
+        PollOutcome::Observed(&running(45)),
+        &ctx("2026-01-01T00:12:00Z", 3),
+    );
     assert_eq!(cond(&fixed, ConditionType::Stalled).0, "False");
     assert_eq!(fixed.reason, None);
 }
@@ -184,7 +286,10 @@ fn permanent_errors_stall_until_fixed() {
 fn blocked_configuration_stalls_with_its_reason() {
     let s = next_status(
         &CloudDbJobStatus::default(),
-        PollOutcome::Blocked { reason: "SecretNotFound", message: "Secret \"creds\" not found".into() },
+        PollOutcome::Blocked {
+            reason: "SecretNotFound",
+            message: "Secret \"creds\" not found".into(),
+        },
         &ctx("2026-01-01T00:00:00Z", 0),
     );
     assert_eq!(s.phase, Some(JobPhase::Pending));
@@ -195,8 +300,18 @@ fn blocked_configuration_stalls_with_its_reason() {
 
 #[test]
 fn timeout_fails_the_job() {
-    let prev = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
-    let s = next_status(&prev, PollOutcome::TimedOut { message: "gave up after 1h".into() }, &ctx("2026-01-01T01:00:00Z", 1));
+    let prev = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    let s = next_status(
+        &prev,
+        PollOutcome::TimedOut {
+            message: "gave up after 1h".into(),
+        },
+        &ctx("2026-01-01T01:00:00Z", 1),
+    );
     assert_eq!(s.phase, Some(JobPhase::Failed));
     assert_eq!(s.reason.as_deref(), Some("TrackingTimeout"));
     assert_eq!(cond(&s, ConditionType::Failed), ("True", "TrackingTimeout"));
@@ -205,26 +320,58 @@ fn timeout_fails_the_job() {
 
 #[test]
 fn an_unchanged_job_needs_no_write() {
-    let first = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
-    let second = next_status(&first, PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:15Z", 2));
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    let second = next_status(
+        &first,
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:15Z", 2),
+    );
     assert_ne!(first.last_poll_time, second.last_poll_time);
-    assert_eq!(first.estimated_completion_time, second.estimated_completion_time, "ETA only moves with progress");
+    assert_eq!(
+        first.estimated_completion_time, second.estimated_completion_time,
+        "ETA only moves with progress"
+    );
     assert!(!needs_write(&first, &second));
-    let third = next_status(&second, PollOutcome::Observed(&running(41)), &ctx("2026-01-01T00:10:30Z", 3));
+    let third = next_status(
+        &second,
+        PollOutcome::Observed(&running(41)),
+        &ctx("2026-01-01T00:10:30Z", 3),
+    );
     assert!(needs_write(&second, &third));
-    assert_ne!(third.estimated_completion_time, second.estimated_completion_time);
+    assert_ne!(
+        third.estimated_completion_time,
+        second.estimated_completion_time
+    );
 }
 
 #[test]
 fn missing_fields_keep_what_earlier_polls_learnt() {
     let mut with_detail = running(40);
     with_detail.detail = JobDetail {
-        upgrade: Some(UpgradeDetail { instance_id: Some("cdb-1".into()), ..Default::default() }),
+        upgrade: Some(UpgradeDetail {
+            instance_id: Some("cdb-1".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
-    let first = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&with_detail), &ctx("2026-01-01T00:10:00Z", 1));
-    let sparse = JobObservation { phase: Some(JobPhase::Running), ..Default::default() };
-    let s = next_status(&first, PollOutcome::Observed(&sparse), &ctx("2026-01-01T00:11:00Z", 2));
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&with_detail),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    let sparse = JobObservation {
+        phase: Some(JobPhase::Running),
+        ..Default::default()
+    };
+    let s = next_status(
+        &first,
+        PollOutcome::Observed(&sparse),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
     assert_eq!(s.progress, Some(40));
     assert_eq!(s.upgrade, first.upgrade);
     assert_eq!(s.instance_ids, vec!["cdb-1"]);
@@ -233,12 +380,24 @@ fn missing_fields_keep_what_earlier_polls_learnt() {
 
 #[test]
 fn a_running_job_missing_from_one_listing_stays_running() {
-    let first = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&running(40)), &ctx("2026-01-01T00:10:00Z", 1));
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
     let gone = JobObservation::not_found_yet("not listed");
-    let s = next_status(&first, PollOutcome::Observed(&gone), &ctx("2026-01-01T00:11:00Z", 2));
+    let s = next_status(
+        &first,
+        PollOutcome::Observed(&gone),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
     assert_eq!(s.phase, Some(JobPhase::Running));
     assert_eq!(s.progress, Some(40));
-    let fresh = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&gone), &ctx("2026-01-01T00:11:00Z", 1));
+    let fresh = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&gone),
+        &ctx("2026-01-01T00:11:00Z", 1),
+    );
     assert_eq!(fresh.phase, Some(JobPhase::Pending));
     assert_eq!(fresh.reason.as_deref(), Some("NotFoundYet"));
 }
@@ -246,9 +405,18 @@ fn a_running_job_missing_from_one_listing_stays_running() {
 #[test]
 fn eta_math() {
     let start = ts("2026-01-01T00:00:00Z");
-    assert_eq!(estimate_completion(start, ts("2026-01-01T00:30:00Z"), 50), Some(ts("2026-01-01T01:00:00Z")));
-    assert_eq!(estimate_completion(start, ts("2026-01-01T00:30:00Z"), 0), None);
-    assert_eq!(estimate_completion(start, ts("2026-01-01T00:30:00Z"), 100), None);
+    assert_eq!(
+        estimate_completion(start, ts("2026-01-01T00:30:00Z"), 50),
+        Some(ts("2026-01-01T01:00:00Z"))
+    );
+    assert_eq!(
+        estimate_completion(start, ts("2026-01-01T00:30:00Z"), 0),
+        None
+    );
+    assert_eq!(
+        estimate_completion(start, ts("2026-01-01T00:30:00Z"), 100),
+        None
+    );
     assert_eq!(estimate_completion(start, start, 50), None);
 }
 
@@ -256,7 +424,11 @@ fn eta_math() {
 fn long_messages_are_truncated() {
     let mut obs = running(1);
     obs.message = Some("é".repeat(5000));
-    let s = next_status(&CloudDbJobStatus::default(), PollOutcome::Observed(&obs), &ctx("2026-01-01T00:10:00Z", 1));
+    let s = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
     let m = s.message.unwrap();
     assert_eq!(m.chars().count(), MAX_MESSAGE_CHARS);
     assert!(m.ends_with('…'));

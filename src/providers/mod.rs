@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod huawei;
 pub mod observation;
+pub mod registry;
 pub mod scripted;
 pub mod target;
 pub mod tencent;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 pub use credentials::Credentials;
 pub use error::{ErrorClass, ProviderError};
 pub use observation::{JobDetail, JobObservation};
+pub use registry::ProviderSet;
 pub use target::JobTarget;
 
 /// One provider API family. Implementations are cheap to share (`Arc<dyn Provider>`) and

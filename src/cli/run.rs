@@ -1,0 +1,274 @@
+//! `run`: the controller, with metrics/health endpoints and optional leader election.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::events::{Recorder, Reporter};
+use kube::Client;
+use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::controller::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
+use crate::controller::memory::JobMemory;
+use crate::controller::metrics::Metrics;
+use crate::controller::runner::{run_controller, ControllerSettings};
+use crate::controller::server::{self, Health};
+use crate::controller::Context;
+use crate::providers::http::HttpOptions;
+use crate::providers::Provider;
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "WATCH_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Address of the /metrics, /healthz and /readyz endpoints.
+    #[arg(long, default_value = "0.0.0.0:8080", env = "METRICS_ADDR")]
+    pub metrics_addr: SocketAddr,
+
+    /// Elect a leader through a coordination.k8s.io Lease; only the leader reconciles.
+    #[arg(long)]
+    pub leader_election: bool,
+
+    /// Name of the leader-election Lease.
+    #[arg(long, default_value = "clouddb-job-operator")]
+    pub lease_name: String,
+
+    /// Namespace of the leader-election Lease (default: the pod's namespace).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+
+    /// Extra host globs (comma-separated) that `spec.endpoint` may point at, besides the
+    /// providers' own domains; e.g. `127.0.0.1,*.corp.example`.
+    #[arg(long, value_delimiter = ',', env = "ALLOWED_ENDPOINTS")]
+    pub allowed_endpoints: Vec<String>,
+
+    /// PEM file of extra CA certificates to trust for provider endpoints.
+    #[arg(long)]
+    pub extra_ca_file: Option<PathBuf>,
+
+    /// How many jobs are reconciled (and polled) at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_polls: u16,
+
+    /// Timeout of one provider HTTP call, e.g. `10s`.
+    #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
+    pub provider_timeout: Duration,
+
+    /// Do not publish Kubernetes Events.
+    #[arg(long)]
+    pub no_events: bool,
+}
+
+pub fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+    crate::duration::parse_duration(s)
+}
+
+/// Everything `run` builds before it starts, so tests and the benchmark can build it too.
+pub struct Operator {
+    pub ctx: Arc<Context>,
+    pub health: Arc<Health>,
+    pub settings: ControllerSettings,
+}
+
+/// The HTTP options implied by the arguments (timeouts, extra CA bundle).
+pub fn http_options(args: &RunArgs) -> Result<HttpOptions, String> {
+    let extra_ca_pem = match &args.extra_ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| format!("cannot read --extra-ca-file {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    Ok(HttpOptions {
+        timeout: args.provider_timeout,
+        extra_ca_pem,
+        ..HttpOptions::default()
+    })
+}
+
+/// Builds the controller context.
+pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Operator {
+    let reporter = Reporter {
+        controller: "clouddb-job-operator".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let recorder = (!args.no_events).then(|| Recorder::new(client.clone(), reporter));
+    let endpoints = EndpointPolicy::new(
+        DEFAULT_ALLOWED
+            .iter()
+            .map(|s| s.to_string())
+            .chain(args.allowed_endpoints.iter().cloned()),
+    );
+    let ctx = Arc::new(Context {
+        client,
+        provider,
+        memory: Arc::new(JobMemory::default()),
+        metrics: Arc::new(Metrics::new()),
+        recorder,
+        endpoints,
+        clock: Arc::new(jiff::Timestamp::now),
+        sampler: Arc::new(rand::random::<f64>),
+    });
+    Operator {
+        ctx,
+        health: Health::new(),
+        settings: ControllerSettings {
+            namespace: args.namespace.clone(),
+            concurrency: args.max_concurrent_polls,
+        },
+    }
+}
+
+/// Runs the operator until SIGTERM/SIGINT. Returns an error message on start-up failure.
+pub async fn run(args: RunArgs) -> Result<(), String> {
+    let options = http_options(&args)?;
+    let provider = super::providers::standard(&options)?;
+    let client = Client::try_default().await.map_err(|e| {
+        format!("cannot configure the Kubernetes client (kubeconfig or in-cluster): {e}")
+    })?;
+    let op = build(client.clone(), provider, &args);
+    let app = server::router(
+        op.ctx.metrics.clone(),
+        op.ctx.memory.clone(),
+        op.health.clone(),
+    );
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .map_err(|e| format!("cannot listen on --metrics-addr {}: {e}", args.metrics_addr))?;
+    info!(addr = %args.metrics_addr, "serving /metrics, /healthz and /readyz");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            error!(error = %e, "metrics server stopped");
+        }
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        info!("shutdown requested");
+        let _ = stop_tx.send(true);
+    });
+
+    if !args.leader_election {
+        run_controller(op.ctx, op.settings, op.health, wait_true(stop_rx)).await;
+        return Ok(());
+    }
+    run_with_leader_election(client, op, &args, stop_rx).await
+}
+
+/// Reconciles only while holding the Lease; hands it over on shutdown by releasing it.
+async fn run_with_leader_election(
+    client: Client,
+    op: Operator,
+    args: &RunArgs,
+    mut stop_rx: watch::Receiver<bool>,
+) -> Result<(), String> {
+    let namespace = args
+        .lease_namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_string());
+    let identity = std::env::var("POD_NAME")
+        .unwrap_or_else(|_| format!("clouddb-job-operator-{}", rand::random::<u32>()));
+    let manager = LeaseManagerBuilder::new(client, &args.lease_name)
+        .with_namespace(&namespace)
+        .with_parameters(LeaseParams::new(identity.clone(), 15, 5))
+        .build()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot set up leader election Lease {namespace}/{}: {e}",
+                args.lease_name
+            )
+        })?;
+    let (mut leader_rx, lease_task) = manager.watch().await;
+    info!(
+        identity,
+        lease = args.lease_name,
+        namespace,
+        "waiting for leadership"
+    );
+    // Ready while waiting: a standby replica is healthy.
+    op.health.set_ready(true);
+    loop {
+        tokio::select! {
+            _ = wait_true(stop_rx.clone()) => break,
+            changed = leader_rx.changed() => {
+                if changed.is_err() {
+                    warn!("leader election stopped");
+                    break;
+                }
+            }
+        }
+        if !*leader_rx.borrow_and_update() {
+            continue;
+        }
+        info!(identity, "acquired leadership; starting controller");
+        let mut lost = leader_rx.clone();
+        let stop = stop_rx.clone();
+        let until = async move {
+            tokio::select! {
+                _ = wait_true(stop) => {}
+                _ = async { while lost.changed().await.is_ok() { if !*lost.borrow() { break; } } } => {
+                    warn!("lost leadership; stopping controller");
+                }
+            }
+        };
+        run_controller(
+            op.ctx.clone(),
+            op.settings.clone(),
+            op.health.clone(),
+            until,
+        )
+        .await;
+        op.health.set_ready(true);
+        if *stop_rx.borrow_and_update() {
+            break;
+        }
+    }
+    // Dropping the receiver makes the lease task release the Lease for a fast hand-over.
+    drop(leader_rx);
+    match tokio::time::timeout(Duration::from_secs(5), lease_task).await {
+        Ok(Ok(Ok(_))) => info!("released leadership"),
+        Ok(Ok(Err(e))) => warn!(error = %e, "could not release the Lease"),
+        Ok(Err(e)) => warn!(error = %e, "lease task failed"),
+        Err(_) => warn!("timed out releasing the Lease"),
+    }
+    Ok(())
+}
+
+/// Resolves once the flag is true (or its sender is gone).
+async fn wait_true(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,169 @@
+//! `track`: polls one provider job from the command line through the same provider
+//! clients and status mapping as the controller, without Kubernetes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::exit;
+use super::output::{render, OutputFormat, TextProgress};
+use crate::api::{CloudDbJobStatus, JobPhase, ProviderKind};
+use crate::controller::policy::{next_poll_delay, transient_backoff};
+use crate::controller::status::{needs_write, next_status, PollOutcome, StatusContext};
+use crate::providers::{Credentials, ErrorClass, JobTarget, Provider};
+
+/// Arguments of `track`. Credentials come from the providers' official SDK variables:
+/// `TENCENTCLOUD_SECRET_ID`/`TENCENTCLOUD_SECRET_KEY` (optional `TENCENTCLOUD_SESSION_TOKEN`),
+/// `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK` or `HUAWEICLOUD_SDK_TOKEN`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrackArgs {
+    /// tencent, tencent-legacy or huawei.
+    #[arg(long)]
+    pub provider: ProviderKind,
+    /// Provider API (defaults per provider, as in `spec.api`).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// Provider job ID.
+    #[arg(long)]
+    pub job_id: String,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub instance_id: Option<String>,
+    /// Huawei project ID.
+    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID")]
+    pub project_id: Option<String>,
+    /// Endpoint override: https:// anywhere, http:// only for loopback hosts.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Poll interval.
+    #[arg(long, default_value = "15s", value_parser = super::run::parse_duration_arg)]
+    pub interval: Duration,
+    /// Give up after this long (exit code 3).
+    #[arg(long, value_parser = super::run::parse_duration_arg)]
+    pub timeout: Option<Duration>,
+    /// Poll once, print, and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// json, yaml or text.
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub output: OutputFormat,
+}
+
+/// Resolves the target and credentials; `Err` is a usage/configuration message.
+pub fn prepare(
+    args: &TrackArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(JobTarget, Credentials), String> {
+    let target = JobTarget::new(
+        args.provider,
+        args.api.as_deref(),
+        &args.job_id,
+        args.region.as_deref(),
+        args.instance_id.as_deref(),
+        args.project_id.as_deref(),
+        args.endpoint.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    let credentials = Credentials::from_env(args.provider, env)?;
+    Ok((target, credentials))
+}
+
+/// Tracks until the job is terminal, the timeout passes, or (`--once`) after one poll.
+/// Returns the process exit code.
+pub async fn track(
+    args: &TrackArgs,
+    target: &JobTarget,
+    credentials: &Credentials,
+    provider: Arc<dyn Provider>,
+    progress: Option<&mut TextProgress>,
+) -> (u8, CloudDbJobStatus) {
+    let started = Timestamp::now();
+    let deadline = args.timeout.and_then(|t| started.checked_add(t).ok());
+    let mut own_progress;
+    let progress = match progress {
+        Some(p) => Some(p),
+        None if args.output == OutputFormat::Text => {
+            own_progress = TextProgress::new(
+                format!("{} {} {}", target.provider, target.api, target.job_id),
+                None,
+            );
+            Some(&mut own_progress)
+        }
+        None => None,
+    };
+    let mut progress = progress;
+    let mut status = CloudDbJobStatus::default();
+    let mut polls = 0i64;
+    let mut printed = false;
+    loop {
+        let now = Timestamp::now();
+        let result = provider.observe(target, credentials).await;
+        polls += 1;
+        let ctx = StatusContext {
+            generation: None,
+            now,
+            poll_count: polls,
+        };
+        let next = match &result {
+            Ok(obs) => next_status(&status, PollOutcome::Observed(obs), &ctx),
+            Err(e) => next_status(&status, PollOutcome::ProviderFailed(e), &ctx),
+        };
+        let changed = needs_write(&status, &next) || !printed;
+        status = next;
+        if changed {
+            emit(args.output, &status, progress.as_deref_mut());
+            printed = true;
+        }
+        let phase = status.phase.unwrap_or(JobPhase::Pending);
+        let code = match (&result, phase) {
+            (_, JobPhase::Succeeded) => Some(exit::SUCCEEDED),
+            (_, JobPhase::Failed) => Some(exit::FAILED),
+            (Err(e), _) if e.class == ErrorClass::Permanent => Some(exit::USAGE),
+            (Err(_), _) if args.once => Some(exit::UNREACHABLE),
+            (Ok(_), _) if args.once => Some(exit::SUCCEEDED),
+            _ => None,
+        };
+        if let Some(code) = code {
+            finish(progress.as_deref());
+            return (code, status);
+        }
+        let delay = match &result {
+            Ok(_) => next_poll_delay(args.interval, &status, now, rand::random()),
+            Err(e) => transient_backoff(
+                status.consecutive_errors.unwrap_or(1),
+                e.retry_after,
+                rand::random(),
+            )
+            .min(args.interval.max(Duration::from_secs(1)) * 4),
+        };
+        let mut delay = delay;
+        if let Some(deadline) = deadline {
+            let left =
+                Duration::try_from(deadline.duration_since(Timestamp::now())).unwrap_or_default();
+            if left.is_zero() {
+                status.reason = Some("TrackingTimeout".into());
+                emit(args.output, &status, progress.as_deref_mut());
+                finish(progress.as_deref());
+                return (exit::TIMED_OUT, status);
+            }
+            // The last poll happens at the deadline.
+            delay = delay.min(left);
+        }
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn emit(format: OutputFormat, status: &CloudDbJobStatus, progress: Option<&mut TextProgress>) {
+    match (format, progress) {
+        (OutputFormat::Text, Some(p)) => p.update(status),
+        (f, _) => print!("{}", render(status, f)),
+    }
+}
+
+fn finish(progress: Option<&TextProgress>) {
+    if let Some(p) = progress {
+        p.finish();
+    }
+}
