@@ -12,6 +12,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Which provider job to track (an upgrade, rollback, import, restart, parameter change,
 /// ...) and how. `provider`, `api` and `jobId` are immutable.
+// kube-derive takes repeated `shortname`/`printcolumn` keys by design.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "clouddb.io",

@@ -67,7 +67,7 @@ pub fn merge_conditions(
 }
 
 /// Finds a condition by type.
-pub fn find<'a>(conditions: &'a [Condition], type_: ConditionType) -> Option<&'a Condition> {
+pub fn find(conditions: &[Condition], type_: ConditionType) -> Option<&Condition> {
     conditions.iter().find(|c| c.type_ == type_.as_str())
 }
 
@@ -153,7 +153,7 @@ mod tests {
         );
         assert_eq!(out.len(), 2);
         assert_eq!(out[1], foreign);
-        assert!(is_true(&out, ConditionType::Ready) == false);
+        assert!(!is_true(&out, ConditionType::Ready));
     }
 
     #[test]

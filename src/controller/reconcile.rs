@@ -69,7 +69,7 @@ enum Step {
 }
 
 enum OwnedOutcome {
-    Observed(JobObservation),
+    Observed(Box<JobObservation>),
     ProviderFailed(ProviderError),
     Blocked {
         reason: &'static str,
@@ -260,7 +260,7 @@ async fn plan(
         Err((reason, message)) => return blocked(reason, message, true),
     };
     let outcome = match observe(&target, &credentials, ctx).await {
-        Ok(obs) => OwnedOutcome::Observed(obs),
+        Ok(obs) => OwnedOutcome::Observed(Box::new(obs)),
         Err(e) => OwnedOutcome::ProviderFailed(e),
     };
     Ok(Step::Outcome {

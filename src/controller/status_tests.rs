@@ -28,7 +28,7 @@ fn running(progress: u8) -> JobObservation {
     }
 }
 
-fn cond<'a>(s: &'a CloudDbJobStatus, t: ConditionType) -> (&'a str, &'a str) {
+fn cond(s: &CloudDbJobStatus, t: ConditionType) -> (&str, &str) {
     let c = find(&s.conditions, t).unwrap_or_else(|| panic!("missing {t:?}"));
     (c.status.as_str(), c.reason.as_str())
 }
