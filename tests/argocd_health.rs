@@ -19,7 +19,8 @@ fn run_fixtures(script: Option<&Path>) -> Output {
     if let Some(s) = script {
         cmd.arg(s);
     }
-    cmd.output().unwrap_or_else(|e| panic!("running {}: {e}", lua.display()))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", lua.display()))
 }
 
 /// Parses the runner's "N passed, M failed" summary line.
@@ -63,7 +64,10 @@ fn health_check_passes_every_fixture() {
         "-> Progressing: Running, 45%: Upgrading instance cdb-pdn63pw5",
         "-> Progressing: Waiting for the controller to observe generation 2",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
 }
 
@@ -71,17 +75,26 @@ fn health_check_passes_every_fixture() {
 fn runner_fails_on_a_wrong_health_check() {
     // A script that ignores the object must fail most fixtures, and the runner must say so
     // through its output and exit status.
-    let always_healthy = temp_script("always-healthy", "return { status = \"Healthy\", message = \"ok\" }\n");
+    let always_healthy = temp_script(
+        "always-healthy",
+        "return { status = \"Healthy\", message = \"ok\" }\n",
+    );
     let out = run_fixtures(Some(&always_healthy));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let (_, failed) = summary(&stdout);
-    assert!(failed >= 8, "only {failed} fixtures caught the broken script:\n{stdout}");
+    assert!(
+        failed >= 8,
+        "only {failed} fixtures caught the broken script:\n{stdout}"
+    );
     assert!(stdout.contains("not ok"));
 
     let broken = temp_script("syntax-error", "return {\n");
     let out = run_fixtures(Some(&broken));
-    assert!(!out.status.success(), "a script that does not compile must fail the run");
+    assert!(
+        !out.status.success(),
+        "a script that does not compile must fail the run"
+    );
     let _ = std::fs::remove_file(always_healthy);
     let _ = std::fs::remove_file(broken);
 }
@@ -106,5 +119,9 @@ fn argocd_cm_embeds_health_lua() {
     let copy = temp_script("embedded", embedded);
     let out = run_fixtures(Some(&copy));
     let _ = std::fs::remove_file(copy);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

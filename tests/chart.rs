@@ -22,9 +22,18 @@ fn helm(args: &[&str]) -> Output {
     Command::new(&helm)
         .args(args)
         // Keep helm away from the user's config, cache and any kubeconfig.
-        .env("HELM_CONFIG_HOME", std::env::temp_dir().join("clouddb-helm-config"))
-        .env("HELM_CACHE_HOME", std::env::temp_dir().join("clouddb-helm-cache"))
-        .env("HELM_DATA_HOME", std::env::temp_dir().join("clouddb-helm-data"))
+        .env(
+            "HELM_CONFIG_HOME",
+            std::env::temp_dir().join("clouddb-helm-config"),
+        )
+        .env(
+            "HELM_CACHE_HOME",
+            std::env::temp_dir().join("clouddb-helm-cache"),
+        )
+        .env(
+            "HELM_DATA_HOME",
+            std::env::temp_dir().join("clouddb-helm-data"),
+        )
         .env("KUBECONFIG", "/dev/null")
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", helm.display()))
@@ -46,7 +55,12 @@ fn render(extra: &[&str]) -> Vec<Value> {
 }
 
 fn ci_values(name: &str) -> String {
-    chart_dir().join("ci").join(name).to_str().unwrap().to_owned()
+    chart_dir()
+        .join("ci")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn render_namespaced() -> Vec<Value> {
@@ -66,13 +80,20 @@ fn one<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .into_iter()
         .filter(|d| d["metadata"]["name"] == name)
         .collect();
-    assert_eq!(found.len(), 1, "expected one {kind} {name}, found {}", found.len());
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind} {name}, found {}",
+        found.len()
+    );
     found[0]
 }
 
 fn container(docs: &[Value]) -> &Value {
     let deploy = one(docs, "Deployment", FULLNAME);
-    let containers = deploy["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+    let containers = deploy["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
     assert_eq!(containers.len(), 1);
     &containers[0]
 }
@@ -111,10 +132,17 @@ fn assert_no_wildcards_and_leases_only_in_roles(docs: &[Value]) {
                         assert_ne!(v, "*", "wildcard in {kind} {}", role["metadata"]["name"]);
                     }
                 }
-                let leases = rule["resources"].as_array().unwrap().iter().any(|r| r == "leases");
+                let leases = rule["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == "leases");
                 if leases {
                     assert_eq!(kind, "Role", "leases granted by a ClusterRole");
-                    assert_eq!(role["metadata"]["namespace"], NAMESPACE, "leases outside the release namespace");
+                    assert_eq!(
+                        role["metadata"]["namespace"], NAMESPACE,
+                        "leases outside the release namespace"
+                    );
                 }
             }
         }
@@ -134,7 +162,11 @@ fn assert_binds_service_account(binding: &Value, role_kind: &str, role_name: &st
 fn lint_passes_for_default_and_ci_values() {
     let chart = chart_dir();
     let chart = chart.to_str().unwrap();
-    for values in [None, Some("namespaced-values.yaml"), Some("keep-crds-values.yaml")] {
+    for values in [
+        None,
+        Some("namespaced-values.yaml"),
+        Some("keep-crds-values.yaml"),
+    ] {
         let mut args = vec!["lint", "--strict", chart];
         let path;
         if let Some(v) = values {
@@ -156,7 +188,11 @@ fn default_rbac_is_a_least_privilege_cluster_role_plus_a_lease_role() {
     let docs = render(&[]);
     let cr = one(&docs, "ClusterRole", FULLNAME);
     assert_eq!(cr["rules"], controller_rules());
-    assert_binds_service_account(one(&docs, "ClusterRoleBinding", FULLNAME), "ClusterRole", FULLNAME);
+    assert_binds_service_account(
+        one(&docs, "ClusterRoleBinding", FULLNAME),
+        "ClusterRole",
+        FULLNAME,
+    );
 
     let lease_name = format!("{FULLNAME}-leader-election");
     let roles = of_kind(&docs, "Role");
@@ -176,7 +212,10 @@ fn default_rbac_is_a_least_privilege_cluster_role_plus_a_lease_role() {
 #[test]
 fn namespaced_mode_uses_a_role_in_the_watched_namespace() {
     let docs = render_namespaced();
-    assert!(of_kind(&docs, "ClusterRole").is_empty(), "no ClusterRole in namespaced mode");
+    assert!(
+        of_kind(&docs, "ClusterRole").is_empty(),
+        "no ClusterRole in namespaced mode"
+    );
     assert!(of_kind(&docs, "ClusterRoleBinding").is_empty());
 
     let role = one(&docs, "Role", FULLNAME);
@@ -197,9 +236,16 @@ fn namespaced_mode_uses_a_role_in_the_watched_namespace() {
 #[test]
 fn leader_election_disabled_drops_the_lease_role_and_flags() {
     let docs = render_keep();
-    assert!(of_kind(&docs, "Role").is_empty(), "no lease Role without leader election");
+    assert!(
+        of_kind(&docs, "Role").is_empty(),
+        "no lease Role without leader election"
+    );
     assert!(of_kind(&docs, "RoleBinding").is_empty());
-    assert!(args(&docs).iter().all(|a| !a.contains("lease")), "{:?}", args(&docs));
+    assert!(
+        args(&docs).iter().all(|a| !a.contains("lease")),
+        "{:?}",
+        args(&docs)
+    );
 }
 
 #[test]
@@ -216,27 +262,53 @@ fn default_args_probes_and_env() {
         ]
     );
     let c = container(&docs);
-    assert_eq!(c["image"], "clouddb-job-operator:0.1.0", "tag defaults to appVersion");
-    assert_eq!(c["ports"], json!([{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}]));
-    assert_eq!(c["livenessProbe"]["httpGet"], json!({"path": "/healthz", "port": "metrics"}));
-    assert_eq!(c["readinessProbe"]["httpGet"], json!({"path": "/readyz", "port": "metrics"}));
+    assert_eq!(
+        c["image"], "clouddb-job-operator:0.1.0",
+        "tag defaults to appVersion"
+    );
+    assert_eq!(
+        c["ports"],
+        json!([{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(
+        c["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "metrics"})
+    );
+    assert_eq!(
+        c["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "metrics"})
+    );
     let env = c["env"].as_array().unwrap();
-    let pod_ns = env.iter().find(|e| e["name"] == "POD_NAMESPACE").expect("POD_NAMESPACE env");
-    assert_eq!(pod_ns["valueFrom"]["fieldRef"]["fieldPath"], "metadata.namespace");
-    let rust_log = env.iter().find(|e| e["name"] == "RUST_LOG").expect("RUST_LOG env");
+    let pod_ns = env
+        .iter()
+        .find(|e| e["name"] == "POD_NAMESPACE")
+        .expect("POD_NAMESPACE env");
+    assert_eq!(
+        pod_ns["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+    let rust_log = env
+        .iter()
+        .find(|e| e["name"] == "RUST_LOG")
+        .expect("RUST_LOG env");
     assert_eq!(rust_log["value"], "info");
     assert!(c["resources"]["limits"]["memory"].is_string());
-    assert!(c.get("volumeMounts").is_none(), "no mounts without an extra CA");
+    assert!(
+        c.get("volumeMounts").is_none(),
+        "no mounts without an extra CA"
+    );
 
     let deploy = one(&docs, "Deployment", FULLNAME);
     assert_eq!(deploy["spec"]["replicas"], 1);
-    assert!(of_kind(&docs, "PodDisruptionBudget").is_empty(), "no PDB for one replica");
+    assert!(
+        of_kind(&docs, "PodDisruptionBudget").is_empty(),
+        "no PDB for one replica"
+    );
     assert!(of_kind(&docs, "ServiceMonitor").is_empty());
     let svc = one(&docs, "Service", &format!("{FULLNAME}-metrics"));
     assert_eq!(svc["spec"]["ports"][0]["targetPort"], "metrics");
     assert_eq!(
-        svc["spec"]["selector"],
-        deploy["spec"]["selector"]["matchLabels"],
+        svc["spec"]["selector"], deploy["spec"]["selector"]["matchLabels"],
         "the Service selects the controller pods"
     );
 }
@@ -259,7 +331,10 @@ fn non_default_args_ha_service_monitor_and_extra_ca() {
         ]
     );
     let c = container(&docs);
-    assert_eq!(c["image"], "registry.example.com/platform/clouddb-job-operator:0.1.0-rc1");
+    assert_eq!(
+        c["image"],
+        "registry.example.com/platform/clouddb-job-operator:0.1.0-rc1"
+    );
     assert_eq!(
         c["volumeMounts"],
         json!([{"name": "extra-ca", "mountPath": "/etc/clouddb-job-operator/extra-ca", "readOnly": true}])
@@ -279,7 +354,10 @@ fn non_default_args_ha_service_monitor_and_extra_ca() {
     assert_eq!(sm["metadata"]["labels"]["release"], "kube-prometheus-stack");
     assert_eq!(sm["spec"]["endpoints"][0]["port"], "metrics");
     assert_eq!(sm["spec"]["endpoints"][0]["path"], "/metrics");
-    assert_eq!(sm["spec"]["selector"]["matchLabels"], deploy["spec"]["selector"]["matchLabels"]);
+    assert_eq!(
+        sm["spec"]["selector"]["matchLabels"],
+        deploy["spec"]["selector"]["matchLabels"]
+    );
 
     // Extra CA from a Secret, image pinned by digest.
     let docs = render_keep();
@@ -288,7 +366,8 @@ fn non_default_args_ha_service_monitor_and_extra_ca() {
         deploy["spec"]["template"]["spec"]["volumes"][0]["secret"],
         json!({"secretName": "provider-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]})
     );
-    assert!(args(&docs).contains(&"--extra-ca-file=/etc/clouddb-job-operator/extra-ca/ca.crt".to_owned()));
+    assert!(args(&docs)
+        .contains(&"--extra-ca-file=/etc/clouddb-job-operator/extra-ca/ca.crt".to_owned()));
     assert_eq!(
         container(&docs)["image"],
         "clouddb-job-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -316,20 +395,43 @@ fn pod_and_container_security_context_defaults() {
 #[test]
 fn crd_follows_install_and_keep() {
     let default = render(&[]);
-    let crd = one(&default, "CustomResourceDefinition", "clouddbjobs.clouddb.io");
-    assert!(crd["metadata"].get("annotations").is_none(), "no keep annotation by default");
+    let crd = one(
+        &default,
+        "CustomResourceDefinition",
+        "clouddbjobs.clouddb.io",
+    );
+    assert!(
+        crd["metadata"].get("annotations").is_none(),
+        "no keep annotation by default"
+    );
 
     let namespaced = render_namespaced();
-    assert!(of_kind(&namespaced, "CustomResourceDefinition").is_empty(), "crds.install=false");
+    assert!(
+        of_kind(&namespaced, "CustomResourceDefinition").is_empty(),
+        "crds.install=false"
+    );
 
     let keep = render_keep();
     let crd = one(&keep, "CustomResourceDefinition", "clouddbjobs.clouddb.io");
-    assert_eq!(crd["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
-    assert_eq!(crd["metadata"]["annotations"]["example.com/owner"], "platform-team");
+    assert_eq!(
+        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
+    assert_eq!(
+        crd["metadata"]["annotations"]["example.com/owner"],
+        "platform-team"
+    );
 
     let keep_only = render(&["--set", "crds.keep=true"]);
-    let crd = one(&keep_only, "CustomResourceDefinition", "clouddbjobs.clouddb.io");
-    assert_eq!(crd["metadata"]["annotations"], json!({"helm.sh/resource-policy": "keep"}));
+    let crd = one(
+        &keep_only,
+        "CustomResourceDefinition",
+        "clouddbjobs.clouddb.io",
+    );
+    assert_eq!(
+        crd["metadata"]["annotations"],
+        json!({"helm.sh/resource-policy": "keep"})
+    );
 }
 
 #[test]
@@ -359,8 +461,24 @@ fn schema_and_template_checks_reject_bad_values() {
         (&["--set", "unknownKey=1"], "unknownKey"),
         (&["--set", "logFormat=xml"], "logFormat"),
         (&["--set", "image.pullPolicy=Sometimes"], "pullPolicy"),
-        (&["--set", "extraCA.configMapName=a", "--set", "extraCA.secretName=b"], "extraCA"),
-        (&["--set", "replicaCount=2", "--set", "leaderElection.enabled=false"], "leaderElection"),
+        (
+            &[
+                "--set",
+                "extraCA.configMapName=a",
+                "--set",
+                "extraCA.secretName=b",
+            ],
+            "extraCA",
+        ),
+        (
+            &[
+                "--set",
+                "replicaCount=2",
+                "--set",
+                "leaderElection.enabled=false",
+            ],
+            "leaderElection",
+        ),
     ];
     for (set, mention) in cases {
         let mut args = vec!["template", RELEASE, chart];
@@ -368,7 +486,10 @@ fn schema_and_template_checks_reject_bad_values() {
         let out = helm(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "helm template {set:?} should fail");
-        assert!(stderr.contains(mention), "error for {set:?} should mention {mention}: {stderr}");
+        assert!(
+            stderr.contains(mention),
+            "error for {set:?} should mention {mention}: {stderr}"
+        );
     }
     // The same mechanism accepts a good value.
     let docs = render(&["--set", "replicaCount=3"]);

@@ -17,7 +17,10 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             out.extend(yaml_files(&path));
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -30,7 +33,11 @@ fn example_documents() -> Vec<(PathBuf, Value)> {
     let dir = common::repo_root().join("examples");
     yaml_files(&dir)
         .into_iter()
-        .flat_map(|p| common::read_yaml_stream(&p).into_iter().map(move |d| (p.clone(), d)))
+        .flat_map(|p| {
+            common::read_yaml_stream(&p)
+                .into_iter()
+                .map(move |d| (p.clone(), d))
+        })
         .collect()
 }
 
@@ -64,7 +71,12 @@ fn openapi_to_json_schema(schema: &Value, is_root: bool) -> Value {
             ),
             "items" | "additionalProperties" | "not" => openapi_to_json_schema(value, false),
             "allOf" | "anyOf" | "oneOf" => Value::Array(
-                value.as_array().unwrap().iter().map(|s| openapi_to_json_schema(s, false)).collect(),
+                value
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| openapi_to_json_schema(s, false))
+                    .collect(),
             ),
             _ => value.clone(),
         };
@@ -72,10 +84,17 @@ fn openapi_to_json_schema(schema: &Value, is_root: bool) -> Value {
     }
     if obj.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
         out.remove("type");
-        out.insert("anyOf".into(), json!([{"type": "integer"}, {"type": "string"}]));
+        out.insert(
+            "anyOf".into(),
+            json!([{"type": "integer"}, {"type": "string"}]),
+        );
     }
     let preserve = obj.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-    if !is_root && !preserve && obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+    if !is_root
+        && !preserve
+        && obj.contains_key("properties")
+        && !obj.contains_key("additionalProperties")
+    {
         out.insert("additionalProperties".into(), Value::Bool(false));
     }
     if obj.get("nullable") == Some(&Value::Bool(true)) {
@@ -120,7 +139,11 @@ fn check(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
 fn every_example_job_is_valid() {
     let validator = crd_validator();
     let jobs = example_jobs();
-    assert!(jobs.len() >= 9, "expected an example per provider API, found {}", jobs.len());
+    assert!(
+        jobs.len() >= 9,
+        "expected an example per provider API, found {}",
+        jobs.len()
+    );
     for (path, doc) in &jobs {
         let problems = check(&validator, doc);
         assert!(problems.is_empty(), "{}: {problems:#?}", path.display());
@@ -133,16 +156,31 @@ fn examples_cover_every_provider_api_and_token_auth() {
     let mut token_auth = false;
     for (_, doc) in example_jobs() {
         let job: CloudDbJob = serde_json::from_value(doc).unwrap();
-        let api = job.spec.api.clone().unwrap_or_else(|| job.spec.provider.default_api().into());
+        let api = job
+            .spec
+            .api
+            .clone()
+            .unwrap_or_else(|| job.spec.provider.default_api().into());
         seen.insert((job.spec.provider, api));
-        token_auth |= job.spec.provider == ProviderKind::Huawei && job.spec.credentials_secret_ref.token_key.is_some();
+        token_auth |= job.spec.provider == ProviderKind::Huawei
+            && job.spec.credentials_secret_ref.token_key.is_some();
     }
-    for provider in [ProviderKind::Tencent, ProviderKind::TencentLegacy, ProviderKind::Huawei] {
+    for provider in [
+        ProviderKind::Tencent,
+        ProviderKind::TencentLegacy,
+        ProviderKind::Huawei,
+    ] {
         for api in provider.apis() {
-            assert!(seen.contains(&(provider, (*api).to_owned())), "no example for {provider} {api}");
+            assert!(
+                seen.contains(&(provider, (*api).to_owned())),
+                "no example for {provider} {api}"
+            );
         }
     }
-    assert!(token_auth, "no Huawei example authenticating with an IAM token");
+    assert!(
+        token_auth,
+        "no Huawei example authenticating with an IAM token"
+    );
 }
 
 /// Each example's Secret sits next to its CloudDbJob (same file and namespace), uses
@@ -162,15 +200,26 @@ fn every_example_job_has_its_secret_with_the_expected_keys() {
                     && d["metadata"]["namespace"] == doc["metadata"]["namespace"]
             })
             .unwrap_or_else(|| panic!("{}: no Secret {} beside the job", path.display(), r.name));
-        let data = secret.1["stringData"].as_object().unwrap_or_else(|| panic!("{}: Secret without stringData", path.display()));
-        let has = |key: &Option<String>, default: &str| data.contains_key(key.as_deref().unwrap_or(default));
+        let data = secret.1["stringData"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: Secret without stringData", path.display()));
+        let has = |key: &Option<String>, default: &str| {
+            data.contains_key(key.as_deref().unwrap_or(default))
+        };
         let ok = match job.spec.provider {
             ProviderKind::Tencent | ProviderKind::TencentLegacy => {
                 has(&r.secret_id_key, "secretId") && has(&r.secret_key_key, "secretKey")
             }
-            ProviderKind::Huawei => has(&r.token_key, "token") || (has(&r.ak_key, "ak") && has(&r.sk_key, "sk")),
+            ProviderKind::Huawei => {
+                has(&r.token_key, "token") || (has(&r.ak_key, "ak") && has(&r.sk_key, "sk"))
+            }
         };
-        assert!(ok, "{}: Secret {} lacks the credential keys", path.display(), r.name);
+        assert!(
+            ok,
+            "{}: Secret {} lacks the credential keys",
+            path.display(),
+            r.name
+        );
     }
 }
 
@@ -196,10 +245,17 @@ fn cel_rules_reject_broken_jobs() {
 
     let mut wrong_api = example("huawei-rds.yaml");
     wrong_api["spec"]["api"] = json!("DescribeTasks");
-    assert_rejected(&v, &wrong_api, "cel: spec.api: for provider huawei, api must be");
+    assert_rejected(
+        &v,
+        &wrong_api,
+        "cel: spec.api: for provider huawei, api must be",
+    );
 
     let mut no_project = example("huawei-rds.yaml");
-    no_project["spec"].as_object_mut().unwrap().remove("projectId");
+    no_project["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("projectId");
     assert_rejected(&v, &no_project, "projectId is required for provider huawei");
 
     let mut short_poll = example("tencent-describetasks.yaml");
@@ -212,7 +268,11 @@ fn cel_rules_reject_broken_jobs() {
 
     let mut no_region = example("tencent-describetasks.yaml");
     no_region["spec"].as_object_mut().unwrap().remove("region");
-    assert_rejected(&v, &no_region, "region is required for Tencent Cloud providers");
+    assert_rejected(
+        &v,
+        &no_region,
+        "region is required for Tencent Cloud providers",
+    );
 }
 
 #[test]
@@ -236,7 +296,10 @@ fn schema_rejects_broken_jobs() {
     assert_rejected(&v, &plain_http, "schema: /spec/endpoint");
 
     let mut no_secret = example("huawei-rds.yaml");
-    no_secret["spec"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    no_secret["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialsSecretRef");
     assert_rejected(&v, &no_secret, "schema: /spec");
     assert_rejected(&v, &no_secret, "deserialize");
 }
@@ -246,10 +309,18 @@ fn transition_rules_keep_the_job_identity_immutable() {
     let old: CloudDbJob = serde_json::from_value(example("tencent-describetasks.yaml")).unwrap();
     let mut new = old.clone();
     new.spec.poll_interval = Some("30s".into());
-    assert!(new.validate_cel_update(&old).is_ok(), "pollInterval may change");
+    assert!(
+        new.validate_cel_update(&old).is_ok(),
+        "pollInterval may change"
+    );
     new.spec.job_id = "15967".into();
     let errors = new.validate_cel_update(&old).unwrap_err();
-    assert!(errors.iter().any(|e| e.message.contains("jobId is immutable")), "{errors}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("jobId is immutable")),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -271,4 +342,40 @@ fn schema_conversion_handles_nullable_and_extensions() {
     assert!(v.is_valid(&json!({"a": "x", "b": "50%"})));
     assert!(!v.is_valid(&json!({"a": "y"})));
     assert!(!v.is_valid(&json!({"d": 1})));
+}
+
+/// The Flux example waits on CloudDbJobs that exist in examples/ (by name and namespace).
+#[test]
+fn flux_example_waits_on_example_jobs() {
+    let path = common::repo_root().join("examples/gitops/flux/kustomization.yaml");
+    let docs = common::read_yaml_stream(&path);
+    assert!(docs.iter().all(
+        |d| d["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1" && d["kind"] == "Kustomization"
+    ));
+    assert!(
+        docs.iter().any(|d| d["spec"]["wait"] == true),
+        "one Kustomization uses wait: true"
+    );
+    let jobs: Vec<(Value, Value)> = example_jobs()
+        .into_iter()
+        .map(|(_, d)| {
+            (
+                d["metadata"]["name"].clone(),
+                d["metadata"]["namespace"].clone(),
+            )
+        })
+        .collect();
+    let checks: Vec<&Value> = docs
+        .iter()
+        .flat_map(|d| d["spec"]["healthChecks"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!checks.is_empty(), "one Kustomization lists healthChecks");
+    for c in checks {
+        assert_eq!(c["apiVersion"], "clouddb.io/v1alpha1");
+        assert_eq!(c["kind"], "CloudDbJob");
+        assert!(
+            jobs.contains(&(c["name"].clone(), c["namespace"].clone())),
+            "health check on an unknown job: {c}"
+        );
+    }
 }

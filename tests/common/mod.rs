@@ -50,8 +50,8 @@ pub fn parse_yaml_stream(text: &str) -> Vec<Value> {
 
 /// Reads and parses a multi-document YAML file.
 pub fn read_yaml_stream(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     parse_yaml_stream(&text)
 }
 
