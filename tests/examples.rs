@@ -379,3 +379,48 @@ fn flux_example_waits_on_example_jobs() {
         );
     }
 }
+
+/// Walks the compiled CRD schema and returns, per rule, compilation errors and the CEL
+/// analyzer's warnings (wrong variables, estimated cost over the API server's budget, missing
+/// bounds).
+fn cel_rule_findings(
+    node: &kube::core::cel::CompiledSchema,
+    path: &str,
+    out: &mut Vec<String>,
+) -> usize {
+    use kube::core::cel::{analyze_rule, ScopeContext};
+    let mut rules = node.validations.len();
+    for compiled in &node.validations {
+        match compiled {
+            Ok(result) => {
+                for w in analyze_rule(&result.rule.rule, node, ScopeContext::CrdValidation) {
+                    out.push(format!("{path}: {:?}: {}", w.kind, w.message));
+                }
+            }
+            Err(e) => out.push(format!("{path}: compile error: {e:?}")),
+        }
+    }
+    for (name, child) in &node.properties {
+        rules += cel_rule_findings(child, &format!("{path}.{name}"), out);
+    }
+    if let Some(items) = &node.items {
+        rules += cel_rule_findings(items, &format!("{path}[]"), out);
+    }
+    if let Some(ap) = &node.additional_properties {
+        rules += cel_rule_findings(ap, &format!("{path}{{}}"), out);
+    }
+    rules
+}
+
+#[test]
+fn crd_cel_rules_compile_within_budget() {
+    let crd = common::generated_crd();
+    let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    let compiled = kube::core::cel::compile_schema(schema);
+    let mut findings = Vec::new();
+    let rules = cel_rule_findings(&compiled, "", &mut findings);
+    let expected = crd.to_string().matches("\"rule\":").count();
+    assert!(expected >= 10, "the CRD has its CEL rules ({expected})");
+    assert_eq!(rules, expected, "every rule in the CRD was compiled");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
