@@ -1,0 +1,116 @@
+-- CloudDbJob objects as Argo CD hands them to health.lua, each with the expected result.
+local function cond(ctype, status, reason, message)
+  return { type = ctype, status = status, reason = reason, message = message,
+           lastTransitionTime = "2026-01-01T00:00:00Z", observedGeneration = 1 }
+end
+
+local function job(generation, status)
+  return {
+    apiVersion = "clouddb.io/v1alpha1",
+    kind = "CloudDbJob",
+    metadata = { name = "upgrade-cdb-pdn63pw5", namespace = "databases", generation = generation },
+    spec = { provider = "tencent-legacy", api = "GetCdbUpgradeJobInfo", jobId = "47258",
+             region = "ap-guangzhou", credentialsSecretRef = { name = "tencent" } },
+    status = status,
+  }
+end
+
+return {
+  {
+    name = "no status yet",
+    obj = job(1, nil),
+    status = "Progressing",
+    message = "Waiting for the controller to report status",
+  },
+  {
+    name = "pending, not yet visible at the provider",
+    obj = job(1, { observedGeneration = 1, phase = "Pending", conditions = {
+      cond("Ready", "False", "Pending", "waiting for the job to appear"),
+      cond("Reconciling", "True", "Pending", "waiting for the job to appear"),
+      cond("Complete", "False", "Pending", ""), cond("Failed", "False", "Pending", ""),
+      cond("Stalled", "False", "Pending", "") } }),
+    status = "Progressing",
+    message = "Pending: waiting for the job to appear",
+  },
+  {
+    name = "running with progress and message",
+    obj = job(1, { observedGeneration = 1, phase = "Running", progress = 45,
+      message = "Upgrading instance cdb-pdn63pw5", conditions = {
+      cond("Ready", "False", "Running", ""), cond("Reconciling", "True", "Running", ""),
+      cond("Complete", "False", "Running", ""), cond("Failed", "False", "Running", ""),
+      cond("Stalled", "False", "Running", "") } }),
+    status = "Progressing",
+    message = "Running, 45%: Upgrading instance cdb-pdn63pw5",
+  },
+  {
+    name = "running without conditions or message",
+    obj = job(1, { observedGeneration = 1, phase = "Running", progress = 10 }),
+    status = "Progressing",
+    message = "Running, 10%",
+  },
+  {
+    name = "succeeded",
+    obj = job(1, { observedGeneration = 1, phase = "Succeeded", progress = 100,
+      message = "Upgrade finished", conditions = {
+      cond("Ready", "True", "Succeeded", ""), cond("Reconciling", "False", "Succeeded", ""),
+      cond("Complete", "True", "Succeeded", "job finished"), cond("Failed", "False", "Succeeded", ""),
+      cond("Stalled", "False", "Succeeded", "") } }),
+    status = "Healthy",
+    message = "Succeeded, 100%: Upgrade finished",
+  },
+  {
+    name = "succeeded, message from the Complete condition",
+    obj = job(3, { observedGeneration = 3, phase = "Succeeded", progress = 100, conditions = {
+      cond("Complete", "True", "Succeeded", "job 47258 finished") } }),
+    status = "Healthy",
+    message = "Succeeded, 100%: job 47258 finished",
+  },
+  {
+    name = "failed at the provider",
+    obj = job(1, { observedGeneration = 1, phase = "Failed", progress = 0,
+      message = "dial tcp :0: connection refused", reason = "JobFailed", conditions = {
+      cond("Ready", "False", "JobFailed", ""), cond("Complete", "False", "JobFailed", ""),
+      cond("Failed", "True", "JobFailed", "the provider reports the job failed"),
+      cond("Stalled", "True", "JobFailed", "") } }),
+    status = "Degraded",
+    message = "Failed, 0%: dial tcp :0: connection refused",
+  },
+  {
+    name = "failed, reason only",
+    obj = job(1, { observedGeneration = 1, phase = "Failed", conditions = {
+      cond("Failed", "True", "TrackingTimeout", "") } }),
+    status = "Degraded",
+    message = "Failed: TrackingTimeout",
+  },
+  {
+    name = "stalled on a configuration error while pending",
+    obj = job(1, { observedGeneration = 1, phase = "Pending", reason = "AuthenticationFailed",
+      conditions = {
+      cond("Reconciling", "True", "AuthenticationFailed", ""),
+      cond("Complete", "False", "AuthenticationFailed", ""),
+      cond("Failed", "False", "AuthenticationFailed", ""),
+      cond("Stalled", "True", "AuthenticationFailed", "credentials were rejected (AuthFailure.SignatureFailure)") } }),
+    status = "Degraded",
+    message = "Pending: credentials were rejected (AuthFailure.SignatureFailure)",
+  },
+  {
+    name = "spec changed, controller has not caught up (even though it had completed)",
+    obj = job(2, { observedGeneration = 1, phase = "Succeeded", progress = 100, conditions = {
+      cond("Complete", "True", "Succeeded", "") } }),
+    status = "Progressing",
+    message = "Waiting for the controller to observe generation 2",
+  },
+  {
+    name = "no observedGeneration yet",
+    obj = job(1, { phase = "Running" }),
+    status = "Progressing",
+    message = "Waiting for the controller to observe generation 1",
+  },
+  {
+    name = "conditions present but Unknown",
+    obj = job(1, { observedGeneration = 1, conditions = {
+      cond("Complete", "Unknown", "Polling", ""), cond("Failed", "Unknown", "Polling", "") } }),
+    status = "Progressing",
+    message = "Pending",
+  },
+}
