@@ -2,6 +2,7 @@
 //! the client against a local server that verifies signatures like Tencent's gateway.
 
 mod errors;
+mod gateway;
 mod http;
 mod real;
 mod seed;
