@@ -1,12 +1,16 @@
-//! The provider implementations wired into `run` and `track`.
+//! The provider implementations wired into `run`, `track` and `demo`.
 
 use std::sync::Arc;
 
+use crate::api::ProviderKind;
 use crate::providers::http::{HttpClient, HttpOptions};
+use crate::providers::tencent::TencentProvider;
 use crate::providers::{Provider, ProviderSet};
 
 /// Every real provider client, sharing one HTTP client.
 pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
-    let _http = HttpClient::new(options)?;
-    Ok(Arc::new(ProviderSet::new()))
+    let http = HttpClient::new(options)?;
+    Ok(Arc::new(
+        ProviderSet::new().with(ProviderKind::Tencent, Arc::new(TencentProvider::new(http.clone()))),
+    ))
 }

@@ -95,8 +95,9 @@ mod tests {
     use super::*;
 
     async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
-        let resp = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
-        (resp.status().as_u16(), resp.text().await.unwrap())
+        let client = crate::providers::http::HttpClient::new(&Default::default()).unwrap();
+        let resp = client.send(client.reqwest().get(format!("http://{addr}{path}"))).await.unwrap();
+        (resp.status, String::from_utf8(resp.body).unwrap())
     }
 
     #[tokio::test]
