@@ -36,22 +36,48 @@ pub fn not_found_yet(job_id: &str) -> JobObservation {
 /// Maps one job.
 pub fn map_job(job: &Job) -> JobObservation {
     let status = job.status.as_deref().map(str::trim).unwrap_or_default();
-    let (phase, reason) = map_status(status);
-    let progress = if phase == Some(JobPhase::Succeeded) {
-        Some(100)
-    } else {
-        job.process
-            .as_deref()
-            .and_then(parse_progress)
-            .or_else(|| job.progress.as_deref().and_then(parse_progress))
-    };
-    let message = job
+    let parsed_progress = job
+        .process
+        .as_deref()
+        .and_then(parse_progress)
+        .or_else(|| job.progress.as_deref().and_then(parse_progress));
+    let fail_reason = job
         .fail_reason
         .as_deref()
         .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(String::from)
-        .or_else(|| default_message(status, phase, reason));
+        .filter(|m| !m.is_empty());
+    let (phase, reason, message) = match map_status(status) {
+        Some((phase, reason)) => (
+            phase,
+            reason,
+            fail_reason
+                .map(String::from)
+                .or_else(|| default_message(reason)),
+        ),
+        None => {
+            // Never guess a terminal phase from a value we do not know.
+            let phase = if parsed_progress.is_some_and(|p| p > 0) {
+                JobPhase::Running
+            } else {
+                JobPhase::Pending
+            };
+            let what = if status.is_empty() {
+                "Huawei Cloud reported no job status".to_string()
+            } else {
+                format!("unrecognized Huawei Cloud job status {status:?}")
+            };
+            let message = match fail_reason {
+                Some(m) => format!("{what}: {m}"),
+                None => what,
+            };
+            (phase, Some("UnknownStatus"), Some(message))
+        }
+    };
+    let progress = if phase == JobPhase::Succeeded {
+        Some(100)
+    } else {
+        parsed_progress
+    };
     let name = job.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let instance = job
         .instance
@@ -67,7 +93,7 @@ pub fn map_job(job: &Job) -> JobObservation {
         entities,
     });
     JobObservation {
-        phase,
+        phase: Some(phase),
         reason: reason.map(String::from),
         provider_status: (!status.is_empty()).then(|| status.to_string()),
         progress,
@@ -84,30 +110,24 @@ pub fn map_job(job: &Job) -> JobObservation {
     }
 }
 
-/// Phase and reason for a job status (case-insensitive). Unknown statuses map to no phase,
-/// so the controller keeps the previous one rather than guessing.
-pub fn map_status(status: &str) -> (Option<JobPhase>, Option<&'static str>) {
+/// Phase and reason for a job status (case-insensitive); `None` for a status this
+/// operator does not know (mapped to `UnknownStatus`, never to a terminal phase).
+pub fn map_status(status: &str) -> Option<(JobPhase, Option<&'static str>)> {
     match status.trim().to_ascii_lowercase().as_str() {
-        "pending" => (Some(JobPhase::Pending), None),
-        "running" => (Some(JobPhase::Running), None),
-        "completed" => (Some(JobPhase::Succeeded), None),
-        "failed" => (Some(JobPhase::Failed), Some("JobFailed")),
-        "unauthorized" => (Some(JobPhase::Failed), Some("Unauthorized")),
-        "canceled" | "cancelled" => (Some(JobPhase::Failed), Some("Canceled")),
-        _ => (None, None),
+        "pending" => Some((JobPhase::Pending, None)),
+        "running" => Some((JobPhase::Running, None)),
+        "completed" => Some((JobPhase::Succeeded, None)),
+        "failed" => Some((JobPhase::Failed, Some("JobFailed"))),
+        "unauthorized" => Some((JobPhase::Failed, Some("Unauthorized"))),
+        "canceled" | "cancelled" => Some((JobPhase::Failed, Some("Canceled"))),
+        _ => None,
     }
 }
 
-fn default_message(status: &str, phase: Option<JobPhase>, reason: Option<&str>) -> Option<String> {
-    match (phase, reason) {
-        (Some(_), Some("Unauthorized")) => {
-            Some("Huawei Cloud did not authorize the task to run".into())
-        }
-        (Some(_), Some("Canceled")) => Some("the task was canceled".into()),
-        (None, _) if !status.is_empty() => {
-            Some(format!("unrecognized Huawei Cloud job status {status:?}"))
-        }
-        (None, _) => Some("the Huawei Cloud job has no status".into()),
+fn default_message(reason: Option<&str>) -> Option<String> {
+    match reason {
+        Some("Unauthorized") => Some("Huawei Cloud did not authorize the task to run".into()),
+        Some("Canceled") => Some("the task was canceled".into()),
         _ => None,
     }
 }
@@ -224,7 +244,7 @@ mod tests {
             ("Unauthorized", Some(JobPhase::Failed), Some("Unauthorized")),
             ("Canceled", Some(JobPhase::Failed), Some("Canceled")),
             ("cancelled", Some(JobPhase::Failed), Some("Canceled")),
-            ("Exploded", None, None),
+            ("Exploded", Some(JobPhase::Pending), Some("UnknownStatus")),
         ];
         for (status, phase, reason) in cases {
             let obs = map_job(&job(json!({"status": status})));
@@ -234,6 +254,13 @@ mod tests {
         }
         let unknown = map_job(&job(json!({"status": "Exploded"})));
         assert!(unknown.message.unwrap().contains("Exploded"));
+        let unknown = map_job(&job(json!({"status": "Paused", "process": "40%"})));
+        assert_eq!(unknown.phase, Some(JobPhase::Running));
+        assert_eq!(unknown.progress, Some(40));
+        let none = map_job(&job(json!({})));
+        assert_eq!(none.phase, Some(JobPhase::Pending));
+        assert_eq!(none.reason.as_deref(), Some("UnknownStatus"));
+        assert_eq!(none.provider_status, None);
     }
 
     #[test]
