@@ -43,11 +43,30 @@ impl std::fmt::Debug for HuaweiProvider {
     }
 }
 
-/// A request ready to send: URL and headers (names as sent).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A request ready to send: URL and headers (names as sent). `Debug` redacts the
+/// `Authorization` and `X-Auth-Token` values.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PreparedRequest {
     pub url: Url,
     pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = k.eq_ignore_ascii_case("authorization")
+                    || k.eq_ignore_ascii_case("x-auth-token");
+                (k.as_str(), if secret { "[REDACTED]" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("PreparedRequest")
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 impl HuaweiProvider {
@@ -265,7 +284,8 @@ mod tests {
             auth.signed_headers,
             vec!["content-type", "host", "x-project-id", "x-sdk-date"]
         );
-        assert!(!format!("{p:?}").contains("SK-secret"));
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("Signature="), "{shown}");
 
         let local = HuaweiProvider::prepare(
             &target("rds", Some("http://127.0.0.1:8443/prefix")),
@@ -292,6 +312,9 @@ mod tests {
         assert_eq!(header(&p, "x-auth-token"), Some("tok"));
         assert_eq!(header(&p, "authorization"), None);
         assert_eq!(header(&p, "x-sdk-date"), None);
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("tok\""), "{shown}");
+        assert!(shown.contains("[REDACTED]"), "{shown}");
     }
 
     #[test]
