@@ -256,7 +256,7 @@ impl Provider for TencentLegacyProvider {
         } = credentials
         else {
             return Err(ProviderError::permanent(
-                "InvalidCredentials",
+                "InvalidRequest",
                 "WrongCredentials",
                 "tencent-legacy needs Tencent Cloud SecretId/SecretKey credentials",
             ));

@@ -7,17 +7,24 @@
 //! * 4400 (quota exceeded: "the number of requests exceeded the quota") is **throttled**: a
 //!   read-only job query can only exceed a request quota, which recovers by waiting.
 //! * 4200 (request expired) and 4500 (replayed Nonce, or Timestamp more than 2 h off) are
-//!   **permanent** `ClockSkew`: every request carries a fresh Nonce and the current time, so
-//!   a repeat means the node's clock is wrong, which needs a human.
-//! * 5000 (resource does not exist) is **permanent** `JobNotFound`: API 2.0 job IDs are
+//!   **permanent** `AuthenticationFailed` (as `AuthFailure.SignatureExpire` in API 3.0) with
+//!   a clock-skew hint: every request carries a fresh Nonce and the current time, so a
+//!   repeat means the node's clock is wrong, which needs a human.
+//! * 5000 (resource does not exist) and 9544/9572 (instance does not exist) are
+//!   **permanent** `JobNotFound` (as `ResourceNotFound*` in API 3.0): API 2.0 job IDs are
 //!   returned synchronously by the call that creates the job, so an unknown ID is a wrong ID.
 //!   An empty `data` on success is mapped to `Pending`/`NotFoundYet` instead.
 //! * 9576/9593 (instance not running / in an abnormal state) are **transient**: the instance
 //!   is usually busy with the very job being tracked, and its status will change.
-//! * 6100 (not supported in this version) is permanent, 6200 (temporarily unavailable)
-//!   transient; both hint that API 2.0 is retired on most accounts.
-//! * Unknown codes are permanent `ProviderError` (a human should look), except 6xxx,
-//!   which are server-side and transient.
+//! * 5200/5300 (purchase failed) cannot come from a query; if they do, a human should look:
+//!   permanent `ProviderError`.
+//! * 6100 (not supported in this version) is permanent `InvalidRequest`, 6200 (temporarily
+//!   unavailable) transient; both hint that API 2.0 is retired on most accounts.
+//! * Unknown codes are transient (as in the API 3.0 provider), except unknown 4xxx codes,
+//!   which API 2.0 reserves for request and authorization errors: permanent `ProviderError`.
+//!
+//! Reasons are the same vocabulary as the API 3.0 provider (`AuthenticationFailed`,
+//! `Unauthorized`, `InvalidRequest`, `JobNotFound`, `Throttled`, `ProviderError`).
 
 use crate::providers::{ErrorClass, ProviderError};
 
@@ -93,7 +100,10 @@ pub fn classify_code(code: i64) -> CodeClass {
         4106 => permanent("AuthenticationFailed", "MFA verification failed"),
         4110 => permanent("Unauthorized", "CAM authorization failed"),
         4200 => with_hint(
-            permanent("ClockSkew", "request expired (Timestamp rejected)"),
+            permanent(
+                "AuthenticationFailed",
+                "request expired (Timestamp rejected)",
+            ),
             CLOCK_HINT,
         ),
         4300 => permanent(
@@ -108,7 +118,7 @@ pub fn classify_code(code: i64) -> CodeClass {
         },
         4500 => with_hint(
             permanent(
-                "ClockSkew",
+                "AuthenticationFailed",
                 "request rejected as a replay (Nonce reused or Timestamp too far off)",
             ),
             CLOCK_HINT,
@@ -116,16 +126,16 @@ pub fn classify_code(code: i64) -> CodeClass {
         4600 => permanent("InvalidRequest", "protocol not supported (use HTTPS)"),
         5000 => permanent("JobNotFound", "the job or resource does not exist"),
         5100 => transient("resource operation failed"),
-        5200 => permanent("PurchaseFailed", "resource purchase failed"),
+        5200 => permanent("ProviderError", "resource purchase failed"),
         5300 => permanent(
-            "PurchaseFailed",
+            "ProviderError",
             "resource purchase failed: insufficient balance",
         ),
         5400 => transient("partially successful"),
         5500 => permanent("Unauthorized", "account identity verification not passed"),
         6000 => transient("provider internal error"),
         6100 => with_hint(
-            permanent("UnsupportedApi", "API not supported in this version"),
+            permanent("InvalidRequest", "API not supported in this version"),
             RETIRED_HINT,
         ),
         6200 => with_hint(transient("API temporarily unavailable"), RETIRED_HINT),
@@ -133,12 +143,12 @@ pub fn classify_code(code: i64) -> CodeClass {
         9003 => permanent("InvalidRequest", "invalid parameter"),
         9006 => transient("database internal error"),
         9013 | 9016 => transient("system internal error"),
-        9544 | 9572 => permanent("InstanceNotFound", "the instance does not exist"),
+        9544 | 9572 => permanent("JobNotFound", "the instance does not exist"),
         9576 => transient("instance is not running; operation refused"),
         9590 => transient("task database access error"),
         9593 => transient("instance status is abnormal"),
-        6000..=6999 => transient("provider server error"),
-        _ => permanent("ProviderError", "provider error"),
+        c if (4000..5000).contains(&c) => permanent("ProviderError", "provider error"),
+        _ => transient("provider error"),
     }
 }
 
@@ -213,27 +223,27 @@ mod tests {
         (4105, Permanent, "AuthenticationFailed"),
         (4106, Permanent, "AuthenticationFailed"),
         (4110, Permanent, "Unauthorized"),
-        (4200, Permanent, "ClockSkew"),
+        (4200, Permanent, "AuthenticationFailed"),
         (4300, Permanent, "Unauthorized"),
         (4400, Throttled, "Throttled"),
-        (4500, Permanent, "ClockSkew"),
+        (4500, Permanent, "AuthenticationFailed"),
         (4600, Permanent, "InvalidRequest"),
         (5000, Permanent, "JobNotFound"),
         (5100, Transient, "ProviderError"),
-        (5200, Permanent, "PurchaseFailed"),
-        (5300, Permanent, "PurchaseFailed"),
+        (5200, Permanent, "ProviderError"),
+        (5300, Permanent, "ProviderError"),
         (5400, Transient, "ProviderError"),
         (5500, Permanent, "Unauthorized"),
         (6000, Transient, "ProviderError"),
-        (6100, Permanent, "UnsupportedApi"),
+        (6100, Permanent, "InvalidRequest"),
         (6200, Transient, "ProviderError"),
         (9000, Transient, "ProviderError"),
         (9003, Permanent, "InvalidRequest"),
         (9006, Transient, "ProviderError"),
         (9013, Transient, "ProviderError"),
         (9016, Transient, "ProviderError"),
-        (9544, Permanent, "InstanceNotFound"),
-        (9572, Permanent, "InstanceNotFound"),
+        (9544, Permanent, "JobNotFound"),
+        (9572, Permanent, "JobNotFound"),
         (9576, Transient, "ProviderError"),
         (9590, Transient, "ProviderError"),
         (9593, Transient, "ProviderError"),
@@ -245,6 +255,7 @@ mod tests {
             let c = classify_code(code);
             assert_eq!((c.class, c.reason), (class, reason), "code {code}");
             assert_ne!(c.meaning, "provider error", "code {code} fell through");
+            assert!(!c.meaning.is_empty());
             let err = envelope_error(&code.to_string(), Some("m"), None);
             assert_eq!(err.class, class, "code {code}");
             assert_eq!(err.code, code.to_string());
@@ -260,7 +271,8 @@ mod tests {
     #[test]
     fn unknown_codes() {
         assert_eq!(classify_code(6999).class, Transient);
-        assert_eq!(classify_code(9999).class, Permanent);
+        assert_eq!(classify_code(9999).class, Transient);
+        assert_eq!(classify_code(4999).class, Permanent);
         assert_eq!(classify_code(4999).reason, "ProviderError");
         let e = envelope_error("NotANumber", Some("x"), None);
         assert_eq!((e.class, e.code.as_str()), (Permanent, "NotANumber"));
