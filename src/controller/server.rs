@@ -96,7 +96,10 @@ mod tests {
 
     async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
         let client = crate::providers::http::HttpClient::new(&Default::default()).unwrap();
-        let resp = client.send(client.reqwest().get(format!("http://{addr}{path}"))).await.unwrap();
+        let resp = client
+            .send(client.reqwest().get(format!("http://{addr}{path}")))
+            .await
+            .unwrap();
         (resp.status, String::from_utf8(resp.body).unwrap())
     }
 
@@ -119,6 +122,6 @@ mod tests {
         assert_eq!(get_text(addr, "/healthz").await.0, 503);
         let (code, body) = get_text(addr, "/metrics").await;
         assert_eq!(code, 200);
-        assert!(body.contains("clouddb_job_operator_reconciles"), "{body}");
+        assert!(body.contains("clouddb_job_operator_status_writes_total 0"), "{body}");
     }
 }
