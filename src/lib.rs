@@ -9,3 +9,4 @@ pub mod api;
 pub mod duration;
 pub mod providers;
 pub mod cli;
+pub mod testkit;
