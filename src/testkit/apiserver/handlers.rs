@@ -175,6 +175,8 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
                 send_initial_events: flag(&query, "sendInitialEvents"),
                 bookmarks: flag(&query, "allowWatchBookmarks"),
                 timeout,
+                table: table::wants_table(accept)
+                    .then(|| IncludeObject::parse(query.get("includeObject").map(String::as_str))),
             };
             Ok(watch::start(shared, request))
         }

@@ -67,6 +67,7 @@ pub fn set_type(object: &mut Value, def: &ResourceDef, version: &str) {
 /// status subresource) status dropped. Name assignment is the store's job.
 pub fn prepare_create(def: &ResourceDef, version: &str, mut object: Value, namespace: Option<&str>) -> Value {
     set_type(&mut object, def, version);
+    normalize_secret(def, &mut object);
     if def.status_subresource {
         if let Some(map) = object.as_object_mut() {
             map.remove("status");
@@ -83,6 +84,33 @@ pub fn prepare_create(def: &ResourceDef, version: &str, mut object: Value, names
         };
     }
     object
+}
+
+/// What the real server does to a Secret on every write: `stringData` entries are base64
+/// encoded into `data` (overriding it) and `stringData` is dropped.
+pub fn normalize_secret(def: &ResourceDef, object: &mut Value) {
+    use base64::Engine;
+    if !(def.group.is_empty() && def.plural == "secrets") {
+        return;
+    }
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(string_data)) = map.remove("stringData") else {
+        return;
+    };
+    let data = map
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !data.is_object() {
+        *data = Value::Object(Map::new());
+    }
+    if let Some(data) = data.as_object_mut() {
+        for (key, value) in string_data {
+            let text = value.as_str().unwrap_or_default();
+            data.insert(key, base64::engine::general_purpose::STANDARD.encode(text).into());
+        }
+    }
 }
 
 /// Whether `generation` must move from `old` to `new`: `spec` changed, or, for objects
@@ -131,6 +159,7 @@ pub fn merge_update(def: &ResourceDef, version: &str, old: &Value, new: Value, s
         result
     };
     set_type(&mut result, def, version);
+    normalize_secret(def, &mut result);
     let old_generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
     let generation = if spec_changed(old, &result) {
         old_generation + 1
@@ -175,6 +204,16 @@ mod tests {
             .unwrap();
         def.status_subresource = status_subresource;
         def
+    }
+
+    trait WithPlural {
+        fn clone_with_plural(&self, plural: &str) -> ResourceDef;
+    }
+
+    impl WithPlural for ResourceDef {
+        fn clone_with_plural(&self, plural: &str) -> ResourceDef {
+            ResourceDef { plural: plural.into(), ..self.clone() }
+        }
     }
 
     fn stored() -> Value {
@@ -222,6 +261,18 @@ mod tests {
         assert_eq!(out["metadata"]["generation"], 2, "a label change does not bump generation");
         let unchanged = merge_update(&def(true), "v1", &stored(), stored(), false);
         assert_eq!(unchanged, stored());
+    }
+
+    #[test]
+    fn secret_string_data_becomes_base64_data() {
+        let secrets = super::super::resources::builtins().into_iter().find(|d| d.plural == "secrets").unwrap();
+        let body = json!({"metadata": {"name": "s"}, "data": {"a": "eA==", "b": "eQ=="}, "stringData": {"b": "hi"}});
+        let out = prepare_create(&secrets, "v1", body, Some("ns"));
+        assert_eq!(out["data"], json!({"a": "eA==", "b": "aGk="}));
+        assert!(out.get("stringData").is_none());
+        let mut other = json!({"stringData": {"b": "hi"}});
+        normalize_secret(&def(false).clone_with_plural("configmaps"), &mut other);
+        assert!(other.get("stringData").is_some());
     }
 
     #[test]

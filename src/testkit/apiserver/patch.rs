@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(out["spec"], json!({"jobId": "1", "tags": ["z"]}));
         let out = apply_patch(PatchKind::Apply, &current(), br#"{"spec":{"jobId":"9"},"status":{"phase":"Succeeded"}}"#, true).unwrap();
         assert_eq!(out["status"], json!({"phase": "Succeeded"}));
-        assert_eq!(out["spec"]["jobId"], "9", "isolation is the pipeline's job, not the patch's");
+        assert_eq!(out["spec"]["jobId"], "1", "a status apply only takes the applied status");
         assert_eq!(apply_patch(PatchKind::Apply, &current(), b"- a\n", false).unwrap_err().code, 400);
     }
 }

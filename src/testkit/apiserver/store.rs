@@ -138,6 +138,8 @@ impl Store {
                 tracing::warn!(error = %e.message, "fake apiserver: pre-registering the CRD failed");
             }
         }
+        // Bootstrap writes are not traffic.
+        store.stats = ApiStats::default();
         store
     }
 

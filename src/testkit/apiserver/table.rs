@@ -172,7 +172,7 @@ mod tests {
         let progress = names.iter().position(|n| *n == "Progress").unwrap();
         assert_eq!(cells[progress], 50);
         let age = names.iter().position(|n| *n == "Age").unwrap();
-        assert!(cells[age].as_str().unwrap().ends_with('y'), "{}", cells[age]);
+        assert!(cells[age].as_str().unwrap().contains('y'), "{}", cells[age]);
         assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
         assert_eq!(table["metadata"]["resourceVersion"], "7");
     }

@@ -22,6 +22,7 @@ use super::errors::ApiError;
 use super::meta;
 use super::resources::ResourceDef;
 use super::selectors::{FieldSelector, LabelSelector};
+use super::table::{self, IncludeObject};
 use super::store::{Event, EventKind, Target, WatchMsg};
 use super::Shared;
 
@@ -45,6 +46,8 @@ pub struct WatchRequest {
     pub bookmarks: bool,
     /// `timeoutSeconds`.
     pub timeout: Duration,
+    /// Render event objects as one-row Tables (`kubectl get -w`).
+    pub table: Option<IncludeObject>,
 }
 
 impl WatchRequest {
@@ -59,7 +62,10 @@ impl WatchRequest {
     fn typed(&self, object: &Value) -> Value {
         let mut object = object.clone();
         meta::set_type(&mut object, &self.def, &self.version);
-        object
+        match self.table {
+            Some(include) => table::render(&self.def, &[object], None, include),
+            None => object,
+        }
     }
 
     /// What this watcher sees of a committed event, if anything.
@@ -126,7 +132,7 @@ pub fn start(shared: Arc<Shared>, request: WatchRequest) -> Response {
                 namespace: request.namespace.as_deref(),
             };
             for object in store.list(&target, &request.labels, &request.fields) {
-                first.push(line("ADDED", object));
+                first.push(line("ADDED", request.typed(&object)));
             }
             let rv = store.rv;
             if request.send_initial_events && request.bookmarks {
