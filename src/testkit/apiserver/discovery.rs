@@ -137,7 +137,11 @@ mod tests {
             .iter()
             .map(|g| g["name"].as_str().unwrap())
             .collect();
-        for group in ["apiextensions.k8s.io", "coordination.k8s.io", "events.k8s.io"] {
+        for group in [
+            "apiextensions.k8s.io",
+            "coordination.k8s.io",
+            "events.k8s.io",
+        ] {
             assert!(names.contains(&group), "{group} missing from {names:?}");
         }
         assert_eq!(list["groups"][0]["preferredVersion"]["version"], "v1");
@@ -153,7 +157,13 @@ mod tests {
             .iter()
             .map(|r| r["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["customresourcedefinitions", "customresourcedefinitions/status"]);
+        assert_eq!(
+            names,
+            [
+                "customresourcedefinitions",
+                "customresourcedefinitions/status"
+            ]
+        );
         assert_eq!(list["resources"][0]["shortNames"][0], "crd");
         assert!(resource_list(&registry, "clouddb.io", "v1alpha1").is_none());
     }

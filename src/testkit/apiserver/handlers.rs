@@ -23,7 +23,12 @@ use super::watch::{self, WatchRequest};
 use super::Shared;
 
 fn json_response(code: StatusCode, body: &Value) -> Response {
-    (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn ok(body: &Value) -> Response {
@@ -37,11 +42,20 @@ fn query_map(uri: &Uri) -> BTreeMap<String, String> {
 }
 
 fn flag(query: &BTreeMap<String, String>, key: &str) -> bool {
-    matches!(query.get(key).map(String::as_str), Some("1" | "true" | "True"))
+    matches!(
+        query.get(key).map(String::as_str),
+        Some("1" | "true" | "True")
+    )
 }
 
 /// The axum handler for every request.
-pub async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_string();
     let result = match route::parse(&path) {
         Some(Route::Version) => Ok(ok(&discovery::version())),
@@ -51,9 +65,11 @@ pub async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri,
         Some(Route::Group(group)) => discovery::group(&shared.lock().registry, &group)
             .map(|g| ok(&g))
             .ok_or_else(|| ApiError::no_route(&path)),
-        Some(Route::Discovery { group, version }) => discovery::resource_list(&shared.lock().registry, &group, &version)
-            .map(|g| ok(&g))
-            .ok_or_else(|| ApiError::no_route(&path)),
+        Some(Route::Discovery { group, version }) => {
+            discovery::resource_list(&shared.lock().registry, &group, &version)
+                .map(|g| ok(&g))
+                .ok_or_else(|| ApiError::no_route(&path))
+        }
         Some(Route::Resource(rp)) => resource(shared, method, &uri, &headers, &body, rp),
         None => Err(ApiError::no_route(&path)),
     };
@@ -61,12 +77,18 @@ pub async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri,
 }
 
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let value: Value = if content_type.contains("yaml") {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("body is not UTF-8"))?;
-        serde_norway::from_str(text).map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}")))?
+        let text =
+            std::str::from_utf8(body).map_err(|_| ApiError::bad_request("body is not UTF-8"))?;
+        serde_norway::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}")))?
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
     };
     Ok(value)
 }
@@ -77,14 +99,28 @@ struct Selectors {
 }
 
 fn selectors(query: &BTreeMap<String, String>) -> Result<Selectors, ApiError> {
-    let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or_default())
-        .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
-    let fields = FieldSelector::parse(query.get("fieldSelector").map(String::as_str).unwrap_or_default())
-        .map_err(ApiError::bad_request)?;
+    let labels = LabelSelector::parse(
+        query
+            .get("labelSelector")
+            .map(String::as_str)
+            .unwrap_or_default(),
+    )
+    .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
+    let fields = FieldSelector::parse(
+        query
+            .get("fieldSelector")
+            .map(String::as_str)
+            .unwrap_or_default(),
+    )
+    .map_err(ApiError::bad_request)?;
     Ok(Selectors { labels, fields })
 }
 
-fn verb(method: &Method, rp: &ResourcePath, query: &BTreeMap<String, String>) -> Result<&'static str, ApiError> {
+fn verb(
+    method: &Method,
+    rp: &ResourcePath,
+    query: &BTreeMap<String, String>,
+) -> Result<&'static str, ApiError> {
     let named = rp.name.is_some();
     Ok(match (method.as_str(), named) {
         ("GET", true) => "get",
@@ -95,11 +131,23 @@ fn verb(method: &Method, rp: &ResourcePath, query: &BTreeMap<String, String>) ->
         ("PATCH", true) => "patch",
         ("DELETE", true) => "delete",
         ("DELETE", false) => "deletecollection",
-        (m, _) => return Err(ApiError::method_not_allowed(format!("{m} is not supported on {}", rp.plural))),
+        (m, _) => {
+            return Err(ApiError::method_not_allowed(format!(
+                "{m} is not supported on {}",
+                rp.plural
+            )))
+        }
     })
 }
 
-fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap, body: &[u8], rp: ResourcePath) -> Result<Response, ApiError> {
+fn resource(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    rp: ResourcePath,
+) -> Result<Response, ApiError> {
     let query = query_map(uri);
     let path = uri.path();
     let def: ResourceDef = shared
@@ -108,7 +156,9 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
         .lookup(&rp.group, &rp.version, &rp.plural)
         .cloned()
         .ok_or_else(|| ApiError::no_route(path))?;
-    if (!def.namespaced && rp.namespace.is_some()) || (def.namespaced && rp.namespace.is_none() && rp.name.is_some()) {
+    if (!def.namespaced && rp.namespace.is_some())
+        || (def.namespaced && rp.namespace.is_none() && rp.name.is_some())
+    {
         return Err(ApiError::no_route(path));
     }
     let status_write = match rp.subresource.as_deref() {
@@ -123,8 +173,15 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
     };
     shared.lock().stats.record(verb, &stat_resource);
     let dry_run = query.contains_key("dryRun");
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let target = Target { def: &def, version: &rp.version, namespace: rp.namespace.as_deref() };
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let target = Target {
+        def: &def,
+        version: &rp.version,
+        namespace: rp.namespace.as_deref(),
+    };
     let name = rp.name.clone().unwrap_or_default();
     match verb {
         "get" => {
@@ -139,7 +196,10 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
             let sel = selectors(&query)?;
             let (items, rv) = {
                 let store = shared.lock();
-                (store.list(&target, &sel.labels, &sel.fields), store.rv.to_string())
+                (
+                    store.list(&target, &sel.labels, &sel.fields),
+                    store.rv.to_string(),
+                )
             };
             if table::wants_table(accept) {
                 let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
@@ -182,17 +242,31 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
         }
         "create" => {
             if def.namespaced && rp.namespace.is_none() {
-                return Err(ApiError::method_not_allowed(format!("create {} requires a namespace", def.plural)));
+                return Err(ApiError::method_not_allowed(format!(
+                    "create {} requires a namespace",
+                    def.plural
+                )));
             }
-            let object = shared.lock().create(&target, parse_body(headers, body)?, dry_run)?;
+            let object = shared
+                .lock()
+                .create(&target, parse_body(headers, body)?, dry_run)?;
             Ok(json_response(StatusCode::CREATED, &object))
         }
         "update" => {
-            let object = shared.lock().update(&target, &name, parse_body(headers, body)?, status_write, dry_run)?;
+            let object = shared.lock().update(
+                &target,
+                &name,
+                parse_body(headers, body)?,
+                status_write,
+                dry_run,
+            )?;
             Ok(ok(&object))
         }
         "patch" => {
-            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             let kind = PatchKind::from_content_type(content_type)?;
             if kind == PatchKind::Apply && query.get("fieldManager").is_none_or(|m| m.is_empty()) {
                 return Err(ApiError::bad_request(
@@ -202,7 +276,11 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
             let mut store = shared.lock();
             let existed = store.get(&target, &name).is_ok();
             let object = store.patch(&target, &name, kind, body, status_write, dry_run)?;
-            let code = if existed { StatusCode::OK } else { StatusCode::CREATED };
+            let code = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             Ok(json_response(code, &object))
         }
         "delete" => {
@@ -219,13 +297,20 @@ fn resource(shared: Arc<Shared>, method: Method, uri: &Uri, headers: &HeaderMap,
                 .map(|o| {
                     (
                         o["metadata"]["namespace"].as_str().map(str::to_string),
-                        o["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+                        o["metadata"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
                     )
                 })
                 .collect();
             let mut items = Vec::new();
             for (ns, name) in names {
-                let one = Target { def: &def, version: &rp.version, namespace: ns.as_deref() };
+                let one = Target {
+                    def: &def,
+                    version: &rp.version,
+                    namespace: ns.as_deref(),
+                };
                 items.push(store.delete(&one, &name, dry_run)?);
             }
             Ok(ok(&json!({

@@ -18,7 +18,9 @@ const SERVER_FIELDS: [&str; 6] = [
 
 /// The current time as the API server writes timestamps (RFC 3339, seconds, UTC).
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// A random RFC 4122 version-4 UID.
@@ -27,7 +29,14 @@ pub fn new_uid() -> String {
         | (0x4000u128 << 64)
         | (0x8000u128 << 48);
     let hex = format!("{bits:032x}");
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// Five random characters from the alphabet the real server uses for `generateName`.
@@ -65,7 +74,12 @@ pub fn set_type(object: &mut Value, def: &ResourceDef, version: &str) {
 
 /// Prepares a create body: type fields, namespace, server fields and (for resources with a
 /// status subresource) status dropped. Name assignment is the store's job.
-pub fn prepare_create(def: &ResourceDef, version: &str, mut object: Value, namespace: Option<&str>) -> Value {
+pub fn prepare_create(
+    def: &ResourceDef,
+    version: &str,
+    mut object: Value,
+    namespace: Option<&str>,
+) -> Value {
     set_type(&mut object, def, version);
     normalize_secret(def, &mut object);
     if def.status_subresource {
@@ -108,7 +122,12 @@ pub fn normalize_secret(def: &ResourceDef, object: &mut Value) {
     if let Some(data) = data.as_object_mut() {
         for (key, value) in string_data {
             let text = value.as_str().unwrap_or_default();
-            data.insert(key, base64::engine::general_purpose::STANDARD.encode(text).into());
+            data.insert(
+                key,
+                base64::engine::general_purpose::STANDARD
+                    .encode(text)
+                    .into(),
+            );
         }
     }
 }
@@ -136,7 +155,13 @@ pub fn spec_changed(old: &Value, new: &Value) -> bool {
 /// A `/status` write keeps everything of `old` but `.status`; a main write keeps `old`'s
 /// `.status` when the resource has a status subresource. Server-owned metadata always comes
 /// from `old`; `generation` moves when [`spec_changed`].
-pub fn merge_update(def: &ResourceDef, version: &str, old: &Value, new: Value, status_write: bool) -> Value {
+pub fn merge_update(
+    def: &ResourceDef,
+    version: &str,
+    old: &Value,
+    new: Value,
+    status_write: bool,
+) -> Value {
     let mut result = if status_write {
         let mut result = old.clone();
         if let Some(map) = result.as_object_mut() {
@@ -183,7 +208,11 @@ pub fn merge_update(def: &ResourceDef, version: &str, old: &Value, new: Value, s
 pub fn finalizers(object: &Value) -> Vec<String> {
     object["metadata"]["finalizers"]
         .as_array()
-        .map(|f| f.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|f| {
+            f.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -212,7 +241,10 @@ mod tests {
 
     impl WithPlural for ResourceDef {
         fn clone_with_plural(&self, plural: &str) -> ResourceDef {
-            ResourceDef { plural: plural.into(), ..self.clone() }
+            ResourceDef {
+                plural: plural.into(),
+                ..self.clone()
+            }
         }
     }
 
@@ -258,14 +290,20 @@ mod tests {
         assert_eq!(out["metadata"]["uid"], "u");
         let new = json!({"metadata": {"name": "x", "labels": {"a": "b"}}, "spec": {"a": 1}});
         let out = merge_update(&def(true), "v1", &stored(), new, false);
-        assert_eq!(out["metadata"]["generation"], 2, "a label change does not bump generation");
+        assert_eq!(
+            out["metadata"]["generation"], 2,
+            "a label change does not bump generation"
+        );
         let unchanged = merge_update(&def(true), "v1", &stored(), stored(), false);
         assert_eq!(unchanged, stored());
     }
 
     #[test]
     fn secret_string_data_becomes_base64_data() {
-        let secrets = super::super::resources::builtins().into_iter().find(|d| d.plural == "secrets").unwrap();
+        let secrets = super::super::resources::builtins()
+            .into_iter()
+            .find(|d| d.plural == "secrets")
+            .unwrap();
         let body = json!({"metadata": {"name": "s"}, "data": {"a": "eA==", "b": "eQ=="}, "stringData": {"b": "hi"}});
         let out = prepare_create(&secrets, "v1", body, Some("ns"));
         assert_eq!(out["data"], json!({"a": "eA==", "b": "aGk="}));
@@ -280,7 +318,13 @@ mod tests {
         let new = json!({"metadata": {"name": "x"}, "spec": {"a": 1}, "status": {"phase": "Done"}});
         let out = merge_update(&def(false), "v1", &stored(), new, false);
         assert_eq!(out["status"]["phase"], "Done");
-        assert!(spec_changed(&json!({"data": {"k": "a"}}), &json!({"data": {"k": "b"}})));
-        assert!(!spec_changed(&json!({"data": {}, "metadata": {"a": 1}}), &json!({"data": {}})));
+        assert!(spec_changed(
+            &json!({"data": {"k": "a"}}),
+            &json!({"data": {"k": "b"}})
+        ));
+        assert!(!spec_changed(
+            &json!({"data": {}, "metadata": {"a": 1}}),
+            &json!({"data": {}})
+        ));
     }
 }

@@ -15,8 +15,10 @@
 //! existence checks or cascading deletes, and core and `events.k8s.io` events are separate
 //! stores.
 
+mod controllers;
 mod discovery;
 mod errors;
+mod events;
 mod handlers;
 mod meta;
 pub mod patch;
@@ -72,7 +74,9 @@ impl Shared {
     /// The store, recovering from a poisoned lock (a panicking handler must not wedge the
     /// server for every later test step).
     fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -90,7 +94,10 @@ impl FakeApiServer {
     }
 
     /// Starts a server on `bind` with `config`.
-    pub async fn start_with(bind: SocketAddr, config: FakeApiServerConfig) -> std::io::Result<FakeApiServer> {
+    pub async fn start_with(
+        bind: SocketAddr,
+        config: FakeApiServerConfig,
+    ) -> std::io::Result<FakeApiServer> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let crd = if config.preregister_clouddbjobs {
@@ -119,7 +126,11 @@ impl FakeApiServer {
                 tracing::warn!(error = %e, "fake apiserver stopped with an error");
             }
         });
-        Ok(FakeApiServer { shared, addr, shutdown })
+        Ok(FakeApiServer {
+            shared,
+            addr,
+            shutdown,
+        })
     }
 
     /// The address the server listens on.
@@ -158,11 +169,25 @@ impl FakeApiServer {
 
     /// Reads a stored object directly (no request counted): `group` is empty for core,
     /// `namespace` `None` for cluster-scoped resources.
-    pub fn object(&self, group: &str, plural: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn object(
+        &self,
+        group: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let store = self.shared.lock();
-        let def = store.registry.all().find(|d| d.group == group && d.plural == plural)?.clone();
+        let def = store
+            .registry
+            .all()
+            .find(|d| d.group == group && d.plural == plural)?
+            .clone();
         let version = def.versions.first()?.clone();
-        let target = Target { def: &def, version: &version, namespace };
+        let target = Target {
+            def: &def,
+            version: &version,
+            namespace,
+        };
         store.get(&target, name).ok()
     }
 

@@ -49,12 +49,14 @@ impl PatchKind {
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid patch body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid patch body: {e}")))
 }
 
 /// Parses an apply body (YAML, of which JSON is a subset) into JSON.
 pub fn parse_apply_body(body: &[u8]) -> Result<Value, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("apply body is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("apply body is not UTF-8"))?;
     let value: Value = serde_norway::from_str(text)
         .map_err(|e| ApiError::bad_request(format!("invalid apply body: {e}")))?;
     if !value.is_object() {
@@ -101,19 +103,35 @@ fn json_patch(current: &Value, body: &[u8]) -> Result<Value, ApiError> {
     for op in &ops.0 {
         if let json_patch::PatchOperation::Move(m) = op {
             if m.from.as_str().ends_with("/-") {
-                return Err(ApiError::invalid("", "", "", "move from \"-\" is not allowed"));
+                return Err(ApiError::invalid(
+                    "",
+                    "",
+                    "",
+                    "move from \"-\" is not allowed",
+                ));
             }
         }
     }
     let mut doc = current.clone();
-    json_patch::patch(&mut doc, &ops.0)
-        .map_err(|e| ApiError::invalid("", "", "", format!("the JSON patch could not be applied: {e}")))?;
+    json_patch::patch(&mut doc, &ops.0).map_err(|e| {
+        ApiError::invalid(
+            "",
+            "",
+            "",
+            format!("the JSON patch could not be applied: {e}"),
+        )
+    })?;
     Ok(doc)
 }
 
 /// Applies a patch of `kind` to `current`. `status_write` selects the `/status` flavour of
 /// server-side apply.
-pub fn apply_patch(kind: PatchKind, current: &Value, body: &[u8], status_write: bool) -> Result<Value, ApiError> {
+pub fn apply_patch(
+    kind: PatchKind,
+    current: &Value,
+    body: &[u8],
+    status_write: bool,
+) -> Result<Value, ApiError> {
     match kind {
         PatchKind::Json => json_patch(current, body),
         PatchKind::Merge | PatchKind::Strategic => {
@@ -157,14 +175,29 @@ mod tests {
 
     #[test]
     fn content_types_map_to_kinds() {
-        assert_eq!(PatchKind::from_content_type("application/merge-patch+json").unwrap(), PatchKind::Merge);
-        assert_eq!(PatchKind::from_content_type("application/apply-patch+yaml; charset=utf-8").unwrap(), PatchKind::Apply);
-        assert_eq!(PatchKind::from_content_type("text/plain").unwrap_err().code, 415);
+        assert_eq!(
+            PatchKind::from_content_type("application/merge-patch+json").unwrap(),
+            PatchKind::Merge
+        );
+        assert_eq!(
+            PatchKind::from_content_type("application/apply-patch+yaml; charset=utf-8").unwrap(),
+            PatchKind::Apply
+        );
+        assert_eq!(
+            PatchKind::from_content_type("text/plain").unwrap_err().code,
+            415
+        );
     }
 
     #[test]
     fn merge_patch_sets_and_removes() {
-        let out = apply_patch(PatchKind::Merge, &current(), br#"{"metadata":{"labels":{"a":null,"b":"2"}}}"#, false).unwrap();
+        let out = apply_patch(
+            PatchKind::Merge,
+            &current(),
+            br#"{"metadata":{"labels":{"a":null,"b":"2"}}}"#,
+            false,
+        )
+        .unwrap();
         assert_eq!(out["metadata"]["labels"], json!({"b": "2"}));
         assert_eq!(out["spec"], current()["spec"]);
     }
@@ -183,22 +216,60 @@ mod tests {
 
     #[test]
     fn json_patch_ops_and_failed_tests() {
-        let out = apply_patch(PatchKind::Json, &current(), br#"[{"op":"replace","path":"/spec/jobId","value":"2"}]"#, false).unwrap();
+        let out = apply_patch(
+            PatchKind::Json,
+            &current(),
+            br#"[{"op":"replace","path":"/spec/jobId","value":"2"}]"#,
+            false,
+        )
+        .unwrap();
         assert_eq!(out["spec"]["jobId"], "2");
-        let err = apply_patch(PatchKind::Json, &current(), br#"[{"op":"test","path":"/spec/jobId","value":"9"}]"#, false).unwrap_err();
+        let err = apply_patch(
+            PatchKind::Json,
+            &current(),
+            br#"[{"op":"test","path":"/spec/jobId","value":"9"}]"#,
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
-        let err = apply_patch(PatchKind::Json, &json!({"a": []}), br#"[{"op":"move","from":"/a/-","path":"/b"}]"#, false).unwrap_err();
+        let err = apply_patch(
+            PatchKind::Json,
+            &json!({"a": []}),
+            br#"[{"op":"move","from":"/a/-","path":"/b"}]"#,
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
-        assert_eq!(apply_patch(PatchKind::Json, &current(), b"{}", false).unwrap_err().code, 400);
+        assert_eq!(
+            apply_patch(PatchKind::Json, &current(), b"{}", false)
+                .unwrap_err()
+                .code,
+            400
+        );
     }
 
     #[test]
     fn apply_merges_main_and_replaces_status() {
-        let out = apply_patch(PatchKind::Apply, &current(), b"spec:\n  tags: [z]\n", false).unwrap();
+        let out =
+            apply_patch(PatchKind::Apply, &current(), b"spec:\n  tags: [z]\n", false).unwrap();
         assert_eq!(out["spec"], json!({"jobId": "1", "tags": ["z"]}));
-        let out = apply_patch(PatchKind::Apply, &current(), br#"{"spec":{"jobId":"9"},"status":{"phase":"Succeeded"}}"#, true).unwrap();
+        let out = apply_patch(
+            PatchKind::Apply,
+            &current(),
+            br#"{"spec":{"jobId":"9"},"status":{"phase":"Succeeded"}}"#,
+            true,
+        )
+        .unwrap();
         assert_eq!(out["status"], json!({"phase": "Succeeded"}));
-        assert_eq!(out["spec"]["jobId"], "1", "a status apply only takes the applied status");
-        assert_eq!(apply_patch(PatchKind::Apply, &current(), b"- a\n", false).unwrap_err().code, 400);
+        assert_eq!(
+            out["spec"]["jobId"], "1",
+            "a status apply only takes the applied status"
+        );
+        assert_eq!(
+            apply_patch(PatchKind::Apply, &current(), b"- a\n", false)
+                .unwrap_err()
+                .code,
+            400
+        );
     }
 }

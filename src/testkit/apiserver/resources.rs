@@ -124,8 +124,24 @@ pub fn builtins() -> Vec<ResourceDef> {
         builtin("", "v1", "secrets", "Secret", true, &[], false),
         builtin("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
         builtin("", "v1", "events", "Event", true, &["ev"], false),
-        builtin("events.k8s.io", "v1", "events", "Event", true, &["ev"], false),
-        builtin("coordination.k8s.io", "v1", "leases", "Lease", true, &[], false),
+        builtin(
+            "events.k8s.io",
+            "v1",
+            "events",
+            "Event",
+            true,
+            &["ev"],
+            false,
+        ),
+        builtin(
+            "coordination.k8s.io",
+            "v1",
+            "leases",
+            "Lease",
+            true,
+            &[],
+            false,
+        ),
         crd,
     ]
 }
@@ -158,13 +174,21 @@ pub fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
     }
     let expected_name = format!("{plural}.{group}");
     if crd["metadata"]["name"].as_str() != Some(expected_name.as_str()) {
-        return Err(format!("metadata.name: must be spec.names.plural+\".\"+spec.group ({expected_name})"));
+        return Err(format!(
+            "metadata.name: must be spec.names.plural+\".\"+spec.group ({expected_name})"
+        ));
     }
     let served: Vec<&Value> = spec["versions"]
         .as_array()
-        .map(|v| v.iter().filter(|v| v["served"].as_bool() != Some(false)).collect())
+        .map(|v| {
+            v.iter()
+                .filter(|v| v["served"].as_bool() != Some(false))
+                .collect()
+        })
         .unwrap_or_default();
-    let first = served.first().ok_or("spec.versions: at least one served version is required")?;
+    let first = served
+        .first()
+        .ok_or("spec.versions: at least one served version is required")?;
     let versions: Vec<String> = served.iter().map(|v| text(&v["name"])).collect();
     if versions.iter().any(String::is_empty) {
         return Err("spec.versions[].name is required".into());
@@ -284,7 +308,10 @@ mod tests {
         assert!(def.namespaced);
         assert!(def.status_subresource);
         assert!(def.short_names.contains(&"cdbjob".to_string()));
-        assert!(def.printer_columns.iter().any(|c| c.json_path == ".spec.jobId"));
+        assert!(def
+            .printer_columns
+            .iter()
+            .any(|c| c.json_path == ".spec.jobId"));
     }
 
     #[test]

@@ -44,7 +44,10 @@ pub enum Route {
 fn resource(group: &str, version: &str, rest: &[&str]) -> Option<Route> {
     let mut rest = rest;
     let mut namespace = None;
-    if rest.first() == Some(&"namespaces") && rest.len() >= 3 && !["status", "finalize"].contains(&rest[2]) {
+    if rest.first() == Some(&"namespaces")
+        && rest.len() >= 3
+        && !["status", "finalize"].contains(&rest[2])
+    {
         namespace = Some(rest[1].to_string());
         rest = &rest[2..];
     }
@@ -69,16 +72,26 @@ fn resource(group: &str, version: &str, rest: &[&str]) -> Option<Route> {
 
 /// Parses a request path (without query).
 pub fn parse(path: &str) -> Option<Route> {
-    let segments: Vec<&str> = path.trim_end_matches('/').trim_start_matches('/').split('/').collect();
+    let segments: Vec<&str> = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
     match segments.as_slice() {
         ["version"] => Some(Route::Version),
         ["healthz"] | ["readyz"] | ["livez"] => Some(Route::Health),
         ["api"] => Some(Route::CoreVersions),
-        ["api", version] => Some(Route::Discovery { group: String::new(), version: version.to_string() }),
+        ["api", version] => Some(Route::Discovery {
+            group: String::new(),
+            version: version.to_string(),
+        }),
         ["api", version, rest @ ..] => resource("", version, rest),
         ["apis"] => Some(Route::Groups),
         ["apis", group] => Some(Route::Group(group.to_string())),
-        ["apis", group, version] => Some(Route::Discovery { group: group.to_string(), version: version.to_string() }),
+        ["apis", group, version] => Some(Route::Discovery {
+            group: group.to_string(),
+            version: version.to_string(),
+        }),
         ["apis", group, version, rest @ ..] => resource(group, version, rest),
         _ => None,
     }
@@ -100,10 +113,16 @@ mod tests {
         assert_eq!(parse("/version"), Some(Route::Version));
         assert_eq!(parse("/api"), Some(Route::CoreVersions));
         assert_eq!(parse("/apis/"), Some(Route::Groups));
-        assert_eq!(parse("/apis/clouddb.io"), Some(Route::Group("clouddb.io".into())));
+        assert_eq!(
+            parse("/apis/clouddb.io"),
+            Some(Route::Group("clouddb.io".into()))
+        );
         assert_eq!(
             parse("/apis/clouddb.io/v1alpha1"),
-            Some(Route::Discovery { group: "clouddb.io".into(), version: "v1alpha1".into() })
+            Some(Route::Discovery {
+                group: "clouddb.io".into(),
+                version: "v1alpha1".into()
+            })
         );
         assert_eq!(parse("/openapi/v2"), None);
     }
@@ -118,13 +137,19 @@ mod tests {
         let r = res("/apis/clouddb.io/v1alpha1/clouddbjobs");
         assert_eq!((r.namespace, r.name), (None, None));
         let r = res("/api/v1/namespaces/ns/secrets");
-        assert_eq!((r.group.as_str(), r.namespace.as_deref(), r.plural.as_str()), ("", Some("ns"), "secrets"));
+        assert_eq!(
+            (r.group.as_str(), r.namespace.as_deref(), r.plural.as_str()),
+            ("", Some("ns"), "secrets")
+        );
     }
 
     #[test]
     fn the_namespaces_resource_itself() {
         let r = res("/api/v1/namespaces/foo");
-        assert_eq!((r.plural.as_str(), r.name.as_deref(), r.namespace), ("namespaces", Some("foo"), None));
+        assert_eq!(
+            (r.plural.as_str(), r.name.as_deref(), r.namespace),
+            ("namespaces", Some("foo"), None)
+        );
         let r = res("/api/v1/namespaces/foo/status");
         assert_eq!(r.subresource.as_deref(), Some("status"));
         assert_eq!(r.plural, "namespaces");

@@ -32,7 +32,11 @@ fn split_top_level(s: &str) -> Vec<&str> {
         }
     }
     parts.push(&s[start..]);
-    parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn parse_set(rest: &str) -> Result<Vec<String>, String> {
@@ -168,7 +172,11 @@ mod tests {
             ("app=web,tier in (a, b),!legacy", true),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(selector).unwrap().matches(&obj), expected, "{selector}");
+            assert_eq!(
+                LabelSelector::parse(selector).unwrap().matches(&obj),
+                expected,
+                "{selector}"
+            );
         }
         assert!(LabelSelector::parse("tier in a").is_err());
     }
@@ -176,9 +184,17 @@ mod tests {
     #[test]
     fn field_selector_on_name_and_namespace() {
         let obj = object();
-        assert!(FieldSelector::parse("metadata.name=x").unwrap().matches(&obj));
-        assert!(!FieldSelector::parse("metadata.name=y").unwrap().matches(&obj));
-        assert!(FieldSelector::parse("metadata.namespace!=other,metadata.name==x").unwrap().matches(&obj));
+        assert!(FieldSelector::parse("metadata.name=x")
+            .unwrap()
+            .matches(&obj));
+        assert!(!FieldSelector::parse("metadata.name=y")
+            .unwrap()
+            .matches(&obj));
+        assert!(
+            FieldSelector::parse("metadata.namespace!=other,metadata.name==x")
+                .unwrap()
+                .matches(&obj)
+        );
         assert!(FieldSelector::parse("nonsense").is_err());
     }
 }

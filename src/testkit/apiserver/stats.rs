@@ -42,7 +42,10 @@ impl ApiStats {
     }
 
     pub(super) fn record(&mut self, verb: &str, resource: &str) {
-        *self.requests.entry(format!("{verb} {resource}")).or_insert(0) += 1;
+        *self
+            .requests
+            .entry(format!("{verb} {resource}"))
+            .or_insert(0) += 1;
     }
 }
 

@@ -9,58 +9,14 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use super::controllers::{is_crd, set_server_status};
 use super::errors::ApiError;
+pub use super::events::{Event, EventKind, WatchMsg};
 use super::meta;
 use super::patch::{apply_patch, PatchKind};
 use super::resources::{self, Registry, ResourceDef, ResourceKey};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::stats::ApiStats;
-
-/// Watch event types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    /// Object created.
-    Added,
-    /// Object changed.
-    Modified,
-    /// Object removed.
-    Deleted,
-}
-
-impl EventKind {
-    /// The wire name (`ADDED`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Added => "ADDED",
-            EventKind::Modified => "MODIFIED",
-            EventKind::Deleted => "DELETED",
-        }
-    }
-}
-
-/// One committed change.
-#[derive(Clone, Debug)]
-pub struct Event {
-    /// The resourceVersion the change was committed at.
-    pub rv: u64,
-    /// Resource type.
-    pub resource: ResourceKey,
-    /// Event type.
-    pub kind: EventKind,
-    /// The object after the change (for `Deleted`, the last state with the delete's rv).
-    pub object: Value,
-    /// The object before the change (`None` for `Added`), for selector transitions.
-    pub prev: Option<Value>,
-}
-
-/// What watchers receive on the broadcast channel.
-#[derive(Clone, Debug)]
-pub enum WatchMsg {
-    /// A committed change.
-    Event(Arc<Event>),
-    /// [`super::FakeApiServer::expire_watches`]: close every open watch.
-    Expire,
-}
 
 /// Read/write request context: which resource, at which version, in which namespace.
 pub struct Target<'a> {
@@ -122,7 +78,11 @@ impl Store {
         };
         if let Some(ns_def) = store.registry.lookup("", "v1", "namespaces").cloned() {
             for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-                let target = Target { def: &ns_def, version: "v1", namespace: None };
+                let target = Target {
+                    def: &ns_def,
+                    version: "v1",
+                    namespace: None,
+                };
                 let _ = store.create(&target, json!({"metadata": {"name": ns}}), false);
             }
         }
@@ -133,7 +93,11 @@ impl Store {
                 .lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
                 .cloned(),
         ) {
-            let target = Target { def: &crd_def, version: "v1", namespace: None };
+            let target = Target {
+                def: &crd_def,
+                version: "v1",
+                namespace: None,
+            };
             if let Err(e) = store.create(&target, crd, false) {
                 tracing::warn!(error = %e.message, "fake apiserver: pre-registering the CRD failed");
             }
@@ -148,7 +112,13 @@ impl Store {
     }
 
     fn emit(&mut self, kind: EventKind, resource: ResourceKey, object: Value, prev: Option<Value>) {
-        let event = Arc::new(Event { rv: self.rv, resource, kind, object, prev });
+        let event = Arc::new(Event {
+            rv: self.rv,
+            resource,
+            kind,
+            object,
+            prev,
+        });
         self.log.push_back(event.clone());
         while self.log.len() > self.retained {
             if let Some(old) = self.log.pop_front() {
@@ -219,7 +189,12 @@ impl Store {
 
     /// Matching objects, sorted by namespace and name. `target.namespace == None` on a
     /// namespaced resource lists all namespaces.
-    pub fn list(&self, target: &Target, labels: &LabelSelector, fields: &FieldSelector) -> Vec<Value> {
+    pub fn list(
+        &self,
+        target: &Target,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+    ) -> Vec<Value> {
         let Some(bucket) = self.objects.get(&target.def.key()) else {
             return Vec::new();
         };
@@ -232,12 +207,19 @@ impl Store {
     }
 
     /// POST: creates an object (409 AlreadyExists if the name is taken).
-    pub fn create(&mut self, target: &Target, body: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn create(
+        &mut self,
+        target: &Target,
+        body: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let def = target.def;
         if !body.is_object() {
             return Err(ApiError::bad_request("the body must be a JSON object"));
         }
-        if let (Some(path_ns), Some(body_ns)) = (target.namespace, meta::meta_str(&body, "namespace")) {
+        if let (Some(path_ns), Some(body_ns)) =
+            (target.namespace, meta::meta_str(&body, "namespace"))
+        {
             if !body_ns.is_empty() && body_ns != path_ns {
                 return Err(ApiError::bad_request(format!(
                     "the namespace of the provided object ({body_ns}) does not match the namespace sent on the request ({path_ns})"
@@ -245,10 +227,14 @@ impl Store {
             }
         }
         let mut object = meta::prepare_create(def, target.version, body, target.namespace);
-        let given = meta::meta_str(&object, "name").unwrap_or_default().to_string();
+        let given = meta::meta_str(&object, "name")
+            .unwrap_or_default()
+            .to_string();
         let name = if !given.is_empty() {
             given
-        } else if let Some(prefix) = meta::meta_str(&object, "generateName").filter(|p| !p.is_empty()) {
+        } else if let Some(prefix) =
+            meta::meta_str(&object, "generateName").filter(|p| !p.is_empty())
+        {
             let prefix = prefix.to_string();
             let bucket = self.bucket(&def.key());
             let mut name = format!("{prefix}{}", meta::name_suffix());
@@ -267,8 +253,16 @@ impl Store {
             return Err(ApiError::already_exists(&def.group, &def.plural, &name));
         }
         let crd_def = if is_crd(def) {
-            let parsed = resources::from_crd(&json!({"metadata": {"name": name}, "spec": object["spec"]}))
-                .map_err(|e| ApiError::invalid(&def.group, &def.plural, &name, format!("{} \"{name}\" is invalid: {e}", def.kind)))?;
+            let parsed =
+                resources::from_crd(&json!({"metadata": {"name": name}, "spec": object["spec"]}))
+                    .map_err(|e| {
+                    ApiError::invalid(
+                        &def.group,
+                        &def.plural,
+                        &name,
+                        format!("{} \"{name}\" is invalid: {e}", def.kind),
+                    )
+                })?;
             Some(parsed)
         } else {
             None
@@ -298,7 +292,14 @@ impl Store {
     }
 
     /// PUT: replaces an object (409 Conflict on a stale `metadata.resourceVersion`).
-    pub fn update(&mut self, target: &Target, name: &str, body: Value, status_write: bool, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn update(
+        &mut self,
+        target: &Target,
+        name: &str,
+        body: Value,
+        status_write: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         if !body.is_object() {
             return Err(ApiError::bad_request("the body must be a JSON object"));
         }
@@ -320,7 +321,15 @@ impl Store {
 
     /// PATCH in any flavour. Server-side apply to a missing object creates it.
     #[allow(clippy::too_many_arguments)]
-    pub fn patch(&mut self, target: &Target, name: &str, kind: PatchKind, body: &[u8], status_write: bool, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn patch(
+        &mut self,
+        target: &Target,
+        name: &str,
+        kind: PatchKind,
+        body: &[u8],
+        status_write: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let old = match self.get(target, name) {
             Ok(old) => old,
             Err(e) if kind == PatchKind::Apply && !status_write && e.code == 404 => {
@@ -337,19 +346,33 @@ impl Store {
         }
         let candidate = apply_patch(kind, &old, body, status_write).map_err(|mut e| {
             if e.code == 422 {
-                e.details = Some(json!({"name": name, "group": target.def.group, "kind": target.def.plural}));
+                e.details = Some(
+                    json!({"name": name, "group": target.def.group, "kind": target.def.plural}),
+                );
             }
             e
         })?;
         if meta::meta_str(&candidate, "name") != Some(name) {
-            return Err(ApiError::bad_request("a patch may not change metadata.name"));
+            return Err(ApiError::bad_request(
+                "a patch may not change metadata.name",
+            ));
         }
         self.commit_update(target, name, old, candidate, status_write, dry_run)
     }
 
-    fn commit_update(&mut self, target: &Target, name: &str, old: Value, new: Value, status_write: bool, dry_run: bool) -> Result<Value, ApiError> {
+    fn commit_update(
+        &mut self,
+        target: &Target,
+        name: &str,
+        old: Value,
+        new: Value,
+        status_write: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let def = target.def;
-        let old_rv = meta::meta_str(&old, "resourceVersion").unwrap_or_default().to_string();
+        let old_rv = meta::meta_str(&old, "resourceVersion")
+            .unwrap_or_default()
+            .to_string();
         if let Some(want) = meta::meta_str(&new, "resourceVersion").filter(|rv| !rv.is_empty()) {
             if want != old_rv {
                 return Err(self.conflict(target, name));
@@ -357,8 +380,14 @@ impl Store {
         }
         let mut merged = meta::merge_update(def, target.version, &old, new, status_write);
         let crd_def = if is_crd(def) && !status_write {
-            let parsed = resources::from_crd(&merged)
-                .map_err(|e| ApiError::invalid(&def.group, &def.plural, name, format!("{} \"{name}\" is invalid: {e}", def.kind)))?;
+            let parsed = resources::from_crd(&merged).map_err(|e| {
+                ApiError::invalid(
+                    &def.group,
+                    &def.plural,
+                    name,
+                    format!("{} \"{name}\" is invalid: {e}", def.kind),
+                )
+            })?;
             set_server_status(def, &mut merged);
             Some(parsed)
         } else {
@@ -396,7 +425,12 @@ impl Store {
 
     /// DELETE: removes an object, or, while it has finalizers, marks it with a
     /// `deletionTimestamp` (the last finalizer's removal then deletes it).
-    pub fn delete(&mut self, target: &Target, name: &str, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn delete(
+        &mut self,
+        target: &Target,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let def = target.def;
         let old = self.get(target, name)?;
         if self.take_injected_conflict(&def.plural) {
@@ -451,47 +485,5 @@ impl Store {
             }
             self.emit(EventKind::Deleted, key.clone(), obj, None);
         }
-    }
-}
-
-fn is_crd(def: &ResourceDef) -> bool {
-    def.group == "apiextensions.k8s.io" && def.plural == "customresourcedefinitions"
-}
-
-/// Status the real server's controllers would set right away: CRDs are Established with
-/// their names accepted, namespaces are Active. Deterministic (transition time is the
-/// creation time) so re-applying an unchanged CRD stays a no-op.
-fn set_server_status(def: &ResourceDef, object: &mut Value) {
-    let Some(map) = object.as_object_mut() else {
-        return;
-    };
-    if is_crd(def) {
-        let since = map
-            .get("metadata")
-            .and_then(|m| m.get("creationTimestamp"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let names = map.get("spec").map(|s| s["names"].clone()).unwrap_or(Value::Null);
-        let versions: Vec<Value> = map
-            .get("spec")
-            .and_then(|s| s["versions"].as_array())
-            .map(|v| v.iter().map(|v| v["name"].clone()).collect())
-            .unwrap_or_default();
-        let condition = |type_: &str, reason: &str, message: &str| {
-            json!({"type": type_, "status": "True", "lastTransitionTime": since, "reason": reason, "message": message})
-        };
-        map.insert(
-            "status".into(),
-            json!({
-                "acceptedNames": names,
-                "storedVersions": versions,
-                "conditions": [
-                    condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-                    condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
-                ],
-            }),
-        );
-    } else if def.group.is_empty() && def.plural == "namespaces" && !map.contains_key("status") {
-        map.insert("status".into(), json!({"phase": "Active"}));
     }
 }

@@ -29,7 +29,10 @@ impl IncludeObject {
 
 /// Whether an `Accept` header asks for a Table.
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').next().is_some_and(|first| first.contains("as=Table"))
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
 }
 
 /// Kubernetes' `HumanDuration` (`45s`, `3m20s`, `5h`, `2d3h`, `400d`, `3y20d`), simplified.
@@ -79,7 +82,10 @@ fn cell(column: &PrinterColumn, object: &Value, now: jiff::Timestamp) -> Value {
         return Value::Null;
     };
     if column.type_ == "date" {
-        return match value.as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+        return match value
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        {
             Some(t) => human_duration(now.as_second() - t.as_second()).into(),
             None => value.clone(),
         };
@@ -102,7 +108,12 @@ fn columns(def: &ResourceDef) -> Vec<PrinterColumn> {
 }
 
 /// Renders objects as a Table.
-pub fn render(def: &ResourceDef, objects: &[Value], resource_version: Option<String>, include: IncludeObject) -> Value {
+pub fn render(
+    def: &ResourceDef,
+    objects: &[Value],
+    resource_version: Option<String>,
+    include: IncludeObject,
+) -> Value {
     let now = jiff::Timestamp::now();
     let columns = columns(def);
     let mut definitions = vec![json!({
@@ -146,14 +157,28 @@ mod tests {
 
     #[test]
     fn human_durations_match_kubectl_style() {
-        for (secs, want) in [(5, "5s"), (119, "119s"), (200, "3m20s"), (600, "10m"), (4 * 3600, "4h"), (4 * 3600 + 60, "4h1m"), (30 * 3600, "30h"), (50 * 3600, "2d2h"), (400 * 86400, "400d"), (3 * 365 * 86400 + 86400, "3y1d"), (-5, "<invalid>")] {
+        for (secs, want) in [
+            (5, "5s"),
+            (119, "119s"),
+            (200, "3m20s"),
+            (600, "10m"),
+            (4 * 3600, "4h"),
+            (4 * 3600 + 60, "4h1m"),
+            (30 * 3600, "30h"),
+            (50 * 3600, "2d2h"),
+            (400 * 86400, "400d"),
+            (3 * 365 * 86400 + 86400, "3y1d"),
+            (-5, "<invalid>"),
+        ] {
             assert_eq!(human_duration(secs), want, "{secs}");
         }
     }
 
     #[test]
     fn accept_header_detection() {
-        assert!(wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+        assert!(wants_table(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+        ));
         assert!(!wants_table("application/json"));
     }
 
@@ -163,7 +188,12 @@ mod tests {
         let def = super::super::resources::from_crd(&crd).unwrap();
         let object = json!({"metadata": {"name": "x", "creationTimestamp": "2020-01-01T00:00:00Z"}, "spec": {"provider": "tencent", "jobId": "42"}, "status": {"progress": 50}});
         let table = render(&def, &[object], Some("7".into()), IncludeObject::Metadata);
-        let names: Vec<&str> = table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = table["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(&names[..3], ["Name", "Provider", "Job"]);
         let cells = &table["rows"][0]["cells"];
         assert_eq!(cells[0], "x");

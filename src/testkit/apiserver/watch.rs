@@ -22,8 +22,8 @@ use super::errors::ApiError;
 use super::meta;
 use super::resources::ResourceDef;
 use super::selectors::{FieldSelector, LabelSelector};
-use super::table::{self, IncludeObject};
 use super::store::{Event, EventKind, Target, WatchMsg};
+use super::table::{self, IncludeObject};
 use super::Shared;
 
 /// A parsed watch request.
@@ -181,7 +181,12 @@ enum Step {
 }
 
 impl WatchRequest {
-    fn step(&self, msg: Result<WatchMsg, RecvError>, last_rv: &mut u64, out: &mut Vec<Bytes>) -> Step {
+    fn step(
+        &self,
+        msg: Result<WatchMsg, RecvError>,
+        last_rv: &mut u64,
+        out: &mut Vec<Bytes>,
+    ) -> Step {
         match msg {
             Ok(WatchMsg::Event(event)) => {
                 if event.rv > *last_rv {
@@ -198,11 +203,22 @@ impl WatchRequest {
     }
 }
 
-async fn pump(shared: Arc<Shared>, request: WatchRequest, mut rx: Receiver<WatchMsg>, mut tx: mpsc::Sender<Bytes>, mut last_rv: u64) {
+async fn pump(
+    shared: Arc<Shared>,
+    request: WatchRequest,
+    mut rx: Receiver<WatchMsg>,
+    mut tx: mpsc::Sender<Bytes>,
+    mut last_rv: u64,
+) {
     let deadline = tokio::time::sleep(request.timeout);
     tokio::pin!(deadline);
     let mut shutdown = shared.shutdown.clone();
-    let mut ticker = tokio::time::interval(shared.config.bookmark_interval.max(Duration::from_millis(10)));
+    let mut ticker = tokio::time::interval(
+        shared
+            .config
+            .bookmark_interval
+            .max(Duration::from_millis(10)),
+    );
     ticker.tick().await;
     loop {
         let mut out: Vec<Bytes> = Vec::new();
