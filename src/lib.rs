@@ -4,9 +4,11 @@
 //! - [`providers`]: provider API clients and the pure response → observation mappings.
 //! - [`controller`]: the reconcile loop, requeue policy and status writing.
 //! - [`cli`]: the command-line entry points (`run`, `crd`, `track`, ...).
+//! - [`testkit`]: the fake Kubernetes API server used by end-to-end tests and benchmarks.
 
 pub mod api;
 pub mod cli;
 pub mod controller;
 pub mod duration;
 pub mod providers;
+pub mod testkit;
