@@ -5,6 +5,7 @@ pub mod logging;
 pub mod output;
 pub mod providers;
 pub mod run;
+pub mod testkit;
 pub mod track;
 
 use clap::{Parser, Subcommand};
@@ -51,4 +52,8 @@ pub enum Command {
     Crd,
     /// Track one provider job from the command line, without Kubernetes.
     Track(track::TrackArgs),
+    /// Run the project's fake Kubernetes API server (for trying the operator and kubectl
+    /// without a cluster; not a real API server).
+    #[command(hide = true)]
+    FakeApiserver(testkit::FakeApiServerArgs),
 }

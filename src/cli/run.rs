@@ -251,7 +251,7 @@ async fn wait_true(mut rx: watch::Receiver<bool>) {
     }
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
