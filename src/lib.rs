@@ -4,8 +4,10 @@
 //! - [`providers`]: provider API clients and the pure response → observation mappings.
 //! - [`controller`]: the reconcile loop, requeue policy and status writing.
 //! - [`cli`]: the command-line entry points (`run`, `crd`, `track`, ...).
+//! - [`simulator`]: the offline provider simulator (`simulate`, `demo`, tests, benchmarks).
 
 pub mod api;
 pub mod cli;
 pub mod duration;
 pub mod providers;
+pub mod simulator;
