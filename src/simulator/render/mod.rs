@@ -74,3 +74,7 @@ mod tests {
         assert_eq!(parse_offset_time(&huawei_time(t)), Some(t));
     }
 }
+
+#[cfg(test)]
+#[path = "shape_tests.rs"]
+mod shape_tests;
