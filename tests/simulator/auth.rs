@@ -228,7 +228,7 @@ async fn tencent_api2_actions_signatures_and_replays() {
         key,
     ))
     .await;
-    assert_eq!(unknown["code"], 9003);
+    assert_eq!(unknown["code"], 5000);
     sim.shutdown().await;
 }
 

@@ -89,7 +89,7 @@ pub(crate) fn answer(
         .filter(|idx| !hidden.contains(idx))
         .find_map(|idx| st.view(idx, now).map(|v| (idx, v)));
     let Some((idx, view)) = found else {
-        return error(9003, "InvalidParameter", "(9003) job not found");
+        return error(5000, "ResourceNotFound", "(5000) the job does not exist");
     };
     let job = &st.jobs[idx].spec;
     let rj = RenderJob {
