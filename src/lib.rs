@@ -4,6 +4,7 @@
 //! - [`providers`]: provider API clients and the pure response → observation mappings.
 //! - [`controller`]: the reconcile loop, requeue policy and status writing.
 //! - [`cli`]: the command-line entry points (`run`, `crd`, `track`, ...).
+//! - [`simulator`]: the provider simulator (`simulate`, `demo`, tests).
 //! - [`testkit`]: the fake Kubernetes API server used by end-to-end tests and benchmarks.
 
 pub mod api;
@@ -11,4 +12,5 @@ pub mod cli;
 pub mod controller;
 pub mod duration;
 pub mod providers;
+pub mod simulator;
 pub mod testkit;
