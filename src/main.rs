@@ -7,7 +7,7 @@ use clouddb_job_operator::cli::{self, exit, Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Track(_) => "warn",
+        Command::Track(_) | Command::Demo(_) => "warn",
         _ => "info",
     };
     cli::logging::init(cli.log_format, default_level);
@@ -37,6 +37,14 @@ async fn dispatch(command: Command) -> u8 {
             }
         },
         Command::Run(args) => match cli::run::run(args).await {
+            Ok(()) => exit::SUCCEEDED,
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::USAGE
+            }
+        },
+        Command::Demo(args) => cli::demo::run(args).await,
+        Command::Simulate(args) => match clouddb_job_operator::simulator::cli::run(args).await {
             Ok(()) => exit::SUCCEEDED,
             Err(e) => {
                 eprintln!("error: {e}");

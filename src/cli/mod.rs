@@ -1,6 +1,7 @@
-//! Command-line entry points: `run`, `crd`, `track`.
+//! Command-line entry points: `run`, `crd`, `track`, `demo`, `simulate`.
 
 pub mod crd;
+pub mod demo;
 pub mod logging;
 pub mod output;
 pub mod providers;
@@ -52,6 +53,12 @@ pub enum Command {
     Crd,
     /// Track one provider job from the command line, without Kubernetes.
     Track(track::TrackArgs),
+    /// Track one job of every provider API against the built-in simulator (no cloud, no
+    /// cluster needed).
+    Demo(demo::DemoArgs),
+    /// Run the provider simulator: all three provider APIs on loopback, with signature
+    /// checks, scripted job timelines and fault injection.
+    Simulate(crate::simulator::cli::SimulateArgs),
     /// Run the project's fake Kubernetes API server (for trying the operator and kubectl
     /// without a cluster; not a real API server).
     #[command(hide = true)]

@@ -58,6 +58,7 @@ pub struct TextProgress {
     bar: Option<ProgressBar>,
     label: String,
     last_line: String,
+    quiet: bool,
 }
 
 impl TextProgress {
@@ -86,6 +87,17 @@ impl TextProgress {
             bar,
             label,
             last_line: String::new(),
+            quiet: false,
+        }
+    }
+
+    /// A display that shows nothing (the caller prints the result itself).
+    pub fn hidden() -> Self {
+        TextProgress {
+            bar: None,
+            label: String::new(),
+            last_line: String::new(),
+            quiet: true,
         }
     }
 
@@ -97,7 +109,7 @@ impl TextProgress {
                 bar.set_position(status.progress.unwrap_or(0).clamp(0, 100) as u64);
                 bar.set_message(line.clone());
             }
-            None if line != self.last_line => println!("{}  {line}", self.label),
+            None if !self.quiet && line != self.last_line => println!("{}  {line}", self.label),
             None => {}
         }
         self.last_line = line;
