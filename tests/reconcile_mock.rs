@@ -506,3 +506,50 @@ async fn phase_changes_publish_one_event() {
     let text = event.to_string();
     assert!(!text.contains("super-secret"), "{text}");
 }
+
+#[tokio::test]
+async fn an_unknown_job_is_pending_while_young_and_stalls_after_the_grace_period() {
+    let Harness {
+        ctx,
+        mut handle,
+        provider,
+        clock,
+    } = harness(false);
+    let not_found = || {
+        Err(ProviderError::permanent(
+            "JobNotFound",
+            "5000",
+            "resource does not exist",
+        ))
+    };
+    provider.script("15967", vec![not_found(), not_found()]);
+    *clock.lock().unwrap() = "2026-11-25T09:02:00Z".parse().unwrap(); // 2 min old
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let verifier = tokio::spawn(async move {
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+    });
+    reconcile(Arc::new(job(None)), ctx.clone()).await.unwrap();
+    let young = rx.recv().await.unwrap();
+    assert_eq!(young["status"]["phase"], "Pending");
+    assert_eq!(young["status"]["reason"], "NotFoundYet");
+    *clock.lock().unwrap() = "2026-11-25T09:06:00Z".parse().unwrap(); // 6 min old
+    reconcile(Arc::new(job(Some(young["status"].clone()))), ctx)
+        .await
+        .unwrap();
+    let old = rx.recv().await.unwrap();
+    verifier.await.unwrap();
+    assert_eq!(old["status"]["phase"], "Pending");
+    assert_eq!(old["status"]["reason"], "JobNotFound");
+    let stalled = old["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap();
+    assert_eq!(stalled["status"], "True");
+}

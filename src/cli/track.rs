@@ -99,7 +99,11 @@ pub async fn track(
     let mut printed = false;
     loop {
         let now = Timestamp::now();
-        let result = provider.observe(target, credentials).await;
+        let age = Duration::try_from(now.duration_since(started)).unwrap_or_default();
+        let result = provider
+            .observe(target, credentials)
+            .await
+            .or_else(|e| crate::controller::reconcile::not_found_yet_within_grace(e, age));
         polls += 1;
         let ctx = StatusContext {
             generation: None,

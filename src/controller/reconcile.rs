@@ -259,7 +259,17 @@ async fn plan(
         Ok(c) => c,
         Err((reason, message)) => return blocked(reason, message, true),
     };
-    let outcome = match observe(&target, &credentials, ctx).await {
+    let age = job
+        .meta()
+        .creation_timestamp
+        .as_ref()
+        .map(|created| now.duration_since(created.0))
+        .and_then(|d| Duration::try_from(d).ok())
+        .unwrap_or_default();
+    let outcome = match observe(&target, &credentials, ctx)
+        .await
+        .or_else(|e| not_found_yet_within_grace(e, age))
+    {
         Ok(obs) => OwnedOutcome::Observed(Box::new(obs)),
         Err(e) => OwnedOutcome::ProviderFailed(e),
     };
@@ -268,6 +278,27 @@ async fn plan(
         polled: true,
         interval: Some(interval),
     })
+}
+
+/// How long after a CloudDbJob is created an unknown job ID still counts as "not listed
+/// yet": providers show new jobs only seconds after creation, and users often apply the
+/// CloudDbJob in the same pipeline step that starts the job.
+pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(300);
+
+/// A `JobNotFound` error from a young resource is `Pending`, not a stall.
+pub fn not_found_yet_within_grace(
+    error: ProviderError,
+    age: Duration,
+) -> Result<JobObservation, ProviderError> {
+    if error.reason == "JobNotFound" && age < NOT_FOUND_GRACE {
+        Ok(JobObservation::not_found_yet(format!(
+            "the provider does not list the job yet ({}); waiting up to {} after creation",
+            error.describe(),
+            format_duration(NOT_FOUND_GRACE)
+        )))
+    } else {
+        Err(error)
+    }
 }
 
 /// Reads the job's credentials Secret. `Ok(Err(..))` is a configuration problem to report
