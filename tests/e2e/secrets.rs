@@ -252,7 +252,7 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
         ..FaultRule::always(FaultKind::Malformed)
     });
     let hw = |n: u32| format!("ee000000-0000-4000-8000-00000000000{n}");
-    let jobs = vec![
+    let jobs = [
         (
             "leak-tc",
             sim_job(ProviderKind::Tencent, "DescribeTasks", "730001", &steps),
