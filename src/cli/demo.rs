@@ -271,7 +271,17 @@ async fn track_quiet(
     provider: Arc<dyn crate::providers::Provider>,
 ) -> (u8, CloudDbJobStatus) {
     let mut silent = TextProgress::hidden();
-    track(args, target, credentials, provider, Some(&mut silent)).await
+    let args = quiet_args(args);
+    track(&args, target, credentials, provider, Some(&mut silent)).await
+}
+
+/// `track` prints every change itself unless the output is text going to a progress
+/// sink, so quiet tracking uses text output into a hidden bar.
+fn quiet_args(args: &TrackArgs) -> TrackArgs {
+    TrackArgs {
+        output: OutputFormat::Text,
+        ..args.clone()
+    }
 }
 
 fn short(id: &str) -> String {
@@ -285,6 +295,30 @@ fn short(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quiet_tracking_prints_nothing_per_change() {
+        let args = TrackArgs {
+            provider: ProviderKind::Tencent,
+            api: None,
+            job_id: "1".into(),
+            region: None,
+            instance_id: None,
+            project_id: None,
+            endpoint: None,
+            interval: Duration::from_secs(1),
+            timeout: None,
+            once: false,
+            output: OutputFormat::Json,
+        };
+        let quiet = quiet_args(&args);
+        assert_eq!(
+            quiet.output,
+            OutputFormat::Text,
+            "text goes to the hidden bar"
+        );
+        assert_eq!(quiet.job_id, args.job_id);
+    }
 
     #[test]
     fn one_job_per_api() {

@@ -23,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::auth::SimCredentials;
 use super::control;
 use super::faults::FaultRule;
 use super::handlers::{self, lock, Incoming, Reply, Shared};
@@ -119,6 +120,12 @@ impl Simulator {
         rule.validate()?;
         lock(&self.state).faults.push(rule);
         Ok(())
+    }
+
+    /// Replaces the accepted credentials at runtime, e.g. to rotate keys mid-job: requests
+    /// signed with keys no longer listed are rejected from now on (also after `reset`).
+    pub fn set_credentials(&self, credentials: SimCredentials) {
+        lock(&self.state).config.credentials = credentials;
     }
 
     /// Back to the configured jobs and faults, with fresh clocks, counters and log.

@@ -157,7 +157,9 @@ impl SimState {
             if chosen.is_some() {
                 continue;
             }
-            let origin = entry.origin.unwrap_or(now);
+            // The first request about a job starts a `first-request` clock even when a
+            // fault answers it (otherwise `firstSeconds` would never elapse).
+            let origin = *entry.origin.get_or_insert(now);
             let ctx = FaultContext {
                 request_no: entry.requests,
                 elapsed: now.instant.saturating_duration_since(origin.instant),
@@ -205,5 +207,50 @@ impl SimState {
     /// Real time since start, for the control API.
     pub fn uptime(&self) -> Duration {
         self.started.instant.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::scenario::{Phase, Step};
+
+    #[test]
+    fn a_faulted_first_request_starts_a_first_request_clock() {
+        let rule = FaultRule {
+            first_seconds: Some(Duration::from_secs(10)),
+            ..FaultRule::always(faults::FaultKind::Status)
+        };
+        let spec: JobSpec = serde_json::from_value(serde_json::json!({
+            "provider": "tencent", "jobId": "1", "clock": "first-request",
+            "timeline": [{"after": "0s", "status": "RUNNING"}],
+        }))
+        .unwrap();
+        let spec = JobSpec {
+            faults: vec![rule],
+            timeline: vec![Step {
+                after: Duration::ZERO,
+                status: Phase::Running,
+                progress: None,
+                message: None,
+                code: None,
+            }],
+            ..spec
+        };
+        let mut state = SimState::new(SimConfig::empty());
+        state.upsert_job(spec);
+        let t0 = Clock::now();
+        let tencent = Some(ProviderKind::Tencent);
+        assert!(state.decide_fault(tencent, &[0], Some("1"), t0).is_some());
+        let later = Clock {
+            instant: t0.instant + Duration::from_secs(11),
+            wall: t0.wall,
+        };
+        assert!(
+            state
+                .decide_fault(tencent, &[0], Some("1"), later)
+                .is_none(),
+            "the fault window ends 10 s after the first request"
+        );
     }
 }

@@ -301,3 +301,44 @@ async fn huawei_aksk_token_and_errors() {
     assert!(json(&missing)["error_code"].is_string());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn rotated_credentials_replace_the_old_ones() {
+    let sim = builtin().await;
+    let http = client(Duration::from_secs(5));
+    let path = format!("/v3/{PROJECT}/jobs");
+    let send = |sk: &'static str| {
+        http.send(huawei(
+            &http,
+            &sim,
+            &path,
+            RDS_JOB,
+            sk,
+            jiff::Timestamp::now(),
+        ))
+    };
+    assert_eq!(send(DEFAULT_HUAWEI_SK).await.unwrap().status, 200);
+    let mut rotated = clouddb_job_operator::simulator::SimCredentials::default();
+    rotated.huawei[0].secret = "RotatedSecretAccessKey000000000000000000".into();
+    sim.set_credentials(rotated);
+    assert_eq!(
+        send(DEFAULT_HUAWEI_SK).await.unwrap().status,
+        401,
+        "old key"
+    );
+    assert_eq!(
+        send("RotatedSecretAccessKey000000000000000000")
+            .await
+            .unwrap()
+            .status,
+        200,
+        "new key"
+    );
+    sim.reset();
+    assert_eq!(
+        send(DEFAULT_HUAWEI_SK).await.unwrap().status,
+        401,
+        "after reset"
+    );
+    sim.shutdown().await;
+}

@@ -121,6 +121,19 @@ async fn slow_responses_outlast_the_client_timeout() {
     let http = client(Duration::from_millis(300));
     let err = http.send(huawei_ok(&http, &sim, "hw-1")).await.unwrap_err();
     assert!(format!("{err:?}").contains("Timeout"), "{err:?}");
+    // The abandoned request is recorded too, without a status.
+    let mut abandoned = Vec::new();
+    for _ in 0..50 {
+        abandoned = sim.requests();
+        if !abandoned.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(abandoned.len(), 1, "{abandoned:?}");
+    assert_eq!(abandoned[0].status, None);
+    assert_eq!(abandoned[0].job_id.as_deref(), Some("hw-1"));
+    assert!(abandoned[0].fault.as_deref().unwrap().starts_with("slow"));
     assert_eq!(
         http.send(huawei_ok(&http, &sim, "hw-1"))
             .await

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::faults::{FaultKind, FaultRule};
+use super::recorder::RecordedRequest;
 use super::state::{Clock, SimState};
 use crate::api::ProviderKind;
 
@@ -137,13 +138,43 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
         now,
     );
     let fault_label = decided.as_ref().map(|(rule, _)| rule.label());
+    // A client that gives up on a slow answer drops this future mid-way; the request is
+    // still recorded (without a status, as nothing was sent).
+    let mut unanswered = RecordIfDropped {
+        state,
+        request: Some(RecordedRequest {
+            seq: 0,
+            at: jiff::Timestamp::now(),
+            provider: Some(target.provider),
+            api: target.api.clone(),
+            job_id: target.job_id.clone(),
+            status: None,
+            fault: fault_label.clone(),
+        }),
+    };
     let reply = respond(state, &req, &target, decided.as_ref()).await;
+    unanswered.request = None;
     Handled {
         reply,
         provider: Some(target.provider),
         api: target.api,
         job_id: target.job_id,
         fault: fault_label,
+    }
+}
+
+/// Records its request when dropped before being disarmed (`request = None`).
+struct RecordIfDropped<'a> {
+    state: &'a Shared,
+    request: Option<RecordedRequest>,
+}
+
+impl Drop for RecordIfDropped<'_> {
+    fn drop(&mut self) {
+        if let Some(mut request) = self.request.take() {
+            request.at = jiff::Timestamp::now();
+            lock(self.state).recorder.record(request);
+        }
     }
 }
 

@@ -1,0 +1,179 @@
+//! Issue 6, tests 3 and 4: the operator killed and restarted mid-job; a job deleted
+//! mid-flight.
+
+use std::time::Duration;
+
+use clouddb_job_operator::api::ProviderKind;
+use clouddb_job_operator::simulator::scenario::Phase;
+
+use super::harness::{tail, Harness, Options, NS};
+use super::manifests::{manifest_for, sim_job};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_mid_job_keeps_status_and_polls_on() {
+    let long = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "880001",
+        &[
+            (0, Phase::Running, Some(10)),
+            (4, Phase::Running, Some(30)),
+            (8, Phase::Running, Some(50)),
+            (12, Phase::Running, Some(70)),
+            (16, Phase::Running, Some(90)),
+            (20, Phase::Succeed, None),
+        ],
+    );
+    let short = sim_job(
+        ProviderKind::TencentLegacy,
+        "GetCdbTaskInfo",
+        "880002",
+        &[(0, Phase::Running, Some(50)), (2, Phase::Succeed, None)],
+    );
+    let mut h = Harness::start(
+        "restart",
+        Options {
+            speed: 2.0,
+            builtins: false,
+            jobs: vec![long.clone(), short.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = h.sim.url();
+    h.apply("long", &manifest_for(&long, "long", &url).yaml())
+        .await;
+    h.apply("short", &manifest_for(&short, "short", &url).yaml())
+        .await;
+    h.wait_for("short", "Complete", 20).await;
+    h.eventually("the long job at 30% or more", 20, |h| {
+        h.status("long")["progress"].as_i64().unwrap_or(0) >= 30
+    })
+    .await;
+
+    let before = h.status("long");
+    let short_before = h.object("short");
+    let writes_before = h.api.stats().count("patch", "clouddbjobs/status");
+    h.kill_operator();
+    assert_eq!(before["phase"], "Running", "{before}");
+    let polls_before = h.sim_requests("880001");
+    // The job moves on while no operator watches it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.sim_requests("880001"), polls_before, "nobody polls");
+    h.start_operator().await;
+    h.wait_for("long", "Complete", 30).await;
+
+    let list = h.history.assert_sane("long", false);
+    let after = h.status("long");
+    assert_eq!(after["progress"], 100);
+    // The first status written after the restart continues from the old one.
+    let resumed = list
+        .iter()
+        .find(|s| s.resource_version > 0 && s.poll_count() > before["pollCount"].as_i64())
+        .expect("a status written after the restart");
+    assert!(
+        resumed.progress() >= before["progress"].as_i64(),
+        "{list:?}"
+    );
+    assert!(
+        after["pollCount"].as_i64() > before["pollCount"].as_i64(),
+        "pollCount continues: {before} -> {after}"
+    );
+    assert_eq!(
+        after["startTime"], before["startTime"],
+        "startTime kept across the restart"
+    );
+    // Exactly one terminal write per job, and nothing for the job that ended before.
+    assert_eq!(
+        list.iter().filter(|s| s.is_terminal()).count(),
+        1,
+        "{list:?}"
+    );
+    assert_eq!(
+        h.object("short")["metadata"]["resourceVersion"],
+        short_before["metadata"]["resourceVersion"],
+        "a finished job is not written again after a restart"
+    );
+    assert_eq!(
+        h.history.of("short").len(),
+        h.history.assert_sane("short", false).len()
+    );
+    let polls_of_short = h.sim_requests("880002");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        h.sim_requests("880002"),
+        polls_of_short,
+        "finished jobs are not polled"
+    );
+    assert!(h.api.stats().count("patch", "clouddbjobs/status") > writes_before);
+    assert_eq!(h.api.stats().noop_writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_job_mid_flight_stops_its_polls_only() {
+    let doomed = sim_job(
+        ProviderKind::Huawei,
+        "rds",
+        "dddddddd-0000-4000-8000-000000000001",
+        &[(0, Phase::Running, Some(5)), (600, Phase::Succeed, None)],
+    );
+    let other = sim_job(
+        ProviderKind::Huawei,
+        "taurusdb",
+        "dddddddd-0000-4000-8000-000000000002",
+        &[
+            (0, Phase::Running, Some(5)),
+            (8, Phase::Running, Some(50)),
+            (16, Phase::Succeed, None),
+        ],
+    );
+    let third = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "990003",
+        &[(0, Phase::Running, Some(5)), (12, Phase::Succeed, None)],
+    );
+    let mut h = Harness::start(
+        "delete",
+        Options {
+            speed: 2.0,
+            builtins: false,
+            jobs: vec![doomed.clone(), other.clone(), third.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = h.sim.url();
+    for (job, name) in [(&doomed, "doomed"), (&other, "other"), (&third, "third")] {
+        h.apply(name, &manifest_for(job, name, &url).yaml()).await;
+    }
+    h.eventually("two polls of the doomed job", 20, |h| {
+        h.sim_requests(&doomed.job_id) >= 2 && h.status("doomed")["phase"] == "Running"
+    })
+    .await;
+    h.kubectl_ok(&["delete", "-n", NS, "cdbjob/doomed", "--wait=false"])
+        .await;
+    // A poll already in flight may still land.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after_delete = h.sim_requests(&doomed.job_id);
+    let others_before = h.sim_requests(&other.job_id);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        h.sim_requests(&doomed.job_id),
+        after_delete,
+        "the deleted job is still polled"
+    );
+    assert!(
+        h.sim_requests(&other.job_id) > others_before,
+        "the other jobs are still polled"
+    );
+    assert!(h.object("doomed").is_null(), "deleted");
+    h.wait_for("other", "Complete", 20).await;
+    h.wait_for("third", "Complete", 20).await;
+    h.history.assert_sane("other", false);
+    h.history.assert_sane("third", false);
+    h.assert_operator_alive();
+    let logs = h.operator_logs();
+    assert!(!logs.contains("panicked"), "{}", tail(&logs, 40));
+    assert!(!logs.contains("ERROR"), "{}", tail(&logs, 40));
+}

@@ -1,0 +1,338 @@
+//! Issue 6, tests 1 and 2: every provider API tracked to its end through kubectl and the
+//! operator binary; status writes happen only when what the provider says changes.
+
+use std::time::Duration;
+
+use clouddb_job_operator::api::ProviderKind;
+use clouddb_job_operator::simulator::scenario::Phase;
+use clouddb_job_operator::simulator::timeline::{scenario_elapsed, state_at};
+use clouddb_job_operator::simulator::JobSpec;
+use serde_json::{json, Value};
+
+use super::harness::{Harness, Options};
+use super::history::condition;
+use super::manifests::{
+    huawei_aksk, huawei_token, manifest_for, sim_job, tencent_creds, JobManifest, PROJECT,
+};
+
+/// One job per provider API (and the built-in failure scenarios), with what must be seen.
+struct Case {
+    manifest: JobManifest,
+    /// `Complete` or `Failed`.
+    condition: &'static str,
+    /// `None`: the API does not say (DescribeAsyncRequestInfo).
+    job_type: Option<&'static str>,
+    /// The provider's own status value for the final state.
+    provider_status: &'static str,
+}
+
+fn cases(endpoint: &str) -> Vec<Case> {
+    let m = |example, name, id: &str, creds| JobManifest::new(example, name, id, endpoint, creds);
+    vec![
+        Case {
+            manifest: m(
+                "tencent-describetasks.yaml",
+                "tc-init",
+                "15964",
+                tencent_creds(),
+            ),
+            condition: "Complete",
+            job_type: Some("initialize"),
+            provider_status: "SUCCEED",
+        },
+        Case {
+            manifest: m(
+                "tencent-describetasks.yaml",
+                "tc-sql",
+                "51788",
+                tencent_creds(),
+            )
+            .with_spec(json!({"instanceId": "cdb-atjl8gns"})),
+            condition: "Failed",
+            job_type: Some("sql"),
+            provider_status: "FAILED",
+        },
+        Case {
+            manifest: m(
+                "tencent-describeasyncrequestinfo.yaml",
+                "tc-async",
+                "9e8f2c3a-5d7b-4f61-9c2e-1a2b3c4d5e6f",
+                tencent_creds(),
+            )
+            .with_spec(json!({"instanceId": "cdb-gt70m8aa"})),
+            condition: "Complete",
+            job_type: None,
+            provider_status: "SUCCESS",
+        },
+        Case {
+            manifest: m(
+                "tencent-legacy-getcdbtaskinfo.yaml",
+                "v2-task",
+                "560",
+                tencent_creds(),
+            ),
+            condition: "Complete",
+            job_type: Some("create"),
+            provider_status: "0",
+        },
+        Case {
+            manifest: m(
+                "tencent-legacy-getcdbupgradejobinfo.yaml",
+                "v2-upgrade",
+                "47258",
+                tencent_creds(),
+            ),
+            condition: "Complete",
+            job_type: Some("upgrade"),
+            provider_status: "2",
+        },
+        Case {
+            manifest: m(
+                "tencent-legacy-getcdbrollbackjobtask.yaml",
+                "v2-rollback",
+                "12782",
+                tencent_creds(),
+            ),
+            condition: "Complete",
+            job_type: Some("rollback"),
+            provider_status: "2",
+        },
+        Case {
+            manifest: m(
+                "huawei-rds-iam-token.yaml",
+                "hw-rds-token",
+                "7a1d4c6e-2b3f-4a5e-9c8d-1e2f3a4b5c6d",
+                huawei_token(),
+            )
+            .with_spec(json!({"projectId": PROJECT})),
+            condition: "Complete",
+            job_type: Some("restart"),
+            provider_status: "Completed",
+        },
+        Case {
+            manifest: m(
+                "huawei-rds.yaml",
+                "hw-rds-fail",
+                "3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8b0c1e",
+                huawei_aksk(),
+            )
+            .with_spec(json!({"projectId": PROJECT})),
+            condition: "Failed",
+            job_type: Some("upgrade"),
+            provider_status: "Failed",
+        },
+        Case {
+            manifest: m(
+                "huawei-taurusdb.yaml",
+                "hw-taurus",
+                "5b7d9f1a-3c5e-4a7b-9d1f-3a5c7e9b1d3f",
+                huawei_aksk(),
+            )
+            .with_spec(
+                json!({"projectId": PROJECT, "instanceId": "a48e43ff268f4c0e879652d65e63d0fbin07"}),
+            ),
+            condition: "Complete",
+            job_type: Some("restart"),
+            provider_status: "Completed",
+        },
+        Case {
+            manifest: m(
+                "huawei-taurusdb-legacy.yaml",
+                "hw-taurus-legacy",
+                "31b8ae23-c687-4d80-b7b4-42a66c9bb886",
+                huawei_aksk(),
+            )
+            .with_spec(json!({"projectId": PROJECT})),
+            condition: "Complete",
+            job_type: Some("restart"),
+            provider_status: "Completed",
+        },
+    ]
+}
+
+fn time_field(status: &Value, field: &str) -> jiff::Timestamp {
+    status[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing in {status}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_api_is_tracked_to_its_end() {
+    let h = Harness::start("providers", Options::default()).await;
+    let cases = cases(&h.sim.url());
+    for case in &cases {
+        h.apply(&case.manifest.name, &case.manifest.yaml()).await;
+    }
+    for case in &cases {
+        h.wait_for(&case.manifest.name, case.condition, 40).await;
+    }
+    for case in &cases {
+        let name = &case.manifest.name;
+        let failed = case.condition == "Failed";
+        h.history.assert_sane(name, failed);
+        let status = h.status(name);
+        let generation = h.object(name)["metadata"]["generation"].as_i64();
+        assert!(generation.is_some(), "{name}: no generation");
+        assert_eq!(
+            status["phase"],
+            if failed { "Failed" } else { "Succeeded" },
+            "{name}: {status}"
+        );
+        if !failed {
+            assert_eq!(status["progress"], 100, "{name}: {status}");
+        }
+        assert_eq!(
+            status["jobType"].as_str(),
+            case.job_type,
+            "{name}: {status}"
+        );
+        assert_eq!(
+            status["providerStatus"], case.provider_status,
+            "{name}: {status}"
+        );
+        // DescribeAsyncRequestInfo and GetCdbTaskInfo answer no start or end times.
+        if !matches!(name.as_str(), "tc-async" | "v2-task") {
+            let (start, end) = (
+                time_field(&status, "startTime"),
+                time_field(&status, "endTime"),
+            );
+            assert!(start <= end, "{name}: start after end: {status}");
+        }
+        assert_eq!(status["observedGeneration"].as_i64(), generation, "{name}");
+        let expect = |t: &str, s: &str| {
+            let c = condition(&status, t).unwrap_or_else(|| panic!("{name}: no {t}: {status}"));
+            assert_eq!(c["status"], s, "{name}: condition {t}: {status}");
+            assert_eq!(c["observedGeneration"].as_i64(), generation, "{name}: {t}");
+        };
+        let (yes, no) = ("True", "False");
+        expect("Ready", if failed { no } else { yes });
+        expect("Complete", if failed { no } else { yes });
+        expect("Failed", if failed { yes } else { no });
+        expect("Stalled", if failed { yes } else { no });
+        expect("Reconciling", no);
+    }
+
+    // Kind-specific detail, read the way users do: kubectl jsonpath.
+    assert_eq!(
+        h.jsonpath("v2-upgrade", "{.status.upgrade.before.memoryMB}/{.status.upgrade.before.volumeGB}->{.status.upgrade.after.volumeGB}").await,
+        "1000/35->40"
+    );
+    assert_eq!(
+        h.jsonpath("v2-rollback", "{.status.rollback.instances[0].databases[0].name}->{.status.rollback.instances[0].databases[0].newName}").await,
+        "test->test_bak"
+    );
+    let sql = h.status("tc-sql");
+    assert!(
+        sql["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connection refused"),
+        "{sql}"
+    );
+    assert!(h.status("hw-rds-fail")["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("insufficient resources"));
+    // The token job authenticated with X-Auth-Token: the simulator served it without
+    // authentication errors.
+    let token_job = "7a1d4c6e-2b3f-4a5e-9c8d-1e2f3a4b5c6d";
+    assert!(h.sim_requests(token_job) >= 2);
+    assert!(h
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.job_id.as_deref() == Some(token_job))
+        .all(|r| r.status == Some(200)));
+    assert_eq!(h.api.stats().noop_writes, 0, "no-op status writes");
+}
+
+/// A job whose every state lasts several polls.
+fn stepwise_job() -> JobSpec {
+    sim_job(
+        ProviderKind::Huawei,
+        "rds",
+        "0a0a0a0a-1111-4222-8333-444444444444",
+        &[
+            (0, Phase::Running, Some(10)),
+            (4, Phase::Running, Some(40)),
+            (8, Phase::Running, Some(80)),
+            (12, Phase::Succeed, None),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_written_once_per_observed_change() {
+    let speed = 2.0;
+    let job = stepwise_job();
+    let h = Harness::start(
+        "writes",
+        Options {
+            speed,
+            builtins: false,
+            jobs: vec![job.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    let manifest = manifest_for(&job, "stepwise", &h.sim.url());
+    h.apply("stepwise", &manifest.yaml()).await;
+    h.wait_for("stepwise", "Complete", 30).await;
+    // Let any stray write land before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Which state each served poll saw, from the timeline and the request times.
+    let requests: Vec<_> = h
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.job_id.as_deref() == Some(job.job_id.as_str()))
+        .collect();
+    assert!(requests.iter().all(|r| r.status == Some(200)));
+    let origin = requests[0].at;
+    let mut distinct = 0;
+    let mut ambiguous = 0;
+    let mut last = None;
+    for r in &requests {
+        let real = r.at.duration_since(origin).unsigned_abs();
+        let state = state_at(&job.timeline, scenario_elapsed(real, speed));
+        // A poll within 100 ms of a step boundary may have seen either side.
+        let near = job.timeline.iter().any(|s| {
+            let at = s.after.as_secs_f64() / speed;
+            (real.as_secs_f64() - at).abs() < 0.1
+        });
+        if near && real > Duration::ZERO {
+            ambiguous += 1;
+        }
+        if state != last {
+            distinct += 1;
+            last = state;
+        }
+    }
+    let stats = h.api.stats();
+    let writes = stats.count("patch", "clouddbjobs/status");
+    assert!(
+        requests.len() as u64 > distinct,
+        "the job was polled more often than it changed ({} polls, {distinct} states)",
+        requests.len()
+    );
+    assert!(
+        writes.abs_diff(distinct) <= ambiguous,
+        "{writes} status writes for {distinct} distinct provider states over {} polls (ambiguous: {ambiguous})",
+        requests.len()
+    );
+    assert_eq!(stats.noop_writes, 0, "no-op status writes");
+    assert_eq!(
+        h.history.assert_sane("stepwise", false).len() as u64,
+        writes,
+        "every write is a distinct status"
+    );
+    let status = h.status("stepwise");
+    assert_eq!(
+        status["pollCount"].as_u64(),
+        Some(requests.len() as u64),
+        "{status}"
+    );
+}
