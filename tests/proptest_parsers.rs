@@ -38,7 +38,9 @@ fn tencent_tasks(
         return Ok(None);
     };
     let page: DescribeTasksPage = serde_json::from_value(response.clone()).map_err(|e| {
-        TestCaseError::fail(format!("a Response object must always decode: {e}: {response}"))
+        TestCaseError::fail(format!(
+            "a Response object must always decode: {e}: {response}"
+        ))
     })?;
     for item in &page.items {
         check_observation(&tc_mapping::map_task_item(item))?;
@@ -56,7 +58,9 @@ fn tencent_async(status: u16, body: &[u8]) -> Result<Option<JobObservation>, Tes
         return Ok(None);
     };
     let info: AsyncRequestInfo = serde_json::from_value(response.clone()).map_err(|e| {
-        TestCaseError::fail(format!("a Response object must always decode: {e}: {response}"))
+        TestCaseError::fail(format!(
+            "a Response object must always decode: {e}: {response}"
+        ))
     })?;
     let obs = tc_mapping::map_async_request_info(&info);
     check_observation(&obs)?;
@@ -160,11 +164,7 @@ fn huawei_running() -> Value {
     doc
 }
 
-fn run<S: Strategy>(
-    cases: u32,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
-) {
+fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
     let mut runner = TestRunner::new(config(cases));
     if let Err(e) = runner.run(&strategy, test) {
         panic!("{e}");

@@ -122,6 +122,9 @@ mod tests {
         assert_eq!(get_text(addr, "/healthz").await.0, 503);
         let (code, body) = get_text(addr, "/metrics").await;
         assert_eq!(code, 200);
-        assert!(body.contains("clouddb_job_operator_status_writes_total 0"), "{body}");
+        assert!(
+            body.contains("clouddb_job_operator_status_writes_total 0"),
+            "{body}"
+        );
     }
 }
