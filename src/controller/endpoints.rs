@@ -31,7 +31,13 @@ impl EndpointPolicy {
         EndpointPolicy {
             patterns: patterns
                 .into_iter()
-                .map(|p| p.trim().to_ascii_lowercase())
+                .map(|p| {
+                    // Hosts are compared without IPv6 brackets, so patterns are too.
+                    p.trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_ascii_lowercase()
+                })
                 .filter(|p| !p.is_empty())
                 .collect(),
         }

@@ -56,7 +56,14 @@ pub fn value_to_i64(v: &Value) -> Option<i64> {
         Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        Value::String(s) => parse_i64(s),
+        // Quantities written as `"45.5"` truncate like the number `45.5` does.
+        Value::String(s) => parse_i64(s).or_else(|| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        }),
         _ => None,
     }
 }
@@ -71,12 +78,16 @@ pub fn value_to_string(v: &Value) -> Option<String> {
 }
 
 /// Parses an integer written as text, allowing surrounding blanks and a `.0` fraction.
+///
+/// A value with a non-zero fraction (`"2.5"`) is not an integer and is `None`: status codes
+/// go through here, and truncating `"0.5"` to `0` would read an undocumented status as a
+/// documented (possibly terminal) one.
 pub fn parse_i64(s: &str) -> Option<i64> {
     let t = s.trim();
     t.parse::<i64>().ok().or_else(|| {
         t.parse::<f64>()
             .ok()
-            .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+            .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18)
             .map(|f| f as i64)
     })
 }
@@ -190,6 +201,19 @@ mod tests {
         assert_eq!(probe(json!({"many": {"a": 1}})).many.len(), 1);
         assert_eq!(probe(json!({"many": [{"a": 1}, {"a": 2}]})).many.len(), 2);
         assert_eq!(probe(json!({"many": null})).many.len(), 0);
+    }
+
+    #[test]
+    fn only_integral_text_is_an_integer() {
+        assert_eq!(parse_i64(" 2.0 "), Some(2));
+        assert_eq!(parse_i64("-7"), Some(-7));
+        // Regression: "0.5" and "2.7" used to truncate to the statuses 0 and 2.
+        assert_eq!(parse_i64("0.5"), None);
+        assert_eq!(parse_i64("2.7"), None);
+        assert_eq!(parse_i64("1e300"), None);
+        // Quantities still truncate, as JSON numbers do.
+        assert_eq!(probe(json!({"n": "45.5"})).n, Some(45));
+        assert_eq!(probe(json!({"n": 45.5})).n, Some(45));
     }
 
     #[test]

@@ -192,9 +192,15 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<JobObservation
     }
 }
 
-/// Removes secrets and bounds the length of a provider-supplied message.
-fn sanitize(mut error: ProviderError, credentials: &Credentials) -> ProviderError {
-    let secrets: Vec<&str> = match credentials {
+/// Removes secrets (the SK or token, the request's signature, an echoed `Authorization`
+/// header) from every server-controlled part of an error (message, code, request ID) and
+/// bounds their length.
+fn sanitize(
+    mut error: ProviderError,
+    credentials: &Credentials,
+    signature: Option<&str>,
+) -> ProviderError {
+    let mut secrets: Vec<&str> = match credentials {
         Credentials::HuaweiAkSk { sk, .. } => vec![sk.expose()],
         Credentials::HuaweiToken { token } => vec![token.expose()],
         Credentials::Tencent {
@@ -203,19 +209,35 @@ fn sanitize(mut error: ProviderError, credentials: &Credentials) -> ProviderErro
             .chain(token.as_ref().map(|t| t.expose()))
             .collect(),
     };
-    let mut message = error.message.clone();
-    for secret in secrets.into_iter().filter(|s| s.len() >= 4) {
-        message = message.replace(secret, "[REDACTED]");
-    }
-    if let Some(start) = message.find("SDK-HMAC-SHA256 Access=") {
-        message.truncate(start);
-        message.push_str("[Authorization redacted]");
-    }
-    if message.chars().count() > MAX_MESSAGE_CHARS {
-        message = message.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
-    }
-    error.message = message;
+    secrets.extend(signature);
+    let clean = |text: &str| -> String {
+        let mut text = text.to_string();
+        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+            text = text.replace(secret, "[REDACTED]");
+        }
+        if let Some(start) = text.find("SDK-HMAC-SHA256 Access=") {
+            text.truncate(start);
+            text.push_str("[Authorization redacted]");
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        text
+    };
+    error.message = clean(&error.message);
+    error.code = clean(&error.code);
+    error.request_id = error.request_id.as_deref().map(clean);
     error
+}
+
+/// The signature of a prepared AK/SK request, to scrub it from errors.
+fn signature_of(prepared: &PreparedRequest) -> Option<String> {
+    prepared
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| sign::parse_authorization(v))
+        .map(|a| a.signature)
 }
 
 #[async_trait]
@@ -226,11 +248,10 @@ impl Provider for HuaweiProvider {
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
         let prepared = Self::prepare(target, credentials, (self.clock)())?;
-        let response = self
-            .send(&prepared)
-            .await
-            .map_err(|e| sanitize(e, credentials))?;
-        interpret(&response, &target.job_id).map_err(|e| sanitize(e, credentials))
+        let signature = signature_of(&prepared);
+        let sanitize = |e| sanitize(e, credentials, signature.as_deref());
+        let response = self.send(&prepared).await.map_err(sanitize)?;
+        interpret(&response, &target.job_id).map_err(sanitize)
     }
 }
 
@@ -340,14 +361,41 @@ mod tests {
             "APIGW.0301",
             "bad SK-secret; SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, Signature=abc",
         );
-        let clean = sanitize(e, &creds);
+        let clean = sanitize(e, &creds, None);
         assert!(!clean.message.contains("SK-secret"), "{}", clean.message);
         assert!(
             !clean.message.contains("Signature=abc"),
             "{}",
             clean.message
         );
-        let long = sanitize(ProviderError::transient("X", "y".repeat(5000)), &creds);
+        let long = sanitize(
+            ProviderError::transient("X", "y".repeat(5000)),
+            &creds,
+            None,
+        );
         assert!(long.message.chars().count() <= MAX_MESSAGE_CHARS + 1);
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_from_code_and_request_id() {
+        // Regression: an echoed Authorization header or signature in `error_code`,
+        // `request_id` or `X-Request-Id` was kept verbatim.
+        let creds = Credentials::HuaweiAkSk {
+            ak: "AK".into(),
+            sk: SecretString::new("SK-secret"),
+        };
+        let e = ProviderError::permanent("InvalidRequest", "c-SK-secret", "sig-123456 here")
+            .with_request_id(Some(
+                "SDK-HMAC-SHA256 Access=AK, Signature=sig-123456".into(),
+            ));
+        let clean = sanitize(e, &creds, Some("sig-123456"));
+        let shown = clean.describe();
+        assert!(
+            !shown.contains("SK-secret") && !shown.contains("sig-123456"),
+            "{shown}"
+        );
+        assert_eq!(clean.code, "c-[REDACTED]");
+        let p = HuaweiProvider::prepare(&target("rds", None), &creds, Timestamp::now()).unwrap();
+        assert_eq!(signature_of(&p).map(|s| s.len()), Some(64));
     }
 }

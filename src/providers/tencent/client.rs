@@ -340,7 +340,8 @@ impl std::fmt::Debug for TencentProvider {
     }
 }
 
-/// Replaces any secret that a server or transport message might echo.
+/// Replaces any secret that a server or transport message might echo (in the message, the
+/// code or the request ID: a hostile or broken server controls all three).
 fn scrub(mut error: ProviderError, secrets: &[Option<&str>]) -> ProviderError {
     for secret in secrets.iter().flatten().filter(|s| !s.is_empty()) {
         if error.message.contains(secret) {
@@ -348,6 +349,9 @@ fn scrub(mut error: ProviderError, secrets: &[Option<&str>]) -> ProviderError {
         }
         if error.code.contains(secret) {
             error.code = error.code.replace(secret, "[REDACTED]");
+        }
+        if let Some(id) = error.request_id.as_mut().filter(|id| id.contains(secret)) {
+            *id = id.replace(secret, "[REDACTED]");
         }
     }
     error
@@ -372,5 +376,27 @@ impl Provider for TencentProvider {
                 format!("api {other:?} is not a provider tencent API"),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_scrubbed_from_code_message_and_request_id() {
+        // Regression: an echoed token in `RequestId` reached status through `describe()`.
+        let e = ProviderError::permanent("AuthenticationFailed", "C-tok-1", "m tok-1 m")
+            .with_request_id(Some("id tok-1 sig-2".into()));
+        let clean = scrub(e, &[Some("tok-1"), None, Some("sig-2"), Some("")]);
+        let shown = clean.describe();
+        assert!(
+            !shown.contains("tok-1") && !shown.contains("sig-2"),
+            "{shown}"
+        );
+        assert_eq!(
+            clean.request_id.as_deref(),
+            Some("id [REDACTED] [REDACTED]")
+        );
     }
 }

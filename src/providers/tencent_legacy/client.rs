@@ -202,6 +202,15 @@ pub fn decode_response(api: Api, response: &HttpResponse) -> Result<JobObservati
     })
 }
 
+/// Redacts secrets from every server-controlled part of an error: message, code (a
+/// non-numeric envelope `code` is kept as the error code) and request ID.
+fn scrub(mut error: ProviderError, secrets: &[&str]) -> ProviderError {
+    error.message = redact(&error.message, secrets);
+    error.code = redact(&error.code, secrets);
+    error.request_id = error.request_id.map(|id| redact(&id, secrets));
+    error
+}
+
 /// Source of the request `Timestamp`; injectable so tests can simulate clock skew.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -291,10 +300,7 @@ impl Provider for TencentLegacyProvider {
             request.signature.as_str(),
             encoded_signature.as_str(),
         ];
-        let scrub = |mut e: ProviderError| {
-            e.message = redact(&e.message, &secrets);
-            e
-        };
+        let scrub = |e: ProviderError| scrub(e, &secrets);
         let response = self
             .http
             .send(self.http.reqwest().get(&request.url))
@@ -429,6 +435,16 @@ mod tests {
         let e =
             decode_response(Api::TaskInfo, &response(200, r#"{"code":0,"data":[1]}"#)).unwrap_err();
         assert_eq!(e.code, "InvalidResponse");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_from_the_code_too() {
+        // Regression: an envelope `code` echoing the token became the error code unredacted.
+        let body = r#"{"code":"xTOKENx","message":"bad xTOKENx","codeDesc":"x"}"#;
+        let e = decode_response(Api::TaskInfo, &response(200, body)).unwrap_err();
+        assert!(e.code.contains("TOKEN"), "the raw code is the echo: {e:?}");
+        let clean = scrub(e.with_request_id(Some("TOKEN".into())), &["TOKEN", ""]);
+        assert!(!clean.describe().contains("TOKEN"), "{}", clean.describe());
     }
 
     #[test]
