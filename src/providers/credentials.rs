@@ -110,6 +110,26 @@ impl Credentials {
         }
     }
 
+    /// The Tencent SecretId, SecretKey and optional session token, or a permanent error
+    /// naming `provider` when these are another provider's credentials.
+    pub fn tencent_keys(
+        &self,
+        provider: &str,
+    ) -> Result<(&str, &SecretString, Option<&SecretString>), super::ProviderError> {
+        match self {
+            Credentials::Tencent {
+                secret_id,
+                secret_key,
+                token,
+            } => Ok((secret_id, secret_key, token.as_ref())),
+            _ => Err(super::ProviderError::permanent(
+                "InvalidRequest",
+                "WrongCredentials",
+                format!("provider {provider} needs Tencent Cloud SecretId/SecretKey credentials"),
+            )),
+        }
+    }
+
     /// Reads credentials from the official SDK environment variables (for `track`).
     pub fn from_env(
         provider: ProviderKind,

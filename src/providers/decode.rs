@@ -42,6 +42,19 @@ where
     }
 }
 
+/// An object that may be `null`, missing, or of the wrong JSON type (then `None`); an
+/// object that does not fit `T` is `None` too, so one odd field cannot fail a response.
+pub fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok(),
+        _ => None,
+    })
+}
+
 /// A list of strings that may be `null`, contain nulls, or contain numbers.
 pub fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {

@@ -54,6 +54,16 @@ impl HttpResponse {
     }
 }
 
+/// The `Host` header for an endpoint: the host plus a non-default port. This is what the
+/// HTTP client sends, and so what every provider must sign.
+pub fn host_header(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
 /// Shared, cheaply cloneable HTTP client.
 #[derive(Clone, Debug)]
 pub struct HttpClient {

@@ -160,11 +160,7 @@ impl HuaweiProvider {
 /// The `Host` header value for `url`: the host, plus the port when it is not the scheme's
 /// default (what the HTTP client sends, and so what must be signed).
 pub fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    }
+    crate::providers::http::host_header(url).unwrap_or_default()
 }
 
 /// Interprets a response: success body, job not listed yet, or a classified error.

@@ -4,11 +4,9 @@
 //! a non-object where an object is documented): one odd field must not make a whole job
 //! unreadable. The same shape serves RDS, TaurusDB (both paths) and GaussDB (openGauss).
 
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
-use serde_json::Value;
 
-use crate::providers::decode::{lenient_string, lenient_strings};
+use crate::providers::decode::{lenient_object, lenient_string, lenient_strings};
 
 /// The whole response body: `{"job": {...}}`.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -88,18 +86,6 @@ pub struct Datastore {
     pub datastore_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub version: Option<String>,
-}
-
-/// An object that may be `null`, missing, or the wrong JSON type (then `None`).
-fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok(),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

@@ -44,15 +44,7 @@ pub fn default_endpoint(region: &str) -> Url {
     Url::parse(&host).unwrap_or_else(|_| unreachable!("static endpoint URL is valid"))
 }
 
-/// The `Host` header for an endpoint: host plus a non-default port (this is also what is
-/// signed, so the two always agree).
-pub fn host_header(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    })
-}
+pub use crate::providers::http::host_header;
 
 /// One `DescribeTasks` query. Also the unit of batching: jobs that share credentials,
 /// region and instance can be answered from the same pages.
@@ -157,18 +149,7 @@ impl TencentProvider {
         payload: &Value,
         credentials: &Credentials,
     ) -> Result<Value, ProviderError> {
-        let Credentials::Tencent {
-            secret_id,
-            secret_key,
-            token,
-        } = credentials
-        else {
-            return Err(ProviderError::permanent(
-                "InvalidRequest",
-                "WrongCredentials",
-                "provider tencent needs Tencent Cloud SecretId/SecretKey credentials",
-            ));
-        };
+        let (secret_id, secret_key, token) = credentials.tencent_keys("tencent")?;
         let host = host_header(endpoint).ok_or_else(|| {
             ProviderError::permanent("InvalidRequest", "InvalidEndpoint", "endpoint has no host")
         })?;

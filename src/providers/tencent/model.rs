@@ -10,7 +10,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::providers::decode::{lenient_i64, lenient_string, lenient_strings};
+use crate::providers::decode::{lenient_i64, lenient_object, lenient_string, lenient_strings};
 
 /// Accepts an array (elements that do not parse are dropped), a single object (wrapped) or
 /// anything else (empty). Unlike `decode::one_or_many`, a bad element never fails the parent.
@@ -26,18 +26,6 @@ where
             .collect(),
         Some(v @ Value::Object(_)) => serde_json::from_value(v).ok().into_iter().collect(),
         _ => Vec::new(),
-    })
-}
-
-/// Accepts an object (parsed leniently) or anything else (`None`).
-fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok(),
-        _ => None,
     })
 }
 

@@ -92,13 +92,9 @@ fn encode(s: &str) -> String {
 /// the path sent.
 pub fn build_request(input: &RequestInput<'_>) -> Result<SignedRequest, ProviderError> {
     let endpoint = input.endpoint;
-    let host = endpoint.host_str().ok_or_else(|| {
+    let host = crate::providers::http::host_header(endpoint).ok_or_else(|| {
         ProviderError::permanent("InvalidRequest", "InvalidEndpoint", "endpoint has no host")
     })?;
-    let host = match endpoint.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
     let path = format!("{}{API_PATH}", endpoint.path().trim_end_matches('/'));
     let mut params: BTreeMap<String, String> = [
         ("Action", input.api.action()),
@@ -258,18 +254,7 @@ impl Provider for TencentLegacyProvider {
                 ),
             )
         })?;
-        let Credentials::Tencent {
-            secret_id,
-            secret_key,
-            token,
-        } = credentials
-        else {
-            return Err(ProviderError::permanent(
-                "InvalidRequest",
-                "WrongCredentials",
-                "tencent-legacy needs Tencent Cloud SecretId/SecretKey credentials",
-            ));
-        };
+        let (secret_id, secret_key, token) = credentials.tencent_keys("tencent-legacy")?;
         let region = target.region.as_deref().ok_or_else(|| {
             ProviderError::permanent(
                 "InvalidRequest",
