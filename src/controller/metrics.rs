@@ -52,6 +52,8 @@ pub struct Metrics {
     pub provider_throttled: Family<ApiLabels, Counter>,
     pub status_writes: Counter,
     pub status_writes_skipped: Counter,
+    /// Polls postponed because the local rate limit had no token.
+    pub rate_limited: Counter,
     pub events: Family<EventLabels, Counter>,
     pub jobs: Family<PhaseLabels, Gauge>,
 }
@@ -105,6 +107,12 @@ impl Metrics {
             "Reconciles whose status was unchanged, so nothing was written",
             status_writes_skipped.clone(),
         );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited_polls",
+            "Polls postponed by the local provider rate limits (no request sent)",
+            rate_limited.clone(),
+        );
         let events = Family::<EventLabels, Counter>::default();
         registry.register(
             "events",
@@ -122,6 +130,7 @@ impl Metrics {
             provider_throttled,
             status_writes,
             status_writes_skipped,
+            rate_limited,
             events,
             jobs,
         }
