@@ -79,7 +79,7 @@ enum Step {
         outcome: OwnedOutcome,
         polled: bool,
         interval: Option<Duration>,
-        batch: Option<BatchKey>,
+        batch: Option<Box<BatchKey>>,
     },
 }
 
@@ -313,7 +313,7 @@ async fn plan(
         batch: if ctx.schedule.naive {
             None
         } else {
-            batch_key(&target, &credentials)
+            batch_key(&target, &credentials).map(Box::new)
         },
     })
 }

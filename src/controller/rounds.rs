@@ -38,11 +38,7 @@ impl Rounds {
         match anchors.get(key) {
             Some(&anchor) if anchor > now => {
                 let to_anchor = Duration::try_from(anchor.duration_since(now)).unwrap_or_default();
-                let off = if to_anchor > delay {
-                    to_anchor - delay
-                } else {
-                    delay - to_anchor
-                };
+                let off = to_anchor.abs_diff(delay);
                 if off <= tolerance && to_anchor >= MIN_POLL_INTERVAL {
                     to_anchor
                 } else {
