@@ -3,8 +3,8 @@
 //! over the whole interval.
 //!
 //! Each batch has an anchor: the next due time chosen by the first job scheduled after the
-//! previous round. A job whose own delay would land within a tolerance of the anchor takes
-//! the anchor instead; a job that needs something else (e.g. it is polled faster near its
+//! previous round. A job whose own delay would land a little before or (more generously)
+//! after the anchor takes the anchor instead; a job that needs something else (e.g. it is polled faster near its
 //! predicted end) keeps its own time. Pure apart from the mutex: time comes in as an
 //! argument.
 
@@ -17,8 +17,14 @@ use jiff::Timestamp;
 use super::batching::BatchKey;
 use crate::api::MIN_POLL_INTERVAL;
 
-/// How far (as a fraction of the job's own delay) a due time may move to join a round.
-pub const TOLERANCE: f64 = 0.25;
+/// How much later than its own delay (as a fraction of it) a job may be polled to join a
+/// round.
+pub const LATE: f64 = 0.25;
+/// How much earlier (as a fraction of its own delay) a job may be polled to join a round.
+/// Joining early costs no provider call (the round's sweep happens anyway), so this is
+/// generous: it lets a batch whose jobs were first seen at different times converge on
+/// one round.
+pub const EARLY: f64 = 0.5;
 
 /// The next round of each batch.
 #[derive(Debug, Default)]
@@ -34,12 +40,12 @@ impl Rounds {
             anchors.retain(|_, at| *at > now);
         }
         let wanted = now.checked_add(delay).unwrap_or(now);
-        let tolerance = delay.mul_f64(TOLERANCE);
         match anchors.get(key) {
             Some(&anchor) if anchor > now => {
                 let to_anchor = Duration::try_from(anchor.duration_since(now)).unwrap_or_default();
-                let off = to_anchor.abs_diff(delay);
-                if off <= tolerance && to_anchor >= MIN_POLL_INTERVAL {
+                let joinable = to_anchor >= delay.mul_f64(1.0 - EARLY)
+                    && to_anchor <= delay.mul_f64(1.0 + LATE);
+                if joinable && to_anchor >= MIN_POLL_INTERVAL {
                     to_anchor
                 } else {
                     delay
