@@ -97,12 +97,15 @@ impl Setup {
     pub async fn poll(&self) -> CloudDbJob {
         let job = self.api.get("upgrade-1").await.unwrap();
         reconcile(Arc::new(job), self.ctx.clone()).await.unwrap();
+        self.advance(3600);
+        self.api.get("upgrade-1").await.unwrap()
+    }
+
+    fn advance(&self, seconds: i64) {
         let mut now = self.clock.lock().unwrap();
         *now = now
-            .checked_add(jiff::SignedDuration::from_secs(3600))
+            .checked_add(jiff::SignedDuration::from_secs(seconds))
             .unwrap();
-        drop(now);
-        self.api.get("upgrade-1").await.unwrap()
     }
 
     pub fn events_written(&self) -> u64 {
