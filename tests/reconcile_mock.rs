@@ -57,6 +57,7 @@ fn harness(events: bool) -> Harness {
         endpoints: EndpointPolicy::default(),
         clock: Arc::new(move || *clock_read.lock().unwrap()),
         sampler: Arc::new(|| 0.5),
+        schedule: Default::default(),
     });
     Harness {
         ctx,

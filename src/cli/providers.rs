@@ -1,8 +1,11 @@
 //! The provider implementations wired into `run`, `track` and `demo`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::api::ProviderKind;
+use crate::controller::batching::BatchingTencentProvider;
+use crate::controller::ratelimit::{RateLimitConfig, RateLimitedProvider, RateLimits};
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::tencent::TencentProvider;
@@ -23,5 +26,50 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 Arc::new(TencentLegacyProvider::new(http.clone())),
             )
             .with(ProviderKind::Huawei, Arc::new(HuaweiProvider::new(http))),
+    ))
+}
+
+/// How `run` polls: batched and rate-limited, or the naive baseline.
+#[derive(Clone, Debug)]
+pub struct PollingOptions {
+    /// One unbatched call per job (the benchmark baseline); rate limits still apply.
+    pub naive: bool,
+    /// Client-side limits per credential, endpoint and API family.
+    pub limits: RateLimitConfig,
+    /// How long a finished `DescribeTasks` sweep answers later polls of its batch.
+    pub batch_cache_ttl: Duration,
+}
+
+/// The providers of `run`: every real client behind the local rate limits, with Tencent
+/// `DescribeTasks` batched per credential, region, endpoint and instance unless `naive`.
+pub fn for_run(
+    options: &HttpOptions,
+    polling: &PollingOptions,
+) -> Result<Arc<dyn Provider>, String> {
+    let http = HttpClient::new(options)?;
+    let limits = Arc::new(RateLimits::new(polling.limits));
+    let limited = |p: Arc<dyn Provider>| -> Arc<dyn Provider> {
+        Arc::new(RateLimitedProvider::new(p, limits.clone()))
+    };
+    let tencent = TencentProvider::new(http.clone());
+    let tencent: Arc<dyn Provider> = if polling.naive {
+        limited(Arc::new(tencent))
+    } else {
+        Arc::new(
+            BatchingTencentProvider::new(tencent, Some(limits.clone()))
+                .with_cache_ttl(polling.batch_cache_ttl),
+        )
+    };
+    Ok(Arc::new(
+        ProviderSet::new()
+            .with(ProviderKind::Tencent, tencent)
+            .with(
+                ProviderKind::TencentLegacy,
+                limited(Arc::new(TencentLegacyProvider::new(http.clone()))),
+            )
+            .with(
+                ProviderKind::Huawei,
+                limited(Arc::new(HuaweiProvider::new(http))),
+            ),
     ))
 }

@@ -14,11 +14,14 @@ use tracing::{error, info, warn};
 use crate::controller::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
 use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
+use crate::controller::ratelimit::RateLimitConfig;
 use crate::controller::runner::{run_controller, ControllerSettings};
 use crate::controller::server::{self, Health};
-use crate::controller::Context;
+use crate::controller::{Context, Schedule};
 use crate::providers::http::HttpOptions;
 use crate::providers::Provider;
+
+use super::providers::PollingOptions;
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,6 +66,49 @@ pub struct RunArgs {
     /// Do not publish Kubernetes Events.
     #[arg(long)]
     pub no_events: bool,
+
+    /// Baseline mode: one provider call per job every `pollInterval` exactly, without
+    /// batching, shared poll rounds, adaptive delays or jitter.
+    #[arg(long)]
+    pub naive_polling: bool,
+
+    /// How long one `DescribeTasks` sweep answers later polls of jobs on the same
+    /// credentials, region, endpoint and instance (keep well below the poll interval).
+    #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
+    pub batch_cache_ttl: Duration,
+
+    /// Tencent `DescribeTasks` calls per second per SecretId and endpoint (published: 50).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_tencent_tasks: u32,
+
+    /// Tencent `DescribeAsyncRequestInfo` calls per second per SecretId and endpoint
+    /// (published: 40).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_tencent_async: u32,
+
+    /// Tencent API 2.0 calls per second per SecretId and endpoint (no published limit;
+    /// 20 is an assumption).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_tencent_legacy: u32,
+
+    /// Huawei RDS/TaurusDB calls per minute per user and endpoint (RDS publishes 60/min;
+    /// TaurusDB publishes none, the RDS limit is assumed).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_huawei_per_minute: u32,
+}
+
+/// The polling options implied by the arguments.
+pub fn polling_options(args: &RunArgs) -> PollingOptions {
+    PollingOptions {
+        naive: args.naive_polling,
+        limits: RateLimitConfig {
+            tencent_tasks_per_second: args.rate_limit_tencent_tasks,
+            tencent_async_per_second: args.rate_limit_tencent_async,
+            tencent_legacy_per_second: args.rate_limit_tencent_legacy,
+            huawei_per_minute: args.rate_limit_huawei_per_minute,
+        },
+        batch_cache_ttl: args.batch_cache_ttl,
+    }
 }
 
 pub fn parse_duration_arg(s: &str) -> Result<Duration, String> {
@@ -114,6 +160,10 @@ pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Ope
         endpoints,
         clock: Arc::new(jiff::Timestamp::now),
         sampler: Arc::new(rand::random::<f64>),
+        schedule: Schedule {
+            naive: args.naive_polling,
+            ..Schedule::default()
+        },
     });
     Operator {
         ctx,
@@ -128,7 +178,7 @@ pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Ope
 /// Runs the operator until SIGTERM/SIGINT. Returns an error message on start-up failure.
 pub async fn run(args: RunArgs) -> Result<(), String> {
     let options = http_options(&args)?;
-    let provider = super::providers::standard(&options)?;
+    let provider = super::providers::for_run(&options, &polling_options(&args))?;
     let client = Client::try_default().await.map_err(|e| {
         format!("cannot configure the Kubernetes client (kubeconfig or in-cluster): {e}")
     })?;

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub provider_throttled: Family<ApiLabels, Counter>,
     pub status_writes: Counter,
     pub status_writes_skipped: Counter,
+    /// Polls postponed because the local rate limit had no token.
+    pub rate_limited: Counter,
     pub events: Family<EventLabels, Counter>,
     pub jobs: Family<PhaseLabels, Gauge>,
 }
@@ -105,6 +107,12 @@ impl Metrics {
             "Reconciles whose status was unchanged, so nothing was written",
             status_writes_skipped.clone(),
         );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited_polls",
+            "Polls postponed by the local provider rate limits (no request sent)",
+            rate_limited.clone(),
+        );
         let events = Family::<EventLabels, Counter>::default();
         registry.register(
             "events",
@@ -122,6 +130,7 @@ impl Metrics {
             provider_throttled,
             status_writes,
             status_writes_skipped,
+            rate_limited,
             events,
             jobs,
         }
@@ -146,9 +155,45 @@ impl Metrics {
     }
 }
 
+/// Converts an OpenMetrics exposition to the Prometheus text format 0.0.4 (what clients
+/// that do not ask for OpenMetrics, and `promtool check metrics`, expect): counter
+/// families are named with their `_total` suffix, and `# UNIT` / `# EOF` are dropped.
+pub fn prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prometheus_text_names_counters_with_total() {
+        let om = "# HELP x_calls Calls.\n# TYPE x_calls counter\nx_calls_total 1\n# HELP x_g G.\n# TYPE x_g gauge\n# UNIT x_g seconds\nx_g 2\n# EOF\n";
+        assert_eq!(
+            prometheus_text(om),
+            "# HELP x_calls_total Calls.\n# TYPE x_calls_total counter\nx_calls_total 1\n# HELP x_g G.\n# TYPE x_g gauge\nx_g 2\n"
+        );
+    }
 
     #[test]
     fn renders_registered_metrics() {

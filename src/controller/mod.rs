@@ -3,14 +3,19 @@
 //! Pure logic (status transitions, conditions, requeue policy, endpoint policy) lives in
 //! its own modules and is tested without a cluster; `reconcile` wires it to the API.
 
+pub mod batching;
 pub mod conditions;
 pub mod endpoints;
 pub mod memory;
 pub mod metrics;
 pub mod policy;
+pub mod ratelimit;
 pub mod reconcile;
+pub mod rounds;
 pub mod runner;
 pub mod server;
 pub mod status;
 
-pub use reconcile::{error_policy, reconcile, Clock, Context, Error, Sampler, FIELD_MANAGER};
+pub use reconcile::{
+    error_policy, reconcile, Clock, Context, Error, Sampler, Schedule, FIELD_MANAGER,
+};

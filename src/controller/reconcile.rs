@@ -13,10 +13,13 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{debug, info, warn};
 
+use super::batching::{batch_key, BatchKey};
 use super::endpoints::EndpointPolicy;
 use super::memory::JobMemory;
 use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
 use super::policy::{next_poll_delay, permanent_backoff, transient_backoff};
+use super::ratelimit::RATE_LIMITED;
+use super::rounds::Rounds;
 use super::status::{needs_write, next_status, refresh_generation, PollOutcome, StatusContext};
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 use crate::duration::format_duration;
@@ -44,6 +47,17 @@ pub struct Context {
     pub endpoints: EndpointPolicy,
     pub clock: Clock,
     pub sampler: Sampler,
+    pub schedule: Schedule,
+}
+
+/// How polls are scheduled.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    /// The benchmark baseline: every job polled exactly every `pollInterval`, no jitter,
+    /// no adaptive delays, no rounds (the provider is then unbatched too).
+    pub naive: bool,
+    /// Poll rounds shared by the jobs of one batch.
+    pub rounds: Rounds,
 }
 
 /// Reconcile failures that are retried by `error_policy` (Kubernetes API trouble).
@@ -65,6 +79,7 @@ enum Step {
         outcome: OwnedOutcome,
         polled: bool,
         interval: Option<Duration>,
+        batch: Option<Box<BatchKey>>,
     },
 }
 
@@ -132,14 +147,16 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     let prev = job.status.clone().unwrap_or_default();
     let generation = job.metadata.generation;
 
-    let (outcome, polled, interval) = match plan(job, &namespace, &uid, &prev, now, ctx).await? {
-        Step::Done(action) => return Ok(action),
-        Step::Outcome {
-            outcome,
-            polled,
-            interval,
-        } => (outcome, polled, interval),
-    };
+    let (outcome, polled, interval, batch) =
+        match plan(job, &namespace, &uid, &prev, now, ctx).await? {
+            Step::Done(action) => return Ok(action),
+            Step::Outcome {
+                outcome,
+                polled,
+                interval,
+                batch,
+            } => (outcome, polled, interval, batch),
+        };
 
     let polls = ctx.memory.polls(&uid, prev.poll_count) + i64::from(polled);
     let status_ctx = StatusContext {
@@ -162,7 +179,14 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         None
     } else {
         match &outcome {
-            OwnedOutcome::Observed(_) => interval.map(|i| next_poll_delay(i, &next, now, sample)),
+            OwnedOutcome::Observed(_) if ctx.schedule.naive => interval,
+            OwnedOutcome::Observed(_) => interval.map(|i| {
+                let delay = next_poll_delay(i, &next, now, sample);
+                match &batch {
+                    Some(key) => ctx.schedule.rounds.align(key, now, delay),
+                    None => delay,
+                }
+            }),
             OwnedOutcome::ProviderFailed(e) if e.class != ErrorClass::Permanent => {
                 Some(transient_backoff(errors, e.retry_after, sample))
             }
@@ -224,6 +248,7 @@ async fn plan(
             },
             polled: false,
             interval: None,
+            batch: None,
         })
     };
     let target = match JobTarget::from_spec(&job.spec) {
@@ -252,6 +277,7 @@ async fn plan(
                 )),
                 polled: false,
                 interval: None,
+                batch: None,
             });
         }
     }
@@ -271,12 +297,24 @@ async fn plan(
         .or_else(|e| not_found_yet_within_grace(e, age))
     {
         Ok(obs) => OwnedOutcome::Observed(Box::new(obs)),
+        Err(e) if e.reason == RATE_LIMITED => {
+            // No request was sent: come back when the bucket has a token, without
+            // holding a reconcile slot or touching the status.
+            ctx.metrics.rate_limited.inc();
+            let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
+            return Ok(Step::Done(Action::requeue(wait)));
+        }
         Err(e) => OwnedOutcome::ProviderFailed(e),
     };
     Ok(Step::Outcome {
         outcome,
         polled: true,
         interval: Some(interval),
+        batch: if ctx.schedule.naive {
+            None
+        } else {
+            batch_key(&target, &credentials).map(Box::new)
+        },
     })
 }
 

@@ -64,14 +64,34 @@ pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {
     axum::serve(listener, app).await
 }
 
-async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        s.metrics.render(Some(&s.memory)),
-    )
+/// OpenMetrics for scrapers that ask for it (Prometheus does), the Prometheus text
+/// format for everything else (curl, promtool).
+async fn metrics_handler(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let text = s.metrics.render(Some(&s.memory));
+    let openmetrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            super::metrics::prometheus_text(&text),
+        )
+    }
 }
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {

@@ -1,6 +1,8 @@
 //! Helpers shared by the fake API server integration tests.
 #![allow(dead_code)]
 
+pub mod operator;
+
 use std::time::Duration;
 
 use clouddb_job_operator::api::CloudDbJob;

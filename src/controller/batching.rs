@@ -1,0 +1,411 @@
+//! Batched `DescribeTasks` polling: jobs that share credentials (SecretId), region,
+//! endpoint and instance are answered from one paged sweep per poll round instead of one
+//! call (or several pages) per job.
+//!
+//! Each [`BatchKey`] has at most one sweep in flight; reconciles that ask while it runs
+//! wait for it and share its pages, and a finished sweep is reused for `cache_ttl`
+//! (a fraction of the poll interval) by reconciles that arrive a little later. Together
+//! with the aligned poll rounds of [`super::rounds`], the calls per round approach the
+//! floor: one call per page of each instance's task list.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::future::{BoxFuture, FutureExt, Shared};
+
+use super::ratelimit::{limit_key, rate_limited, RateLimits};
+use crate::api::ProviderKind;
+use crate::providers::tencent::client::{DEFAULT_MAX_PAGES, PAGE_LIMIT};
+use crate::providers::tencent::{map_task_item, DescribeTasksPage, TasksQuery, TencentProvider};
+use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
+
+/// Jobs with equal keys are answered by the same `DescribeTasks` pages.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BatchKey {
+    pub secret_id: String,
+    pub region: String,
+    pub endpoint: String,
+    pub instance_id: Option<String>,
+}
+
+/// The batch of a target, or `None` when its API is not batched (only Tencent
+/// `DescribeTasks` lists many jobs per call).
+pub fn batch_key(target: &JobTarget, credentials: &Credentials) -> Option<BatchKey> {
+    if target.provider != ProviderKind::Tencent || target.api != "DescribeTasks" {
+        return None;
+    }
+    let Credentials::Tencent { secret_id, .. } = credentials else {
+        return None;
+    };
+    let query = TasksQuery::for_target(target).ok()?;
+    Some(BatchKey {
+        secret_id: secret_id.clone(),
+        region: query.region,
+        endpoint: query.endpoint.to_string(),
+        instance_id: query.instance_id,
+    })
+}
+
+/// The tasks one sweep listed, indexed by job ID.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pages: Vec<DescribeTasksPage>,
+    /// (page, item) of each listed job ID (numeric IDs normalised, so `0079` is `79`).
+    index: HashMap<String, (usize, usize)>,
+    /// Whether the list ended (false: stopped at the page cap).
+    complete: bool,
+    listed: u64,
+}
+
+fn normalise_id(id: &str) -> String {
+    let id = id.trim();
+    id.parse::<u64>()
+        .map_or_else(|_| id.to_string(), |n| n.to_string())
+}
+
+impl Sweep {
+    /// Indexes the pages of one sweep.
+    pub fn new(pages: Vec<DescribeTasksPage>, complete: bool) -> Self {
+        let mut index = HashMap::new();
+        let mut listed = 0;
+        for (p, page) in pages.iter().enumerate() {
+            for (i, item) in page.items.iter().enumerate() {
+                listed += 1;
+                if let Some(id) = item.job_id.as_deref() {
+                    index.entry(normalise_id(id)).or_insert((p, i));
+                }
+            }
+        }
+        Sweep {
+            pages,
+            index,
+            complete,
+            listed,
+        }
+    }
+
+    /// The observation of `job_id`; an unlisted job is not-found-yet, like an unbatched poll.
+    pub fn observe(&self, job_id: &str, instance_id: Option<&str>) -> JobObservation {
+        let found = self
+            .index
+            .get(&normalise_id(job_id))
+            .and_then(|&(p, i)| self.pages.get(p)?.items.get(i));
+        if let Some(item) = found {
+            return map_task_item(item);
+        }
+        let scope = instance_id
+            .map(|id| format!(" for instance {id}"))
+            .unwrap_or_default();
+        if self.complete {
+            JobObservation::not_found_yet(format!(
+                "task {job_id} is not listed by DescribeTasks{scope} yet"
+            ))
+        } else {
+            JobObservation::not_found_yet(format!(
+                "task {job_id} is not among the first {} tasks DescribeTasks lists{scope}; \
+                 set instanceId to narrow the search",
+                self.listed
+            ))
+        }
+    }
+
+    /// Pages read by this sweep.
+    pub fn pages(&self) -> usize {
+        self.pages.len()
+    }
+}
+
+type SweepResult = Result<Arc<Sweep>, ProviderError>;
+
+enum Slot {
+    InFlight(Shared<BoxFuture<'static, SweepResult>>),
+    Done { at: Instant, sweep: Arc<Sweep> },
+}
+
+/// Counters of what the batcher did (for tests and the benchmark).
+#[derive(Debug, Default)]
+pub struct BatchStats {
+    /// Sweeps started.
+    pub sweeps: AtomicU64,
+    /// `DescribeTasks` pages requested.
+    pub pages: AtomicU64,
+    /// Observations answered by another reconcile's sweep (in flight or cached).
+    pub shared: AtomicU64,
+}
+
+/// A [`Provider`] for Tencent API 3.0 that batches `DescribeTasks` polls per [`BatchKey`]
+/// and applies the local rate limits to every request it sends.
+pub struct BatchingTencentProvider {
+    inner: TencentProvider,
+    limits: Option<Arc<RateLimits>>,
+    cache_ttl: Duration,
+    max_pages: u32,
+    slots: Arc<Mutex<HashMap<BatchKey, Slot>>>,
+    stats: Arc<BatchStats>,
+}
+
+/// Default reuse window of a finished sweep.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(2);
+
+impl BatchingTencentProvider {
+    /// Batches `inner`; `limits` (if any) are taken once per request sent.
+    pub fn new(inner: TencentProvider, limits: Option<Arc<RateLimits>>) -> Self {
+        BatchingTencentProvider {
+            inner,
+            limits,
+            cache_ttl: DEFAULT_CACHE_TTL,
+            max_pages: DEFAULT_MAX_PAGES,
+            slots: Arc::default(),
+            stats: Arc::default(),
+        }
+    }
+
+    /// How long a finished sweep answers later polls (keep it well below the poll interval).
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Caps the pages read per sweep (at least 1).
+    pub fn with_max_pages(mut self, max_pages: u32) -> Self {
+        self.max_pages = max_pages.max(1);
+        self
+    }
+
+    /// What the batcher did so far.
+    pub fn stats(&self) -> Arc<BatchStats> {
+        self.stats.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BatchKey, Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The sweep for `key`: a cached one, the one in flight, or a new one.
+    async fn sweep(
+        &self,
+        key: BatchKey,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> SweepResult {
+        let query = TasksQuery::for_target(target)?;
+        let shared = {
+            let mut slots = self.lock();
+            match slots.get(&key) {
+                Some(Slot::Done { at, sweep }) if at.elapsed() < self.cache_ttl => {
+                    self.stats.shared.fetch_add(1, Ordering::Relaxed);
+                    return Ok(sweep.clone());
+                }
+                Some(Slot::InFlight(f)) => {
+                    self.stats.shared.fetch_add(1, Ordering::Relaxed);
+                    f.clone()
+                }
+                _ => {
+                    let ttl = self.cache_ttl;
+                    slots.retain(|_, s| match s {
+                        Slot::Done { at, .. } => at.elapsed() < ttl,
+                        Slot::InFlight(_) => true,
+                    });
+                    let f = self.start_sweep(key.clone(), query, target, credentials);
+                    slots.insert(key, Slot::InFlight(f.clone()));
+                    f
+                }
+            }
+        };
+        shared.await
+    }
+
+    /// Spawns one sweep (so it finishes even if the reconcile that started it is dropped)
+    /// and records its result in the slot.
+    fn start_sweep(
+        &self,
+        key: BatchKey,
+        query: TasksQuery,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Shared<BoxFuture<'static, SweepResult>> {
+        self.stats.sweeps.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        let limits = self.limits.clone();
+        let limit = limit_key(target, credentials);
+        let credentials = credentials.clone();
+        let slots = self.slots.clone();
+        let stats = self.stats.clone();
+        let max_pages = self.max_pages;
+        let handle = tokio::spawn(async move {
+            let result = read_all(&inner, query, &credentials, max_pages, |_| {
+                stats.pages.fetch_add(1, Ordering::Relaxed);
+                match &limits {
+                    Some(l) => l.acquire(&limit).map_err(|wait| rate_limited(&limit, wait)),
+                    None => Ok(()),
+                }
+            })
+            .await
+            .map(Arc::new);
+            let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());
+            match &result {
+                Ok(sweep) => {
+                    map.insert(
+                        key,
+                        Slot::Done {
+                            at: Instant::now(),
+                            sweep: sweep.clone(),
+                        },
+                    );
+                }
+                Err(_) => {
+                    map.remove(&key);
+                }
+            }
+            result
+        });
+        async move {
+            handle.await.unwrap_or_else(|e| {
+                Err(ProviderError::transient(
+                    "SweepFailed",
+                    format!("DescribeTasks sweep task failed: {e}"),
+                ))
+            })
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+/// Reads every page of `query` (up to `max_pages`); `before_page` may refuse a page (rate
+/// limit), which fails the sweep.
+async fn read_all(
+    inner: &TencentProvider,
+    mut query: TasksQuery,
+    credentials: &Credentials,
+    max_pages: u32,
+    mut before_page: impl FnMut(u64) -> Result<(), ProviderError>,
+) -> Result<Sweep, ProviderError> {
+    query.limit = PAGE_LIMIT;
+    let mut pages = Vec::new();
+    for _ in 0..max_pages {
+        before_page(query.offset)?;
+        let page = inner.describe_tasks_page(&query, credentials).await?;
+        let listed = page.items.len() as u64;
+        query.offset = query.offset.saturating_add(listed);
+        let exhausted = listed == 0
+            || match page.total_count {
+                Some(total) => query.offset >= u64::try_from(total).unwrap_or(0),
+                None => listed < query.limit,
+            };
+        pages.push(page);
+        if exhausted {
+            return Ok(Sweep::new(pages, true));
+        }
+    }
+    Ok(Sweep::new(pages, false))
+}
+
+#[async_trait]
+impl Provider for BatchingTencentProvider {
+    async fn observe(
+        &self,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Result<JobObservation, ProviderError> {
+        match batch_key(target, credentials) {
+            Some(key) => {
+                let sweep = self.sweep(key, target, credentials).await?;
+                Ok(sweep.observe(&target.job_id, target.instance_id.as_deref()))
+            }
+            None => {
+                if let Some(limits) = &self.limits {
+                    let key = limit_key(target, credentials);
+                    limits.acquire(&key).map_err(|w| rate_limited(&key, w))?;
+                }
+                self.inner.observe(target, credentials).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::credentials::SecretString;
+    use crate::providers::tencent::TaskItem;
+
+    fn item(id: &str, status: &str) -> TaskItem {
+        serde_json::from_value(serde_json::json!({"JobId": id, "TaskStatus": status})).unwrap()
+    }
+
+    fn page(items: Vec<TaskItem>, total: i64) -> DescribeTasksPage {
+        DescribeTasksPage {
+            total_count: Some(total),
+            items,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn sweep_finds_jobs_across_pages_and_normalises_ids() {
+        let sweep = Sweep::new(
+            vec![
+                page(vec![item("0079", "RUNNING")], 2),
+                page(vec![item("80", "SUCCESS")], 2),
+            ],
+            true,
+        );
+        assert_eq!(sweep.pages(), 2);
+        assert_eq!(
+            sweep.observe("79", None).provider_status.as_deref(),
+            Some("RUNNING")
+        );
+        assert_eq!(
+            sweep.observe("80", None).provider_status.as_deref(),
+            Some("SUCCESS")
+        );
+        let missing = sweep.observe("81", Some("cdb-1"));
+        assert!(missing.message.unwrap().contains("not listed"));
+        let capped = Sweep::new(vec![page(vec![item("1", "RUNNING")], 500)], false);
+        assert!(capped
+            .observe("2", None)
+            .message
+            .unwrap()
+            .contains("first 1 tasks"));
+    }
+
+    #[test]
+    fn only_tencent_describe_tasks_is_batched_and_keys_split_by_instance_and_secret_id() {
+        let creds = |id: &str| Credentials::Tencent {
+            secret_id: id.into(),
+            secret_key: SecretString::new("k"),
+            token: None,
+        };
+        let t = |job: &str, api: &str, inst: &str| {
+            JobTarget::new(
+                ProviderKind::Tencent,
+                Some(api),
+                job,
+                Some("ap-guangzhou"),
+                Some(inst),
+                None,
+                None,
+            )
+            .unwrap()
+        };
+        let a = batch_key(&t("1", "DescribeTasks", "cdb-a"), &creds("S1")).unwrap();
+        let b = batch_key(&t("2", "DescribeTasks", "cdb-a"), &creds("S1")).unwrap();
+        assert_eq!(a, b, "two jobs on one instance share a batch");
+        assert_ne!(
+            a,
+            batch_key(&t("1", "DescribeTasks", "cdb-b"), &creds("S1")).unwrap()
+        );
+        assert_ne!(
+            a,
+            batch_key(&t("1", "DescribeTasks", "cdb-a"), &creds("S2")).unwrap()
+        );
+        assert_eq!(
+            batch_key(&t("x", "DescribeAsyncRequestInfo", "cdb-a"), &creds("S1")),
+            None
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! Client-side rate limits: one token bucket (governor GCRA) per credential, endpoint and
+//! API family, sized to the providers' published limits, so the operator stays under them
+//! however many jobs it tracks.
+//!
+//! A poll that finds no token is not made and not waited for inside the reconcile: the
+//! reconcile requeues the job after the bucket's wait (see [`RATE_LIMITED`]), so a
+//! reconcile slot is never held while waiting.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use crate::api::ProviderKind;
+use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
+
+/// `ProviderError::reason` of a poll refused by the local limiter (no request was sent).
+/// The reconciler requeues such a job after `retry_after` without touching its status.
+pub const RATE_LIMITED: &str = "LocalRateLimit";
+
+/// Which published limit a call counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Tencent CDB `DescribeTasks` (API 3.0).
+    TencentTasks,
+    /// Tencent CDB `DescribeAsyncRequestInfo` (API 3.0).
+    TencentAsync,
+    /// Tencent CDB API 2.0 (`GetCdbTaskInfo` and friends).
+    TencentLegacy,
+    /// Huawei Cloud RDS and TaurusDB job queries.
+    Huawei,
+}
+
+/// The bucket a call draws from: API family, caller identity and endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LimitKey {
+    pub family: Family,
+    /// The SecretId / AK, or a digest of an IAM token (never the token itself).
+    pub credential: String,
+    /// The endpoint the call goes to (`default/<region>` for the provider's own host).
+    pub endpoint: String,
+}
+
+/// The bucket for a poll of `target` with `credentials`.
+pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
+    let family = match target.provider {
+        ProviderKind::Tencent if target.api == "DescribeAsyncRequestInfo" => Family::TencentAsync,
+        ProviderKind::Tencent => Family::TencentTasks,
+        ProviderKind::TencentLegacy => Family::TencentLegacy,
+        ProviderKind::Huawei => Family::Huawei,
+    };
+    LimitKey {
+        family,
+        credential: credential_identity(credentials),
+        endpoint: match &target.endpoint {
+            Some(url) => url.as_str().to_string(),
+            None => format!("default/{}", target.region.as_deref().unwrap_or("")),
+        },
+    }
+}
+
+/// A non-secret identity of the caller: the access key ID, or a digest of a token.
+pub fn credential_identity(credentials: &Credentials) -> String {
+    match credentials {
+        Credentials::Tencent { secret_id, .. } => secret_id.clone(),
+        Credentials::HuaweiAkSk { ak, .. } => ak.clone(),
+        Credentials::HuaweiToken { token } => {
+            let digest = Sha256::digest(token.expose().as_bytes());
+            format!("token-sha256:{}", hex::encode(&digest[..8]))
+        }
+    }
+}
+
+/// The limits, as requests per period for each family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// `DescribeTasks` per second (published: 50/s; some pages say 100/s).
+    pub tencent_tasks_per_second: u32,
+    /// `DescribeAsyncRequestInfo` per second (published: 40/s).
+    pub tencent_async_per_second: u32,
+    /// API 2.0 calls per second. No limit is published for the 2.0 CDB actions; 20/s is an
+    /// assumption, deliberately below the 3.0 limits.
+    pub tencent_legacy_per_second: u32,
+    /// Huawei calls per minute (RDS publishes 60/min per user; TaurusDB publishes none, so
+    /// the RDS limit is assumed).
+    pub huawei_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            tencent_tasks_per_second: 50,
+            tencent_async_per_second: 40,
+            tencent_legacy_per_second: 20,
+            huawei_per_minute: 60,
+        }
+    }
+}
+
+type Keyed<C> =
+    RateLimiter<LimitKey, DashMapStateStore<LimitKey>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// Keyed token buckets for every family; cheap to share behind an `Arc`.
+pub struct RateLimits<C: Clock = DefaultClock> {
+    clock: C,
+    tencent_tasks: Keyed<C>,
+    tencent_async: Keyed<C>,
+    tencent_legacy: Keyed<C>,
+    huawei: Keyed<C>,
+}
+
+impl RateLimits<DefaultClock> {
+    /// Buckets on the real monotonic clock.
+    pub fn new(config: RateLimitConfig) -> Self {
+        Self::with_clock(config, DefaultClock::default())
+    }
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+impl<C: Clock + Clone> RateLimits<C> {
+    /// Buckets on the given clock (tests use governor's `FakeRelativeClock`).
+    pub fn with_clock(config: RateLimitConfig, clock: C) -> Self {
+        let per_second = |n: u32| Quota::per_second(nonzero(n));
+        RateLimits {
+            tencent_tasks: RateLimiter::dashmap_with_clock(
+                per_second(config.tencent_tasks_per_second),
+                clock.clone(),
+            ),
+            tencent_async: RateLimiter::dashmap_with_clock(
+                per_second(config.tencent_async_per_second),
+                clock.clone(),
+            ),
+            tencent_legacy: RateLimiter::dashmap_with_clock(
+                per_second(config.tencent_legacy_per_second),
+                clock.clone(),
+            ),
+            huawei: RateLimiter::dashmap_with_clock(
+                Quota::per_minute(nonzero(config.huawei_per_minute)),
+                clock.clone(),
+            ),
+            clock,
+        }
+    }
+
+    /// Takes one token from the key's bucket, or says how long until one is available.
+    pub fn acquire(&self, key: &LimitKey) -> Result<(), Duration> {
+        let limiter = match key.family {
+            Family::TencentTasks => &self.tencent_tasks,
+            Family::TencentAsync => &self.tencent_async,
+            Family::TencentLegacy => &self.tencent_legacy,
+            Family::Huawei => &self.huawei,
+        };
+        limiter
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets buckets that are full again, so the maps do not grow with retired keys.
+    pub fn shrink(&self) {
+        self.tencent_tasks.retain_recent();
+        self.tencent_async.retain_recent();
+        self.tencent_legacy.retain_recent();
+        self.huawei.retain_recent();
+    }
+}
+
+/// The error for a poll refused locally: throttled, with the wait as `retry_after`.
+pub fn rate_limited(key: &LimitKey, wait: Duration) -> ProviderError {
+    let mut e = ProviderError::throttled(
+        RATE_LIMITED,
+        format!(
+            "local rate limit for {:?} calls to {} reached; next slot in {} ms",
+            key.family,
+            key.endpoint,
+            wait.as_millis()
+        ),
+    )
+    .with_retry_after(Some(wait.max(Duration::from_millis(10))));
+    e.reason = RATE_LIMITED;
+    e
+}
+
+/// Wraps a provider so every `observe` takes a token first (one call per observe).
+pub struct RateLimitedProvider {
+    inner: Arc<dyn Provider>,
+    limits: Arc<RateLimits>,
+}
+
+impl RateLimitedProvider {
+    /// Limits `inner` with the shared buckets.
+    pub fn new(inner: Arc<dyn Provider>, limits: Arc<RateLimits>) -> Self {
+        RateLimitedProvider { inner, limits }
+    }
+}
+
+#[async_trait]
+impl Provider for RateLimitedProvider {
+    async fn observe(
+        &self,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Result<JobObservation, ProviderError> {
+        let key = limit_key(target, credentials);
+        self.limits
+            .acquire(&key)
+            .map_err(|wait| rate_limited(&key, wait))?;
+        self.inner.observe(target, credentials).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::credentials::SecretString;
+    use governor::clock::FakeRelativeClock;
+
+    fn tencent(id: &str) -> Credentials {
+        Credentials::Tencent {
+            secret_id: id.into(),
+            secret_key: SecretString::new("secret-key-value"),
+            token: None,
+        }
+    }
+
+    fn target(provider: ProviderKind, api: Option<&str>) -> JobTarget {
+        JobTarget::new(
+            provider,
+            api,
+            "1",
+            Some("ap-guangzhou"),
+            Some("cdb-1"),
+            Some("p"),
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_separate_families_credentials_and_never_hold_tokens() {
+        let t = target(ProviderKind::Tencent, Some("DescribeTasks"));
+        let a = target(ProviderKind::Tencent, Some("DescribeAsyncRequestInfo"));
+        assert_eq!(limit_key(&t, &tencent("A")).family, Family::TencentTasks);
+        assert_eq!(limit_key(&a, &tencent("A")).family, Family::TencentAsync);
+        assert_ne!(limit_key(&t, &tencent("A")), limit_key(&t, &tencent("B")));
+        let token = Credentials::HuaweiToken {
+            token: SecretString::new("very-secret-iam-token"),
+        };
+        let h = limit_key(&target(ProviderKind::Huawei, None), &token);
+        assert_eq!(h.family, Family::Huawei);
+        assert!(!h.credential.contains("very-secret"), "{h:?}");
+        assert!(h.credential.starts_with("token-sha256:"));
+    }
+
+    #[test]
+    fn describe_tasks_allows_fifty_per_second_then_says_how_long_to_wait() {
+        let clock = FakeRelativeClock::default();
+        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
+        let key = limit_key(
+            &target(ProviderKind::Tencent, Some("DescribeTasks")),
+            &tencent("A"),
+        );
+        for i in 0..50 {
+            assert_eq!(limits.acquire(&key), Ok(()), "call {i}");
+        }
+        let wait = limits.acquire(&key).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(20),
+            "{wait:?}"
+        );
+        // Another credential has its own bucket.
+        let other = limit_key(
+            &target(ProviderKind::Tencent, Some("DescribeTasks")),
+            &tencent("B"),
+        );
+        assert_eq!(limits.acquire(&other), Ok(()));
+        clock.advance(wait);
+        assert_eq!(limits.acquire(&key), Ok(()), "refilled after the wait");
+        assert!(limits.acquire(&key).is_err());
+    }
+
+    #[test]
+    fn huawei_is_sixty_per_minute() {
+        let clock = FakeRelativeClock::default();
+        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
+        let creds = Credentials::HuaweiAkSk {
+            ak: "AK".into(),
+            sk: SecretString::new("sk"),
+        };
+        let key = limit_key(&target(ProviderKind::Huawei, None), &creds);
+        for _ in 0..60 {
+            assert_eq!(limits.acquire(&key), Ok(()));
+        }
+        let wait = limits.acquire(&key).unwrap_err();
+        assert!(
+            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn configured_limits_apply() {
+        let clock = FakeRelativeClock::default();
+        let config = RateLimitConfig {
+            tencent_async_per_second: 2,
+            ..RateLimitConfig::default()
+        };
+        let limits = RateLimits::with_clock(config, clock);
+        let key = limit_key(
+            &target(ProviderKind::Tencent, Some("DescribeAsyncRequestInfo")),
+            &tencent("A"),
+        );
+        assert!(limits.acquire(&key).is_ok());
+        assert!(limits.acquire(&key).is_ok());
+        let wait = limits.acquire(&key).unwrap_err();
+        assert_eq!(wait, Duration::from_millis(500));
+        let e = rate_limited(&key, wait);
+        assert_eq!(e.reason, RATE_LIMITED);
+        assert_eq!(e.retry_after, Some(Duration::from_millis(500)));
+    }
+}

@@ -1,0 +1,153 @@
+//! Batched `DescribeTasks` polling against the in-process simulator: jobs on one instance
+//! cost one call per round, not one per job.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clouddb_job_operator::api::{JobPhase, ProviderKind};
+use clouddb_job_operator::controller::batching::BatchingTencentProvider;
+use clouddb_job_operator::controller::ratelimit::{RateLimitConfig, RateLimits, RATE_LIMITED};
+use clouddb_job_operator::providers::credentials::SecretString;
+use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
+use clouddb_job_operator::providers::tencent::TencentProvider;
+use clouddb_job_operator::providers::{Credentials, JobTarget, Provider};
+use clouddb_job_operator::simulator::auth::{
+    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+};
+use clouddb_job_operator::simulator::{JobSpec, SimConfig, Simulator};
+use futures::future::join_all;
+
+fn job(id: u64, instance: &str) -> JobSpec {
+    serde_json::from_value(serde_json::json!({
+        "provider": "tencent",
+        "jobId": id.to_string(),
+        "instanceId": instance,
+        "type": "reboot",
+        "timeline": [{"after": "0s", "status": "RUNNING", "progress": 10}],
+    }))
+    .unwrap()
+}
+
+fn creds() -> Credentials {
+    Credentials::Tencent {
+        secret_id: DEFAULT_TENCENT_SECRET_ID.into(),
+        secret_key: SecretString::new(DEFAULT_TENCENT_SECRET_KEY),
+        token: None,
+    }
+}
+
+fn target(sim: &Simulator, id: u64, instance: &str) -> JobTarget {
+    JobTarget::new(
+        ProviderKind::Tencent,
+        Some("DescribeTasks"),
+        &id.to_string(),
+        Some("ap-guangzhou"),
+        Some(instance),
+        None,
+        Some(&sim.url()),
+    )
+    .unwrap()
+}
+
+fn describe_tasks_calls(sim: &Simulator) -> u64 {
+    sim.counters()
+        .by_api
+        .get("DescribeTasks")
+        .copied()
+        .unwrap_or(0)
+}
+
+async fn simulator(instances: &[&str], per_instance: u64) -> Simulator {
+    let sim = Simulator::start(([127, 0, 0, 1], 0).into(), SimConfig::empty())
+        .await
+        .unwrap();
+    for (n, instance) in instances.iter().enumerate() {
+        for j in 0..per_instance {
+            sim.add_job(job(1000 * (n as u64 + 1) + j, instance))
+                .unwrap();
+        }
+    }
+    sim
+}
+
+fn batching(limits: Option<Arc<RateLimits>>, ttl: Duration) -> BatchingTencentProvider {
+    let http = HttpClient::new(&HttpOptions::default()).unwrap();
+    BatchingTencentProvider::new(TencentProvider::new(http), limits).with_cache_ttl(ttl)
+}
+
+#[tokio::test]
+async fn jobs_on_one_instance_cost_one_call_per_round() {
+    let sim = simulator(&["cdb-a", "cdb-b"], 20).await;
+    let provider = batching(None, Duration::from_millis(300));
+    let creds = creds();
+    for round in 1..=3u64 {
+        let targets: Vec<JobTarget> = (0..20)
+            .map(|j| target(&sim, 1000 + j, "cdb-a"))
+            .chain((0..20).map(|j| target(&sim, 2000 + j, "cdb-b")))
+            .collect();
+        let results = join_all(targets.iter().map(|t| provider.observe(t, &creds))).await;
+        for r in &results {
+            assert_eq!(r.as_ref().unwrap().phase, Some(JobPhase::Running), "{r:?}");
+        }
+        assert_eq!(
+            describe_tasks_calls(&sim),
+            2 * round,
+            "40 jobs on 2 instances: 2 calls in round {round}"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert_eq!(provider.stats().sweeps.load(Ordering::Relaxed), 6);
+}
+
+#[tokio::test]
+async fn late_polls_within_the_window_reuse_the_sweep_and_unknown_jobs_are_pending() {
+    let sim = simulator(&["cdb-a"], 5).await;
+    let provider = batching(None, Duration::from_secs(30));
+    let creds = creds();
+    for j in 0..5 {
+        let obs = provider
+            .observe(&target(&sim, 1000 + j, "cdb-a"), &creds)
+            .await
+            .unwrap();
+        assert_eq!(obs.phase, Some(JobPhase::Running));
+    }
+    let unknown = provider
+        .observe(&target(&sim, 999_999, "cdb-a"), &creds)
+        .await
+        .unwrap();
+    assert_eq!(unknown.phase, Some(JobPhase::Pending));
+    assert_eq!(describe_tasks_calls(&sim), 1);
+}
+
+#[tokio::test]
+async fn the_rate_limit_refuses_sweeps_without_sending_them() {
+    let sim = simulator(&["a", "b", "c"], 1).await;
+    let limits = Arc::new(RateLimits::new(RateLimitConfig {
+        tencent_tasks_per_second: 2,
+        ..RateLimitConfig::default()
+    }));
+    let provider = batching(Some(limits), Duration::ZERO);
+    let creds = creds();
+    assert!(provider
+        .observe(&target(&sim, 1000, "a"), &creds)
+        .await
+        .is_ok());
+    assert!(provider
+        .observe(&target(&sim, 2000, "b"), &creds)
+        .await
+        .is_ok());
+    let refused = provider
+        .observe(&target(&sim, 3000, "c"), &creds)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.reason, RATE_LIMITED);
+    assert!(refused
+        .retry_after
+        .is_some_and(|w| w <= Duration::from_millis(500)));
+    assert_eq!(
+        describe_tasks_calls(&sim),
+        2,
+        "the refused sweep sent nothing"
+    );
+}
