@@ -33,6 +33,8 @@ struct Args {
     duration: Duration,
     concurrency: u16,
     modes: Vec<String>,
+    /// Extra flags for the operator's `run` (e.g. `--secret-cache-ttl=10s`), both modes.
+    operator_args: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         duration: Duration::from_secs(120),
         concurrency: 64,
         modes: vec!["batched".into(), "naive".into()],
+        operator_args: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
                 args.concurrency = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             "--modes" => args.modes = value()?.split(',').map(String::from).collect(),
+            "--operator-arg" => args.operator_args.push(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -316,6 +320,7 @@ async fn run_mode(
     if mode == "naive" {
         cmd.arg("--naive-polling");
     }
+    cmd.args(&args.operator_args);
     let mut child = cmd.spawn().expect("spawn operator");
     let pid = child.id().expect("pid");
     let deadline = args.duration + args.interval * 2 + Duration::from_secs(10);

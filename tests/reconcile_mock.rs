@@ -58,6 +58,7 @@ fn harness(events: bool) -> Harness {
         clock: Arc::new(move || *clock_read.lock().unwrap()),
         sampler: Arc::new(|| 0.5),
         schedule: Default::default(),
+        secrets: Default::default(),
     });
     Harness {
         ctx,
@@ -553,4 +554,67 @@ async fn an_unknown_job_is_pending_while_young_and_stalls_after_the_grace_period
         .find(|c| c["type"] == "Stalled")
         .unwrap();
     assert_eq!(stalled["status"], "True");
+}
+
+#[tokio::test]
+async fn a_secret_cache_is_reused_within_its_ttl_and_dropped_after_an_auth_failure() {
+    let Harness {
+        mut ctx,
+        mut handle,
+        provider,
+        clock,
+    } = harness(false);
+    Arc::get_mut(&mut ctx).unwrap().secrets =
+        clouddb_job_operator::controller::secrets::SecretReader::new(Duration::from_secs(60));
+    let auth = || {
+        Err(ProviderError::permanent(
+            "AuthenticationFailed",
+            "AuthFailure.SecretIdNotFound",
+            "unknown SecretId",
+        ))
+    };
+    provider.script(
+        "15967",
+        vec![Ok(running(40)), Ok(running(45)), auth(), Ok(running(50))],
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let verifier = tokio::spawn(async move {
+        // First poll reads the Secret; the second (30 s later, within the TTL) does not.
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        // Third poll: the cached credentials are rejected, so the entry is dropped...
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        // ...and the fourth poll reads the Secret again.
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        assert_no_more_requests(&mut handle).await;
+    });
+    let mut status = None;
+    let mut patches = Vec::new();
+    for at in [
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:00:30Z",
+        "2026-11-25T10:00:40Z",
+        "2026-11-25T10:00:50Z",
+    ] {
+        *clock.lock().unwrap() = at.parse().unwrap();
+        ctx.memory.forget("uid-1"); // poll now, whatever the schedule says
+        reconcile(Arc::new(job(status.clone())), ctx.clone())
+            .await
+            .unwrap();
+        let patch = rx.recv().await.unwrap();
+        status = Some(patch["status"].clone());
+        patches.push(patch);
+    }
+    verifier.await.unwrap();
+    assert_eq!(patches[1]["status"]["progress"], 45);
+    assert_eq!(patches[2]["status"]["reason"], "AuthenticationFailed");
+    assert_eq!(patches[3]["status"]["progress"], 50);
+    assert_eq!(patches[3]["status"]["reason"], Value::Null);
+    assert_eq!(provider.calls(), 4);
 }

@@ -16,6 +16,7 @@ use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
 use crate::controller::ratelimit::RateLimitConfig;
 use crate::controller::runner::{run_controller, ControllerSettings};
+use crate::controller::secrets::SecretReader;
 use crate::controller::server::{self, Health};
 use crate::controller::{Context, Schedule};
 use crate::providers::http::HttpOptions;
@@ -62,6 +63,12 @@ pub struct RunArgs {
     /// Timeout of one provider HTTP call, e.g. `10s`.
     #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
     pub provider_timeout: Duration,
+
+    /// Let jobs that share a credentials Secret reuse one read of it for this long (e.g.
+    /// `10s`) instead of reading it on every poll. Rotation then takes effect within this
+    /// time, and at once after the provider rejects the old credential. 0 reads every poll.
+    #[arg(long, default_value = "0s", value_parser = parse_duration_arg)]
+    pub secret_cache_ttl: Duration,
 
     /// Do not publish Kubernetes Events.
     #[arg(long)]
@@ -164,6 +171,7 @@ pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Ope
             naive: args.naive_polling,
             ..Schedule::default()
         },
+        secrets: SecretReader::new(args.secret_cache_ttl),
     });
     Operator {
         ctx,

@@ -13,6 +13,7 @@ pub mod ratelimit;
 pub mod reconcile;
 pub mod rounds;
 pub mod runner;
+pub mod secrets;
 pub mod server;
 pub mod status;
 

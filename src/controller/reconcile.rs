@@ -1,12 +1,10 @@
 //! The reconcile loop body: poll the provider for one CloudDbJob, write what changed,
 //! decide when to look again.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -20,6 +18,7 @@ use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
 use super::policy::{next_poll_delay, permanent_backoff, transient_backoff};
 use super::ratelimit::RATE_LIMITED;
 use super::rounds::Rounds;
+use super::secrets::SecretReader;
 use super::status::{needs_write, next_status, refresh_generation, PollOutcome, StatusContext};
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 use crate::duration::format_duration;
@@ -48,6 +47,8 @@ pub struct Context {
     pub clock: Clock,
     pub sampler: Sampler,
     pub schedule: Schedule,
+    /// Where job credentials are read from (optionally cached).
+    pub secrets: SecretReader,
 }
 
 /// How polls are scheduled.
@@ -281,7 +282,11 @@ async fn plan(
             });
         }
     }
-    let credentials = match read_credentials(job, namespace, ctx).await? {
+    let credentials = match ctx
+        .secrets
+        .credentials(&ctx.client, job, namespace, now)
+        .await?
+    {
         Ok(c) => c,
         Err((reason, message)) => return blocked(reason, message, true),
     };
@@ -304,7 +309,14 @@ async fn plan(
             let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
             return Ok(Step::Done(Action::requeue(wait)));
         }
-        Err(e) => OwnedOutcome::ProviderFailed(e),
+        Err(e) => {
+            if e.is_permanent() {
+                // A rotated credential must not wait for the cache to expire.
+                ctx.secrets
+                    .invalidate(namespace, &job.spec.credentials_secret_ref.name);
+            }
+            OwnedOutcome::ProviderFailed(e)
+        }
     };
     Ok(Step::Outcome {
         outcome,
@@ -337,53 +349,6 @@ pub fn not_found_yet_within_grace(
     } else {
         Err(error)
     }
-}
-
-/// Reads the job's credentials Secret. `Ok(Err(..))` is a configuration problem to report
-/// in status; `Err(..)` is an API failure to retry.
-async fn read_credentials(
-    job: &CloudDbJob,
-    namespace: &str,
-    ctx: &Context,
-) -> Result<Result<Credentials, (&'static str, String)>, Error> {
-    let secret_ref = &job.spec.credentials_secret_ref;
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    let secret = match secrets.get_opt(&secret_ref.name).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return Ok(Err((
-                "SecretNotFound",
-                format!("Secret {:?} not found in namespace {namespace:?}", secret_ref.name),
-            )))
-        }
-        Err(kube::Error::Api(status)) if status.code == 403 => {
-            return Ok(Err((
-                "SecretForbidden",
-                format!(
-                    "the controller may not read Secret {:?} in namespace {namespace:?} (check its RBAC)",
-                    secret_ref.name
-                ),
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let data: BTreeMap<String, Vec<u8>> = secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .chain(
-            secret
-                .string_data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.into_bytes())),
-        )
-        .collect();
-    Ok(
-        Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
-            .map_err(|e| ("SecretKeyMissing", e.to_string())),
-    )
 }
 
 /// One provider call, measured.

@@ -89,6 +89,7 @@ fn context(
         clock,
         sampler: Arc::new(|| 0.5),
         schedule: Default::default(),
+        secrets: Default::default(),
     }
 }
 

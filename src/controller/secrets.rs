@@ -1,0 +1,176 @@
+//! Reading job credentials from the referenced Secret, with an optional short-lived cache.
+//!
+//! By default every poll reads the Secret, so a rotated credential is used on the very next
+//! poll. At large scale that is one Secret GET per job-poll; `--secret-cache-ttl` lets jobs
+//! that share a Secret reuse one read for a few seconds (rotation then takes effect within
+//! the TTL, and at once after the provider rejects the old credential).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, Client};
+
+use super::reconcile::Error;
+use crate::api::CloudDbJob;
+use crate::providers::Credentials;
+
+/// Decoded Secret data.
+type SecretData = Arc<BTreeMap<String, Vec<u8>>>;
+
+/// A configuration problem to report in status: (reason, message).
+pub type Blocked = (&'static str, String);
+
+/// Reads Secrets for the reconciler; cheap to share.
+#[derive(Debug, Default)]
+pub struct SecretReader {
+    ttl: Duration,
+    cache: Mutex<HashMap<(String, String), (Timestamp, SecretData)>>,
+}
+
+impl SecretReader {
+    /// `ttl` zero reads the Secret on every poll.
+    pub fn new(ttl: Duration) -> Self {
+        SecretReader {
+            ttl,
+            cache: Mutex::default(),
+        }
+    }
+
+    /// The job's credentials. `Ok(Err(..))` is a configuration problem to report in
+    /// status; `Err(..)` is an API failure to retry.
+    pub async fn credentials(
+        &self,
+        client: &Client,
+        job: &CloudDbJob,
+        namespace: &str,
+        now: Timestamp,
+    ) -> Result<Result<Credentials, Blocked>, Error> {
+        let secret_ref = &job.spec.credentials_secret_ref;
+        let data = match self.cached(namespace, &secret_ref.name, now) {
+            Some(data) => data,
+            None => match fetch(client, namespace, &secret_ref.name).await? {
+                Ok(data) => {
+                    self.store(namespace, &secret_ref.name, now, data.clone());
+                    data
+                }
+                Err(blocked) => return Ok(Err(blocked)),
+            },
+        };
+        Ok(
+            Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
+                .map_err(|e| ("SecretKeyMissing", e.to_string())),
+        )
+    }
+
+    /// Forgets a Secret, e.g. after the provider rejected its credentials, so the next poll
+    /// reads the current value.
+    pub fn invalidate(&self, namespace: &str, name: &str) {
+        self.lock()
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Timestamp, SecretData)>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cached(&self, namespace: &str, name: &str, now: Timestamp) -> Option<SecretData> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let cache = self.lock();
+        let (read_at, data) = cache.get(&(namespace.to_string(), name.to_string()))?;
+        let age = Duration::try_from(now.duration_since(*read_at)).ok()?;
+        (age < self.ttl).then(|| data.clone())
+    }
+
+    fn store(&self, namespace: &str, name: &str, now: Timestamp, data: SecretData) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut cache = self.lock();
+        // Drop expired entries now and then so deleted Secrets do not accumulate.
+        if cache.len() > 1024 {
+            let ttl = self.ttl;
+            cache.retain(|_, (at, _)| {
+                Duration::try_from(now.duration_since(*at)).is_ok_and(|age| age < ttl)
+            });
+        }
+        cache.insert((namespace.to_string(), name.to_string()), (now, data));
+    }
+}
+
+async fn fetch(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Result<SecretData, Blocked>, Error> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let secret = match secrets.get_opt(name).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Ok(Err((
+                "SecretNotFound",
+                format!("Secret {name:?} not found in namespace {namespace:?}"),
+            )))
+        }
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            return Ok(Err((
+                "SecretForbidden",
+                format!(
+                    "the controller may not read Secret {name:?} in namespace {namespace:?} (check its RBAC)"
+                ),
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let data: BTreeMap<String, Vec<u8>> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .chain(
+            secret
+                .string_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes())),
+        )
+        .collect();
+    Ok(Ok(Arc::new(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn data() -> SecretData {
+        Arc::new(BTreeMap::from([("secretId".to_string(), b"id".to_vec())]))
+    }
+
+    #[test]
+    fn no_cache_by_default() {
+        let r = SecretReader::default();
+        r.store("ns", "s", ts("2026-01-01T00:00:00Z"), data());
+        assert!(r.cached("ns", "s", ts("2026-01-01T00:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn entries_expire_and_can_be_invalidated() {
+        let r = SecretReader::new(Duration::from_secs(5));
+        r.store("ns", "s", ts("2026-01-01T00:00:00Z"), data());
+        assert!(r.cached("ns", "s", ts("2026-01-01T00:00:04Z")).is_some());
+        assert!(r.cached("ns", "s", ts("2026-01-01T00:00:05Z")).is_none());
+        assert!(r.cached("other", "s", ts("2026-01-01T00:00:01Z")).is_none());
+        r.invalidate("ns", "s");
+        assert!(r.cached("ns", "s", ts("2026-01-01T00:00:01Z")).is_none());
+    }
+}
