@@ -22,6 +22,9 @@ const TRANSIENT_BASE: Duration = Duration::from_secs(2);
 const TRANSIENT_CAP: Duration = Duration::from_secs(300);
 const PERMANENT_BASE: Duration = Duration::from_secs(30);
 const PERMANENT_CAP: Duration = Duration::from_secs(600);
+/// A missing or unreadable Secret costs only a Secret read to re-check, not a provider call,
+/// so it is re-checked more often once it has been broken for a while.
+const SECRET_CAP: Duration = Duration::from_secs(120);
 
 /// Delay before the next poll of a non-terminal job that was just observed.
 ///
@@ -76,6 +79,13 @@ pub fn transient_backoff(
 /// so a fixed Secret or credential is picked up without hammering the provider.
 pub fn permanent_backoff(consecutive_errors: i32, sample: f64) -> Duration {
     exponential(PERMANENT_BASE, PERMANENT_CAP, consecutive_errors, sample)
+}
+
+/// Backoff while the job's Secret is missing, forbidden or lacks a key: 30 s doubling to
+/// 2 min, so a fixed Secret is picked up within about two minutes however long it was
+/// broken.
+pub fn secret_backoff(consecutive_errors: i32, sample: f64) -> Duration {
+    exponential(PERMANENT_BASE, SECRET_CAP, consecutive_errors, sample)
 }
 
 /// `base * 2^(n-1)`, capped, with "equal jitter" (between half and all of it).
@@ -179,5 +189,13 @@ mod tests {
         assert_eq!(permanent_backoff(1, 1.0), Duration::from_secs(30));
         assert_eq!(permanent_backoff(3, 1.0), Duration::from_secs(120));
         assert_eq!(permanent_backoff(100, 1.0), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn secret_backoff_starts_like_permanent_but_caps_at_two_minutes() {
+        assert_eq!(secret_backoff(1, 1.0), permanent_backoff(1, 1.0));
+        assert_eq!(secret_backoff(3, 1.0), Duration::from_secs(120));
+        assert_eq!(secret_backoff(100, 1.0), Duration::from_secs(120));
+        assert_eq!(secret_backoff(100, 0.0), Duration::from_secs(60));
     }
 }

@@ -15,7 +15,7 @@ use super::batching::{batch_key, BatchKey};
 use super::endpoints::EndpointPolicy;
 use super::memory::JobMemory;
 use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
-use super::policy::{next_poll_delay, permanent_backoff, transient_backoff};
+use super::policy::{next_poll_delay, permanent_backoff, secret_backoff, transient_backoff};
 use super::ratelimit::RATE_LIMITED;
 use super::rounds::Rounds;
 use super::secrets::SecretReader;
@@ -192,7 +192,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
                 Some(transient_backoff(errors, e.retry_after, sample))
             }
             OwnedOutcome::ProviderFailed(_) => Some(permanent_backoff(errors, sample)),
-            OwnedOutcome::Blocked { retry: true, .. } => Some(permanent_backoff(errors, sample)),
+            OwnedOutcome::Blocked { retry: true, .. } => Some(secret_backoff(errors, sample)),
             OwnedOutcome::Blocked { retry: false, .. } | OwnedOutcome::TimedOut(_) => None,
         }
     };
