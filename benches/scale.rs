@@ -345,6 +345,15 @@ async fn run_mode(
     let rss = proc_hwm_mib(pid).unwrap_or(f64::NAN);
     let _ = child.kill().await;
     let after = server.stats();
+    let delta =
+        |verb: &str, resource: &str| after.count(verb, resource) - before.count(verb, resource);
+    eprintln!(
+        "{mode}: API traffic: {} lists, {} watches ({} answered 410 Gone), {} Secret reads",
+        delta("list", "clouddbjobs"),
+        delta("watch", "clouddbjobs"),
+        after.gone - before.gone,
+        delta("get", "secrets"),
+    );
     let calls = sim
         .counters()
         .by_api
@@ -388,16 +397,17 @@ fn print(args: &Args, reports: &[Report]) {
         args.jobs, args.per_instance, instances, args.instances_per_credential, args.interval, args.duration
     );
     println!(
-        "| mode | DescribeTasks calls | floor | calls/floor | calls per job-round | status writes | writes per change | no-op writes | CPU s | CPU cores | peak RSS MiB | completed | latency p50/p95/max s |"
+        "| mode | DescribeTasks calls | floor | calls/floor | calls per job | calls per job-round | status writes | writes per change | no-op writes | CPU s | CPU cores | peak RSS MiB | completed | latency p50/p95/max s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         println!(
-            "| {} | {} | {} | {:.3} | {:.3} | {} | {:.3} | {} | {:.1} | {:.3} | {:.1} | {}/{} | {:.1} / {:.1} / {:.1} |",
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {} | {:.1} | {:.3} | {:.1} | {}/{} | {:.1} / {:.1} / {:.1} |",
             r.mode,
             r.calls,
             r.floor,
             r.calls as f64 / r.floor as f64,
+            r.calls as f64 / args.jobs as f64,
             r.calls as f64 / r.job_rounds as f64,
             r.status_writes,
             r.status_writes as f64 / r.changes as f64,

@@ -266,3 +266,44 @@ async fn finalizers_delay_deletion() {
         WatchEvent::Deleted(_)
     ));
 }
+
+#[tokio::test]
+async fn lists_are_chunked_with_limit_and_continue_like_a_real_server() {
+    let (_server, client) = start(FakeApiServerConfig::default()).await;
+    let api: Api<CloudDbJob> = Api::namespaced(client, "default");
+    for name in ["a", "b", "c", "d", "e"] {
+        api.create(&PostParams::default(), &job(name, "1"))
+            .await
+            .unwrap();
+    }
+    let first = api.list(&ListParams::default().limit(2)).await.unwrap();
+    let rv = first.metadata.resource_version.clone();
+    let mut names: Vec<String> = first.items.iter().map(|j| j.name_any()).collect();
+    assert_eq!(names, ["a", "b"]);
+    let mut token = first.metadata.continue_;
+    // A change between pages shows up, under the first page's resourceVersion (the watch
+    // from there replays it).
+    api.delete("c", &DeleteParams::default()).await.unwrap();
+    let mut pages = 1;
+    while let Some(t) = token.filter(|t| !t.is_empty()) {
+        let page = api
+            .list(&ListParams::default().limit(2).continue_token(&t))
+            .await
+            .unwrap();
+        assert_eq!(page.metadata.resource_version, rv, "one list, one version");
+        names.extend(page.items.iter().map(|j| j.name_any()));
+        token = page.metadata.continue_;
+        pages += 1;
+    }
+    assert_eq!(names, ["a", "b", "d", "e"]);
+    assert_eq!(pages, 2, "the last page has no continue token");
+
+    let bad = api
+        .list(&ListParams::default().limit(2).continue_token("not-a-token"))
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(bad), 400);
+    let unlimited = api.list(&ListParams::default()).await.unwrap();
+    assert_eq!(unlimited.items.len(), 4);
+    assert_eq!(unlimited.metadata.continue_, None);
+}

@@ -204,6 +204,31 @@ async fn kubectl_applies_the_crd_and_a_job_then_reads_it_back() {
     let secret = secrets.get("creds").await.unwrap();
     assert_eq!(secret.data.unwrap()["secretId"].0, b"AKIDexample");
     assert!(h.server.stats().count("create", "clouddbjobs") >= 1);
+
+    // kubectl reads lists in chunks (--chunk-size, 500 by default) through `continue`.
+    let jobs: Api<CloudDbJob> = Api::namespaced(h.client().await, "default");
+    let mut y = jobs.get("x").await.unwrap();
+    y.metadata = kube::api::ObjectMeta {
+        name: Some("y".into()),
+        ..Default::default()
+    };
+    jobs.create(&Default::default(), &y).await.unwrap();
+    let chunked = h
+        .kubectl(&["get", "cdbjob", "--chunk-size=1", "-o", "name"])
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&chunked.stdout),
+        "clouddbjob.clouddb.io/x\nclouddbjob.clouddb.io/y\n",
+        "{}",
+        text(&chunked)
+    );
+    let table = h.kubectl(&["get", "cdbjob", "--chunk-size=1"]).await;
+    let table_text = String::from_utf8_lossy(&table.stdout).to_string();
+    assert_eq!(
+        table_text.lines().count(),
+        3,
+        "one header, two rows: {table_text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clouddb_job_operator::api::{JobPhase, ProviderKind};
-use clouddb_job_operator::controller::batching::BatchingTencentProvider;
+use clouddb_job_operator::controller::batching::{batch_key, BatchingTencentProvider};
 use clouddb_job_operator::controller::ratelimit::{RateLimitConfig, RateLimits, RATE_LIMITED};
+use clouddb_job_operator::controller::rounds::Rounds;
+use clouddb_job_operator::controller::Clock;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::tencent::TencentProvider;
@@ -150,4 +152,63 @@ async fn the_rate_limit_refuses_sweeps_without_sending_them() {
         2,
         "the refused sweep sent nothing"
     );
+}
+
+/// A controllable clock for round-based reuse.
+fn manual_clock(start: jiff::Timestamp) -> (Arc<std::sync::Mutex<jiff::Timestamp>>, Clock) {
+    let now = Arc::new(std::sync::Mutex::new(start));
+    let read = now.clone();
+    (now, Arc::new(move || *read.lock().unwrap()))
+}
+
+#[tokio::test]
+async fn a_sweep_answers_its_whole_round_and_new_jobs_get_a_fresh_one() {
+    let sim = simulator(&["cdb-a"], 5).await;
+    let rounds = Arc::new(Rounds::default());
+    let t0: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let (now, clock) = manual_clock(t0);
+    let set = |secs: i64| *now.lock().unwrap() = t0 + jiff::SignedDuration::from_secs(secs);
+    // No time-based reuse at all: only the round keeps a sweep.
+    let provider = batching(None, Duration::ZERO).with_rounds(rounds.clone(), clock);
+    let creds = creds();
+    let key = batch_key(&target(&sim, 1000, "cdb-a"), &creds).unwrap();
+    let observe = |id: u64| {
+        let t = target(&sim, id, "cdb-a");
+        let p = &provider;
+        let c = &creds;
+        async move { p.observe(&t, c).await.unwrap() }
+    };
+
+    assert_eq!(observe(1000).await.phase, Some(JobPhase::Running));
+    // The reconcile that polled schedules the batch's rounds: every 30 s from t0.
+    rounds.schedule(&key, t0, Duration::from_secs(30), Duration::from_secs(30));
+    set(10);
+    assert_eq!(observe(1001).await.phase, Some(JobPhase::Running));
+    assert_eq!(
+        describe_tasks_calls(&sim),
+        1,
+        "same round: the sweep is reused"
+    );
+
+    sim.add_job(job(1005, "cdb-a")).unwrap();
+    set(12);
+    assert_eq!(
+        observe(1005).await.phase,
+        Some(JobPhase::Running),
+        "a job the round's sweep does not list gets a fresh sweep"
+    );
+    assert_eq!(describe_tasks_calls(&sim), 2);
+    set(20);
+    observe(1002).await;
+    assert_eq!(
+        describe_tasks_calls(&sim),
+        2,
+        "the fresh sweep serves the round"
+    );
+
+    set(30);
+    observe(1003).await;
+    observe(1004).await;
+    assert_eq!(describe_tasks_calls(&sim), 3, "next round: one new sweep");
+    assert_eq!(provider.stats().sweeps.load(Ordering::Relaxed), 3);
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clouddb_job_operator::api::{CloudDbJob, JobPhase};
 use clouddb_job_operator::controller::endpoints::EndpointPolicy;
+use clouddb_job_operator::controller::events::EventPublisher;
 use clouddb_job_operator::controller::memory::JobMemory;
 use clouddb_job_operator::controller::metrics::Metrics;
 use clouddb_job_operator::controller::{reconcile, Context};
@@ -16,7 +17,7 @@ use http::{Method, Request, Response};
 use jiff::Timestamp;
 use kube::client::Body;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::Client;
 use serde_json::{json, Value};
 
@@ -40,7 +41,7 @@ fn harness(events: bool) -> Harness {
     let clock = Arc::new(Mutex::new(NOW.parse::<Timestamp>().unwrap()));
     let clock_read = clock.clone();
     let recorder = events.then(|| {
-        Recorder::new(
+        EventPublisher::new(
             client.clone(),
             Reporter {
                 controller: "clouddb-job-operator".into(),

@@ -6,6 +6,8 @@ use std::time::Duration;
 use crate::api::ProviderKind;
 use crate::controller::batching::BatchingTencentProvider;
 use crate::controller::ratelimit::{RateLimitConfig, RateLimitedProvider, RateLimits};
+use crate::controller::rounds::Rounds;
+use crate::controller::Clock;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::tencent::TencentProvider;
@@ -45,6 +47,7 @@ pub struct PollingOptions {
 pub fn for_run(
     options: &HttpOptions,
     polling: &PollingOptions,
+    (rounds, clock): (Arc<Rounds>, Clock),
 ) -> Result<Arc<dyn Provider>, String> {
     let http = HttpClient::new(options)?;
     let limits = Arc::new(RateLimits::new(polling.limits));
@@ -57,7 +60,8 @@ pub fn for_run(
     } else {
         Arc::new(
             BatchingTencentProvider::new(tencent, Some(limits.clone()))
-                .with_cache_ttl(polling.batch_cache_ttl),
+                .with_cache_ttl(polling.batch_cache_ttl)
+                .with_rounds(rounds, clock),
         )
     };
     Ok(Arc::new(

@@ -5,20 +5,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::Client;
 use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::controller::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
+use crate::controller::events::EventPublisher;
 use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
 use crate::controller::ratelimit::RateLimitConfig;
+use crate::controller::rounds::Rounds;
 use crate::controller::runner::{run_controller, ControllerSettings};
 use crate::controller::secrets::SecretReader;
 use crate::controller::server::{self, Health};
-use crate::controller::{Context, Schedule};
+use crate::controller::{Clock, Context, Schedule};
 use crate::providers::http::HttpOptions;
 use crate::providers::Provider;
 
@@ -79,8 +81,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub naive_polling: bool,
 
-    /// How long one `DescribeTasks` sweep answers later polls of jobs on the same
+    /// How long one `DescribeTasks` sweep answers any later poll of jobs on the same
     /// credentials, region, endpoint and instance (keep well below the poll interval).
+    /// Polls in the sweep's own poll round reuse it regardless.
     #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
     pub batch_cache_ttl: Duration,
 
@@ -146,12 +149,18 @@ pub fn http_options(args: &RunArgs) -> Result<HttpOptions, String> {
 }
 
 /// Builds the controller context.
-pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Operator {
+pub fn build(
+    client: Client,
+    provider: Arc<dyn Provider>,
+    rounds: Arc<Rounds>,
+    clock: Clock,
+    args: &RunArgs,
+) -> Operator {
     let reporter = Reporter {
         controller: "clouddb-job-operator".into(),
         instance: std::env::var("POD_NAME").ok(),
     };
-    let recorder = (!args.no_events).then(|| Recorder::new(client.clone(), reporter));
+    let recorder = (!args.no_events).then(|| EventPublisher::new(client.clone(), reporter));
     let endpoints = EndpointPolicy::new(
         DEFAULT_ALLOWED
             .iter()
@@ -165,11 +174,11 @@ pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Ope
         metrics: Arc::new(Metrics::new()),
         recorder,
         endpoints,
-        clock: Arc::new(jiff::Timestamp::now),
+        clock,
         sampler: Arc::new(rand::random::<f64>),
         schedule: Schedule {
             naive: args.naive_polling,
-            ..Schedule::default()
+            rounds,
         },
         secrets: SecretReader::new(args.secret_cache_ttl),
     });
@@ -186,11 +195,18 @@ pub fn build(client: Client, provider: Arc<dyn Provider>, args: &RunArgs) -> Ope
 /// Runs the operator until SIGTERM/SIGINT. Returns an error message on start-up failure.
 pub async fn run(args: RunArgs) -> Result<(), String> {
     let options = http_options(&args)?;
-    let provider = super::providers::for_run(&options, &polling_options(&args))?;
+    // The controller schedules batches on these rounds; the batcher reuses a sweep within one.
+    let rounds = Arc::new(Rounds::default());
+    let clock: Clock = Arc::new(jiff::Timestamp::now);
+    let provider = super::providers::for_run(
+        &options,
+        &polling_options(&args),
+        (rounds.clone(), clock.clone()),
+    )?;
     let client = Client::try_default().await.map_err(|e| {
         format!("cannot configure the Kubernetes client (kubeconfig or in-cluster): {e}")
     })?;
-    let op = build(client.clone(), provider, &args);
+    let op = build(client.clone(), provider, rounds, clock, &args);
     let app = server::router(
         op.ctx.metrics.clone(),
         op.ctx.memory.clone(),

@@ -3,10 +3,13 @@
 //! call (or several pages) per job.
 //!
 //! Each [`BatchKey`] has at most one sweep in flight; reconciles that ask while it runs
-//! wait for it and share its pages, and a finished sweep is reused for `cache_ttl`
-//! (a fraction of the poll interval) by reconciles that arrive a little later. Together
-//! with the aligned poll rounds of [`super::rounds`], the calls per round approach the
-//! floor: one call per page of each instance's task list.
+//! wait for it and share its pages. A finished sweep answers every later poll of its
+//! batch in the same poll round (see [`super::rounds`]), and any poll within `cache_ttl`
+//! of it. So a batch costs one call per page of its instance's task list per round,
+//! however many jobs it has and however the reconciles of a round are spread out.
+//!
+//! One exception buys freshness for new jobs: a job that a round's older sweep does not
+//! list (typically created after the sweep) gets a fresh sweep, shared with its batch.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +18,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
+use jiff::Timestamp;
 
 use super::ratelimit::{limit_key, rate_limited, RateLimits};
+use super::reconcile::Clock;
+use super::rounds::Rounds;
 use crate::api::ProviderKind;
 use crate::providers::tencent::client::{DEFAULT_MAX_PAGES, PAGE_LIMIT};
 use crate::providers::tencent::{map_task_item, DescribeTasksPage, TasksQuery, TencentProvider};
@@ -58,6 +64,14 @@ pub struct Sweep {
     /// Whether the list ended (false: stopped at the page cap).
     complete: bool,
     listed: u64,
+}
+
+/// A sweep and when it was started (its data is at least that fresh).
+#[derive(Clone, Debug)]
+struct Dated {
+    sweep: Arc<Sweep>,
+    started: Timestamp,
+    finished: Instant,
 }
 
 fn normalise_id(id: &str) -> String {
@@ -116,13 +130,18 @@ impl Sweep {
     pub fn pages(&self) -> usize {
         self.pages.len()
     }
+
+    /// Whether `job_id` is listed.
+    pub fn lists(&self, job_id: &str) -> bool {
+        self.index.contains_key(&normalise_id(job_id))
+    }
 }
 
-type SweepResult = Result<Arc<Sweep>, ProviderError>;
+type SweepResult = Result<Dated, ProviderError>;
 
 enum Slot {
     InFlight(Shared<BoxFuture<'static, SweepResult>>),
-    Done { at: Instant, sweep: Arc<Sweep> },
+    Done(Dated),
 }
 
 /// Counters of what the batcher did (for tests and the benchmark).
@@ -145,6 +164,9 @@ pub struct BatchingTencentProvider {
     max_pages: u32,
     slots: Arc<Mutex<HashMap<BatchKey, Slot>>>,
     stats: Arc<BatchStats>,
+    /// The poll rounds a sweep is reused within (none: only `cache_ttl`).
+    rounds: Option<Arc<Rounds>>,
+    clock: Clock,
 }
 
 /// Default reuse window of a finished sweep.
@@ -160,7 +182,17 @@ impl BatchingTencentProvider {
             max_pages: DEFAULT_MAX_PAGES,
             slots: Arc::default(),
             stats: Arc::default(),
+            rounds: None,
+            clock: Arc::new(Timestamp::now),
         }
+    }
+
+    /// Reuses a sweep for every poll of its batch in the poll round it was made in;
+    /// `clock` must be the controller's (round times are on it).
+    pub fn with_rounds(mut self, rounds: Arc<Rounds>, clock: Clock) -> Self {
+        self.rounds = Some(rounds);
+        self.clock = clock;
+        self
     }
 
     /// How long a finished sweep answers later polls (keep it well below the poll interval).
@@ -184,32 +216,46 @@ impl BatchingTencentProvider {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The sweep for `key`: a cached one, the one in flight, or a new one.
+    /// Whether a finished sweep may answer a poll of `key` at `now`: it is this round's,
+    /// or younger than `cache_ttl`.
+    fn reusable(&self, key: &BatchKey, dated: &Dated, now: Timestamp, in_round: bool) -> bool {
+        dated.finished.elapsed() < self.cache_ttl
+            || (in_round
+                && self
+                    .rounds
+                    .as_ref()
+                    .and_then(|r| r.round_start(key, now))
+                    .is_some_and(|start| dated.started >= start))
+    }
+
+    /// The sweep for `key`: a reusable one, the one in flight, or a new one.
+    /// `in_round: false` skips sweeps kept only for being in the current round.
     async fn sweep(
         &self,
         key: BatchKey,
         target: &JobTarget,
         credentials: &Credentials,
+        in_round: bool,
     ) -> SweepResult {
         let query = TasksQuery::for_target(target)?;
+        let now = (self.clock)();
         let shared = {
             let mut slots = self.lock();
             match slots.get(&key) {
-                Some(Slot::Done { at, sweep }) if at.elapsed() < self.cache_ttl => {
+                Some(Slot::Done(dated)) if self.reusable(&key, dated, now, in_round) => {
                     self.stats.shared.fetch_add(1, Ordering::Relaxed);
-                    return Ok(sweep.clone());
+                    return Ok(dated.clone());
                 }
                 Some(Slot::InFlight(f)) => {
                     self.stats.shared.fetch_add(1, Ordering::Relaxed);
                     f.clone()
                 }
                 _ => {
-                    let ttl = self.cache_ttl;
-                    slots.retain(|_, s| match s {
-                        Slot::Done { at, .. } => at.elapsed() < ttl,
+                    slots.retain(|k, s| match s {
+                        Slot::Done(dated) => self.reusable(k, dated, now, true),
                         Slot::InFlight(_) => true,
                     });
-                    let f = self.start_sweep(key.clone(), query, target, credentials);
+                    let f = self.start_sweep(key.clone(), query, target, credentials, now);
                     slots.insert(key, Slot::InFlight(f.clone()));
                     f
                 }
@@ -226,6 +272,7 @@ impl BatchingTencentProvider {
         query: TasksQuery,
         target: &JobTarget,
         credentials: &Credentials,
+        started: Timestamp,
     ) -> Shared<BoxFuture<'static, SweepResult>> {
         self.stats.sweeps.fetch_add(1, Ordering::Relaxed);
         let inner = self.inner.clone();
@@ -244,17 +291,15 @@ impl BatchingTencentProvider {
                 }
             })
             .await
-            .map(Arc::new);
+            .map(|sweep| Dated {
+                sweep: Arc::new(sweep),
+                started,
+                finished: Instant::now(),
+            });
             let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());
             match &result {
-                Ok(sweep) => {
-                    map.insert(
-                        key,
-                        Slot::Done {
-                            at: Instant::now(),
-                            sweep: sweep.clone(),
-                        },
-                    );
+                Ok(dated) => {
+                    map.insert(key, Slot::Done(dated.clone()));
                 }
                 Err(_) => {
                     map.remove(&key);
@@ -313,8 +358,18 @@ impl Provider for BatchingTencentProvider {
     ) -> Result<JobObservation, ProviderError> {
         match batch_key(target, credentials) {
             Some(key) => {
-                let sweep = self.sweep(key, target, credentials).await?;
-                Ok(sweep.observe(&target.job_id, target.instance_id.as_deref()))
+                let mut dated = self.sweep(key.clone(), target, credentials, true).await?;
+                if !dated.sweep.lists(&target.job_id)
+                    && dated.sweep.complete
+                    && dated.finished.elapsed() >= self.cache_ttl
+                {
+                    // Probably created after this round's sweep: look again now rather
+                    // than report it missing for a whole round.
+                    dated = self.sweep(key, target, credentials, false).await?;
+                }
+                Ok(dated
+                    .sweep
+                    .observe(&target.job_id, target.instance_id.as_deref()))
             }
             None => {
                 if let Some(limits) = &self.limits {

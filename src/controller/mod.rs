@@ -6,6 +6,7 @@
 pub mod batching;
 pub mod conditions;
 pub mod endpoints;
+pub mod events;
 pub mod memory;
 pub mod metrics;
 pub mod policy;

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{debug, info, warn};
 
 use super::batching::{batch_key, BatchKey};
 use super::endpoints::EndpointPolicy;
+use super::events::EventPublisher;
 use super::memory::JobMemory;
 use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
 use super::policy::{next_poll_delay, permanent_backoff, secret_backoff, transient_backoff};
@@ -42,7 +43,7 @@ pub struct Context {
     pub memory: Arc<JobMemory>,
     pub metrics: Arc<Metrics>,
     /// `None` disables Kubernetes Events.
-    pub recorder: Option<Recorder>,
+    pub recorder: Option<EventPublisher>,
     pub endpoints: EndpointPolicy,
     pub clock: Clock,
     pub sampler: Sampler,
@@ -57,8 +58,9 @@ pub struct Schedule {
     /// The benchmark baseline: every job polled exactly every `pollInterval`, no jitter,
     /// no adaptive delays, no rounds (the provider is then unbatched too).
     pub naive: bool,
-    /// Poll rounds shared by the jobs of one batch.
-    pub rounds: Rounds,
+    /// Poll rounds shared by the jobs of one batch (and by the batching provider, which
+    /// reuses a sweep within a round).
+    pub rounds: Arc<Rounds>,
 }
 
 /// Reconcile failures that are retried by `error_policy` (Kubernetes API trouble).
@@ -184,7 +186,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
             OwnedOutcome::Observed(_) => interval.map(|i| {
                 let delay = next_poll_delay(i, &next, now, sample);
                 match &batch {
-                    Some(key) => ctx.schedule.rounds.align(key, now, delay),
+                    Some(key) => ctx.schedule.rounds.schedule(key, now, i, delay),
                     None => delay,
                 }
             }),

@@ -1,72 +1,148 @@
-//! Poll rounds: jobs in the same batch (see [`super::batching`]) are scheduled for the same
-//! instant, so one sweep answers them all instead of each job's jitter spreading the batch
-//! over the whole interval.
+//! Poll rounds: the jobs of one batch (see [`super::batching`]) are polled together, at
+//! fixed round boundaries, so one `DescribeTasks` sweep per round answers them all.
 //!
-//! Each batch has an anchor: the next due time chosen by the first job scheduled after the
-//! previous round. A job whose own delay would land a little before or (more generously)
-//! after the anchor takes the anchor instead; a job that needs something else (e.g. it is polled faster near its
-//! predicted end) keeps its own time. Pure apart from the mutex: time comes in as an
-//! argument.
+//! A batch's rounds start when its first job is polled and repeat every `period` (the
+//! shortest `pollInterval` among its jobs). A job is scheduled for the first boundary at
+//! least half its wanted delay away: a delay shortened near a job's predicted end or
+//! lengthened for a long-running job moves it to an earlier or later round, never off
+//! the rounds, because a poll off the rounds would cost a call for the whole batch.
+//! Sweep reuse asks [`Rounds::round_start`] whether a cached sweep belongs to the current
+//! round. Pure apart from the mutex: time comes in as an argument.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::batching::BatchKey;
-use crate::api::MIN_POLL_INTERVAL;
 
-/// How much later than its own delay (as a fraction of it) a job may be polled to join a
-/// round.
-pub const LATE: f64 = 0.25;
-/// How much earlier (as a fraction of its own delay) a job may be polled to join a round.
-/// Joining early costs no provider call (the round's sweep happens anyway), so this is
-/// generous: it lets a batch whose jobs were first seen at different times converge on
-/// one round.
+/// The earliest round a job may join, as a fraction of its wanted delay. Joining a
+/// round early costs no provider call (the round's sweep happens anyway).
 pub const EARLY: f64 = 0.5;
 
-/// The next round of each batch.
-#[derive(Debug, Default)]
-pub struct Rounds {
-    anchors: Mutex<HashMap<BatchKey, Timestamp>>,
+#[derive(Clone, Copy, Debug)]
+struct Series {
+    /// A round boundary; the others are `anchor + k * period`.
+    anchor: Timestamp,
+    period: Duration,
+    /// When a job polling every `period` last asked (a slower job may then widen it).
+    fastest_seen: Timestamp,
+    last_used: Timestamp,
 }
 
+impl Series {
+    /// The last boundary at or before `t` (`t` must not precede the anchor).
+    fn boundary_at_or_before(&self, t: Timestamp) -> Timestamp {
+        self.boundary(t, false)
+    }
+
+    /// The first boundary at or after `t`.
+    fn boundary_at_or_after(&self, t: Timestamp) -> Timestamp {
+        self.boundary(t, true)
+    }
+
+    fn boundary(&self, t: Timestamp, up: bool) -> Timestamp {
+        let period = self.period.as_millis().max(1) as i128;
+        let since = t.duration_since(self.anchor).as_millis();
+        let mut k = since.div_euclid(period);
+        if up && since.rem_euclid(period) != 0 {
+            k += 1;
+        }
+        let offset = SignedDuration::from_millis(i64::try_from(k * period).unwrap_or(i64::MAX));
+        self.anchor.checked_add(offset).unwrap_or(t)
+    }
+}
+
+/// The rounds of each batch.
+#[derive(Debug, Default)]
+pub struct Rounds {
+    series: Mutex<HashMap<BatchKey, Series>>,
+}
+
+/// Batches not polled for this many periods are forgotten.
+const IDLE_PERIODS: u32 = 4;
+
 impl Rounds {
-    /// The delay to use for a job of `key` that wants to be polled after `delay`.
-    pub fn align(&self, key: &BatchKey, now: Timestamp, delay: Duration) -> Duration {
-        let mut anchors = self.anchors.lock().unwrap_or_else(|p| p.into_inner());
-        if anchors.len() > 4096 {
-            anchors.retain(|_, at| *at > now);
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BatchKey, Series>> {
+        self.series.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The delay until the round in which a job of `key` that polls every `interval` and
+    /// would like its next poll after `wanted` (its adaptive delay) is polled next. The
+    /// first job of a batch (or of a batch idle for a while) starts its rounds at `now`.
+    pub fn schedule(
+        &self,
+        key: &BatchKey,
+        now: Timestamp,
+        interval: Duration,
+        wanted: Duration,
+    ) -> Duration {
+        let interval = interval.max(Duration::from_millis(1));
+        let mut all = self.lock();
+        if all.len() > 1024 {
+            all.retain(|_, s| !idle(s, now));
         }
-        let wanted = now.checked_add(delay).unwrap_or(now);
-        match anchors.get(key) {
-            Some(&anchor) if anchor > now => {
-                let to_anchor = Duration::try_from(anchor.duration_since(now)).unwrap_or_default();
-                let joinable = to_anchor >= delay.mul_f64(1.0 - EARLY)
-                    && to_anchor <= delay.mul_f64(1.0 + LATE);
-                if joinable && to_anchor >= MIN_POLL_INTERVAL {
-                    to_anchor
-                } else {
-                    delay
+        let fresh = Series {
+            anchor: now,
+            period: interval,
+            fastest_seen: now,
+            last_used: now,
+        };
+        let series = all
+            .entry(key.clone())
+            .and_modify(|s| {
+                if idle(s, now) {
+                    *s = fresh;
                 }
-            }
-            _ => {
-                anchors.insert(key.clone(), wanted);
-                delay
-            }
+            })
+            .or_insert(fresh);
+        if interval <= series.period {
+            series.period = interval;
+            series.fastest_seen = now;
+        } else if elapsed(series.fastest_seen, now) > interval * 2 {
+            // The jobs that needed the faster rounds are gone: widen from the last round.
+            series.anchor = series.boundary_at_or_before(now.max(series.anchor));
+            series.period = interval;
+            series.fastest_seen = now;
         }
+        series.last_used = now;
+        // The job's data is from this round's sweep, so its wanted delay counts from the
+        // round's start: a job reconciled late in a round still takes the next one.
+        let round_start = series.boundary_at_or_before(now.max(series.anchor));
+        let earliest = round_start
+            .checked_add(wanted.mul_f64(EARLY))
+            .unwrap_or(now)
+            .max(now.checked_add(Duration::from_millis(1)).unwrap_or(now));
+        let at = series.boundary_at_or_after(earliest);
+        Duration::try_from(at.duration_since(now)).unwrap_or(interval)
     }
 
-    /// Batches with an upcoming round.
+    /// The start of the round of `key` that `now` falls in, if the batch has rounds. A
+    /// sweep that started at or after it is this round's sweep.
+    pub fn round_start(&self, key: &BatchKey, now: Timestamp) -> Option<Timestamp> {
+        let all = self.lock();
+        let series = all.get(key)?;
+        (now >= series.anchor && !idle(series, now)).then(|| series.boundary_at_or_before(now))
+    }
+
+    /// Batches with rounds.
     pub fn len(&self) -> usize {
-        self.anchors.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().len()
     }
 
-    /// Whether no batch has a round.
+    /// Whether no batch has rounds.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn elapsed(since: Timestamp, now: Timestamp) -> Duration {
+    Duration::try_from(now.duration_since(since)).unwrap_or_default()
+}
+
+fn idle(series: &Series, now: Timestamp) -> bool {
+    elapsed(series.last_used, now) > series.period * IDLE_PERIODS
 }
 
 #[cfg(test)]
@@ -82,58 +158,90 @@ mod tests {
         }
     }
 
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
+    fn at(secs: f64) -> Timestamp {
+        Timestamp::from_millisecond(1_700_000_000_000 + (secs * 1000.0).round() as i64).unwrap()
     }
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+    const MS: fn(u64) -> Duration = Duration::from_millis;
 
     #[test]
-    fn jobs_of_one_batch_join_the_first_jobs_round() {
+    fn every_job_of_a_batch_is_polled_on_the_first_jobs_rounds() {
         let r = Rounds::default();
-        let now = ts("2026-01-01T00:00:00Z");
         assert_eq!(
-            r.align(&key("a"), now, S(29)),
-            S(29),
-            "first job sets the round"
-        );
-        let later = ts("2026-01-01T00:00:00.5Z");
-        assert_eq!(
-            r.align(&key("a"), later, S(32)),
-            Duration::from_millis(28_500),
-            "jittered neighbour joins it"
-        );
-        assert_eq!(
-            r.align(&key("b"), later, S(32)),
-            S(32),
-            "other batch: own round"
-        );
-    }
-
-    #[test]
-    fn a_job_that_needs_another_time_keeps_it() {
-        let r = Rounds::default();
-        let now = ts("2026-01-01T00:00:00Z");
-        r.align(&key("a"), now, S(30));
-        assert_eq!(
-            r.align(&key("a"), now, S(15)),
-            S(15),
-            "near its ETA: faster"
-        );
-        assert_eq!(
-            r.align(&key("a"), now, S(29)),
+            r.schedule(&key("a"), at(0.0), S(30), S(29)),
             S(30),
-            "the round is unchanged"
+            "round 1 at 30 s"
         );
+        // Polled 0.5 s later with a jittered 32 s: same round.
+        assert_eq!(r.schedule(&key("a"), at(0.5), S(30), S(32)), MS(29_500));
+        // Reconciled late in round 0 (a busy queue): the next round, not one skipped.
+        assert_eq!(r.schedule(&key("a"), at(20.0), S(30), S(30)), S(10));
+        // Another batch has its own rounds.
+        assert_eq!(r.schedule(&key("b"), at(0.5), S(30), S(32)), S(30));
+        assert_eq!(r.len(), 2);
     }
 
     #[test]
-    fn a_passed_round_is_replaced() {
+    fn a_job_reconciled_at_the_end_of_a_round_takes_the_boundary_just_ahead() {
         let r = Rounds::default();
-        r.align(&key("a"), ts("2026-01-01T00:00:00Z"), S(30));
-        let next = ts("2026-01-01T00:00:31Z");
-        assert_eq!(r.align(&key("a"), next, S(28)), S(28));
-        assert_eq!(r.align(&key("a"), next, S(30)), S(28));
-        assert_eq!(r.len(), 1);
+        r.schedule(&key("a"), at(0.0), S(30), S(30));
+        // Its data is round 0's (t=0): round 1 is 30 s after that data, not too soon.
+        assert_eq!(r.schedule(&key("a"), at(29.9), S(30), S(30)), MS(100));
+    }
+
+    #[test]
+    fn adaptive_delays_pick_earlier_or_later_rounds_but_stay_on_them() {
+        let r = Rounds::default();
+        r.schedule(&key("a"), at(0.0), S(30), S(30));
+        // Near its predicted end a job wants 15 s: still the next round.
+        assert_eq!(r.schedule(&key("a"), at(1.0), S(30), S(15)), S(29));
+        // A long-running job wants 100 s: the first round at least 50 s away (t=60).
+        assert_eq!(r.schedule(&key("a"), at(1.0), S(30), S(100)), S(59));
+    }
+
+    #[test]
+    fn a_faster_job_shortens_the_rounds_and_a_slower_one_widens_them_once_alone() {
+        let r = Rounds::default();
+        r.schedule(&key("a"), at(0.0), S(30), S(30));
+        // A 10 s job must not wait 30 s: the period becomes 10 s on the same anchor.
+        assert_eq!(r.schedule(&key("a"), at(1.0), S(10), S(10)), S(9));
+        assert_eq!(
+            r.schedule(&key("a"), at(1.0), S(30), S(30)),
+            S(19),
+            "30 s job: t=20"
+        );
+        assert_eq!(r.round_start(&key("a"), at(25.0)), Some(at(20.0)));
+        // The 10 s job is gone; the 30 s job keeps the 10 s rounds for two of its
+        // intervals, then the period widens from the current round.
+        assert_eq!(r.schedule(&key("a"), at(20.0), S(30), S(30)), S(20));
+        assert_eq!(r.schedule(&key("a"), at(40.0), S(30), S(30)), S(20));
+        assert_eq!(r.schedule(&key("a"), at(60.0), S(30), S(30)), S(20));
+        assert_eq!(r.schedule(&key("a"), at(80.0), S(30), S(30)), S(30));
+        assert_eq!(r.round_start(&key("a"), at(100.0)), Some(at(80.0)));
+    }
+
+    #[test]
+    fn round_start_is_the_boundary_now_falls_after() {
+        let r = Rounds::default();
+        assert_eq!(r.round_start(&key("a"), at(0.0)), None, "no rounds yet");
+        r.schedule(&key("a"), at(0.0), S(30), S(30));
+        assert_eq!(r.round_start(&key("a"), at(0.0)), Some(at(0.0)));
+        assert_eq!(r.round_start(&key("a"), at(29.999)), Some(at(0.0)));
+        assert_eq!(r.round_start(&key("a"), at(30.0)), Some(at(30.0)));
+        assert_eq!(r.round_start(&key("a"), at(95.0)), Some(at(90.0)));
+    }
+
+    #[test]
+    fn an_idle_batch_starts_new_rounds() {
+        let r = Rounds::default();
+        r.schedule(&key("a"), at(0.0), S(30), S(30));
+        assert_eq!(
+            r.round_start(&key("a"), at(500.0)),
+            None,
+            "idle for > 4 periods"
+        );
+        assert_eq!(r.schedule(&key("a"), at(500.0), S(30), S(30)), S(30));
+        assert_eq!(r.round_start(&key("a"), at(510.0)), Some(at(500.0)));
     }
 }

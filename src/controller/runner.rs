@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::watcher;
-use kube::Api;
+use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::{Api, Resource};
 use tracing::{info, warn};
 
 use super::reconcile::{error_policy, reconcile, Context};
@@ -20,6 +20,25 @@ pub struct ControllerSettings {
     pub namespace: Option<String>,
     /// How many jobs are reconciled (and so polled) at once.
     pub concurrency: u16,
+}
+
+/// kubectl's copy of the last applied manifest: a second copy of the spec.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops what the reconciler never reads from a watched object before it is cached.
+///
+/// `managedFields` (one field tree per manager, the status one naming every condition
+/// field) and kubectl's last-applied annotation are most of a tracked object's size, and
+/// the cache holds every CloudDbJob for the life of the process.
+pub fn trim_for_cache(job: &mut CloudDbJob) {
+    let meta = job.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
 }
 
 /// Watches CloudDbJobs and reconciles them until `shutdown` resolves. Readiness turns on
@@ -40,7 +59,14 @@ pub async fn run_controller(
         "starting controller"
     );
     health.set_ready(true);
-    Controller::new(api, watcher::Config::default().any_semantic())
+    // What `Controller::new` builds, plus trimming before objects reach the cache.
+    let (reader, writer) = reflector::store();
+    let jobs = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(trim_for_cache)
+        .reflect(writer)
+        .applied_objects();
+    Controller::for_stream(jobs, reader)
         .with_config(ControllerConfig::default().concurrency(settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -54,4 +80,45 @@ pub async fn run_controller(
         .await;
     health.set_ready(false);
     info!("controller stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::CloudDbJobSpec;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn trimming_drops_managed_fields_and_last_applied_but_keeps_the_rest() {
+        let spec: CloudDbJobSpec = serde_json::from_value(serde_json::json!({
+            "provider": "tencent", "jobId": "1", "region": "ap-guangzhou",
+            "credentialsSecretRef": {"name": "creds"}
+        }))
+        .unwrap();
+        let mut job = CloudDbJob::new("j", spec);
+        job.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+            manager: Some("kubectl".into()),
+            fields_v1: Some(FieldsV1(serde_json::json!({"f:spec": {}}))),
+            ..Default::default()
+        }]);
+        job.metadata.annotations = Some(BTreeMap::from([
+            (LAST_APPLIED.to_string(), "{}".to_string()),
+            ("team".to_string(), "db".to_string()),
+        ]));
+        job.metadata.uid = Some("u".into());
+        let before = job.clone();
+        trim_for_cache(&mut job);
+        assert_eq!(job.metadata.managed_fields, None);
+        assert_eq!(
+            job.metadata.annotations,
+            Some(BTreeMap::from([("team".to_string(), "db".to_string())]))
+        );
+        assert_eq!(job.spec, before.spec);
+        assert_eq!(job.metadata.uid, before.metadata.uid);
+
+        job.metadata.annotations = Some(BTreeMap::from([(LAST_APPLIED.into(), "{}".into())]));
+        trim_for_cache(&mut job);
+        assert_eq!(job.metadata.annotations, None, "no empty map left behind");
+    }
 }

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use clouddb_job_operator::api::{CloudDbJob, JobPhase};
 use clouddb_job_operator::controller::endpoints::EndpointPolicy;
+use clouddb_job_operator::controller::events::EventPublisher;
 use clouddb_job_operator::controller::memory::JobMemory;
 use clouddb_job_operator::controller::metrics::Metrics;
 use clouddb_job_operator::controller::{reconcile, Context};
@@ -13,7 +14,7 @@ use clouddb_job_operator::testkit::apiserver::FakeApiServerConfig;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::Client;
 use serde_json::json;
 
@@ -74,7 +75,7 @@ fn context(
     clock: clouddb_job_operator::controller::Clock,
 ) -> Context {
     Context {
-        recorder: Some(Recorder::new(
+        recorder: Some(EventPublisher::new(
             client.clone(),
             Reporter {
                 controller: "clouddb-job-operator".into(),

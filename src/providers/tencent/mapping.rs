@@ -241,7 +241,8 @@ fn instance_ids(item: &TaskItem) -> Vec<String> {
     ids
 }
 
-fn snapshot(s: &Snapshot) -> InstanceSnapshot {
+/// The common form of an instance specification (shared with API 2.0).
+pub(crate) fn snapshot(s: &Snapshot) -> InstanceSnapshot {
     InstanceSnapshot {
         memory_mb: s.memory,
         volume_gb: s.volume,

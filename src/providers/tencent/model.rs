@@ -152,34 +152,72 @@ pub struct TaskData {
     pub character_set_server: Option<String>,
 }
 
-/// Instance specification in an upgrade's `Before`/`After`.
+/// Instance specification in an upgrade's `Before`/`After`. API 3.0 spells the fields in
+/// PascalCase, API 2.0 (`GetCdbUpgradeJobInfo`) in camelCase; both read into this type.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Snapshot {
     /// MB.
-    #[serde(rename = "Memory", default, deserialize_with = "lenient_i64")]
+    #[serde(
+        rename = "Memory",
+        alias = "memory",
+        default,
+        deserialize_with = "lenient_i64"
+    )]
     pub memory: Option<i64>,
     /// GB.
-    #[serde(rename = "Volume", default, deserialize_with = "lenient_i64")]
+    #[serde(
+        rename = "Volume",
+        alias = "volume",
+        default,
+        deserialize_with = "lenient_i64"
+    )]
     pub volume: Option<i64>,
-    #[serde(rename = "EngineVersion", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "EngineVersion",
+        alias = "engineVersion",
+        default,
+        deserialize_with = "lenient_string"
+    )]
     pub engine_version: Option<String>,
-    #[serde(rename = "CdbType", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "CdbType",
+        alias = "cdbType",
+        default,
+        deserialize_with = "lenient_string"
+    )]
     pub cdb_type: Option<String>,
-    #[serde(rename = "ProtectMode", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "ProtectMode",
+        alias = "protectMode",
+        default,
+        deserialize_with = "lenient_string"
+    )]
     pub protect_mode: Option<String>,
-    #[serde(rename = "DeployMode", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "DeployMode",
+        alias = "deployMode",
+        default,
+        deserialize_with = "lenient_string"
+    )]
     pub deploy_mode: Option<String>,
     /// Zone IDs arrive as numbers or strings (`""` when unset).
-    #[serde(rename = "MasterZone", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "MasterZone",
+        alias = "masterZone",
+        default,
+        deserialize_with = "lenient_string"
+    )]
     pub master_zone: Option<String>,
     #[serde(
         rename = "SlaveZoneFirst",
+        alias = "slaveZoneFirst",
         default,
         deserialize_with = "lenient_string"
     )]
     pub slave_zone_first: Option<String>,
     #[serde(
         rename = "SlaveZoneSecond",
+        alias = "slaveZoneSecond",
         default,
         deserialize_with = "lenient_string"
     )]

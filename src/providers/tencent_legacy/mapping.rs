@@ -3,13 +3,13 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::model::{
-    RollbackData, RollbackInstanceItem, RollbackTask, Snapshot, TaskInfoData, UpgradeJobData,
+    RollbackData, RollbackInstanceItem, RollbackTask, TaskInfoData, UpgradeJobData,
 };
 use crate::api::{
-    DatabaseRename, InstanceSnapshot, JobPhase, RollbackDetail, RollbackInstance, RollbackSubTask,
-    UpgradeDetail,
+    DatabaseRename, JobPhase, RollbackDetail, RollbackInstance, RollbackSubTask, UpgradeDetail,
 };
 use crate::providers::decode::{parse_i64, parse_progress, parse_tencent_time};
+use crate::providers::tencent::mapping::snapshot;
 use crate::providers::{JobDetail, JobObservation};
 
 /// Normalized job type for a `GetCdbTaskInfo` `functionName` (every value the API documents;
@@ -129,20 +129,6 @@ pub fn map_task_info(data: &TaskInfoData, envelope_message: Option<&str>) -> Job
     obs.provider_job_type = data.function_name.clone();
     obs.instance_ids = data.u_instance_ids.clone();
     obs
-}
-
-fn snapshot(s: &Snapshot) -> InstanceSnapshot {
-    InstanceSnapshot {
-        memory_mb: s.memory,
-        volume_gb: s.volume,
-        engine_version: s.engine_version.clone(),
-        cdb_type: s.cdb_type.clone(),
-        protect_mode: s.protect_mode.clone(),
-        deploy_mode: s.deploy_mode.clone(),
-        master_zone: s.master_zone.clone(),
-        slave_zone_first: s.slave_zone_first.clone(),
-        slave_zone_second: s.slave_zone_second.clone(),
-    }
 }
 
 /// Maps `GetCdbUpgradeJobInfo` `data`. The job type is always `upgrade` (`type` 9 is a

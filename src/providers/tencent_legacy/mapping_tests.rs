@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::api::TableRename;
+use crate::api::{InstanceSnapshot, TableRename};
 use crate::providers::http::HttpResponse;
 use crate::providers::tencent_legacy::client::{decode_response, Api};
 

@@ -9,7 +9,9 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::providers::decode::{lenient_i64, lenient_string, lenient_strings, one_or_many};
+use crate::providers::decode::{lenient_string, lenient_strings, one_or_many};
+/// The instance specification is the same type in both Tencent APIs (camelCase here).
+pub use crate::providers::tencent::model::Snapshot;
 
 /// The common API 2.0 envelope: `{code, message, codeDesc, data}`. `code` is an int or a
 /// numeric string; `data` is kept raw and decoded per action once `code` is known to be 0.
@@ -114,32 +116,6 @@ pub struct UpgradeDetailItem {
     pub before: Option<Snapshot>,
     #[serde(default, deserialize_with = "lenient_object")]
     pub after: Option<Snapshot>,
-}
-
-/// Instance specification before or after an upgrade.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub cdb_type: Option<String>,
-    /// MB.
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub memory: Option<i64>,
-    /// GB.
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub volume: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub engine_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub protect_mode: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub deploy_mode: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub master_zone: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub slave_zone_first: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub slave_zone_second: Option<String>,
 }
 
 /// `GetCdbRollbackJobTask` `data`.

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::discovery;
 use super::errors::ApiError;
+use super::paging::{self, ContinueToken};
 use super::patch::PatchKind;
 use super::resources::ResourceDef;
 use super::route::{self, ResourcePath, Route};
@@ -194,23 +195,41 @@ fn resource(
         }
         "list" => {
             let sel = selectors(&query)?;
-            let (items, rv) = {
-                let store = shared.lock();
-                (
-                    store.list(&target, &sel.labels, &sel.fields),
-                    store.rv.to_string(),
-                )
+            let limit = paging::parse_limit(query.get("limit"))?;
+            let token = match query.get("continue").filter(|c| !c.is_empty()) {
+                Some(c) => Some(ContinueToken::decode(c)?),
+                None => None,
             };
-            if table::wants_table(accept) {
+            let (items, rv, next) = {
+                let store = shared.lock();
+                let rv = match &token {
+                    Some(t) => {
+                        t.check_fresh(store.compacted)?;
+                        t.rv
+                    }
+                    None => store.rv,
+                };
+                let after = token.as_ref().map(|t| &t.after);
+                let (items, last) =
+                    store.list_page(&target, &sel.labels, &sel.fields, after, limit);
+                let next = last.map(|after| ContinueToken { rv, after }.encode());
+                (items, rv.to_string(), next)
+            };
+            let mut list = if table::wants_table(accept) {
                 let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
-                return Ok(ok(&table::render(&def, &items, Some(rv), include)));
+                table::render(&def, &items, Some(rv), include)
+            } else {
+                json!({
+                    "apiVersion": def.api_version(&rp.version),
+                    "kind": def.list_kind,
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                })
+            };
+            if let (Some(next), Some(meta)) = (next, list.get_mut("metadata")) {
+                meta["continue"] = json!(next);
             }
-            Ok(ok(&json!({
-                "apiVersion": def.api_version(&rp.version),
-                "kind": def.list_kind,
-                "metadata": {"resourceVersion": rv},
-                "items": items,
-            })))
+            Ok(ok(&list))
         }
         "watch" => {
             let sel = selectors(&query)?;

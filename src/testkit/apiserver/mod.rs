@@ -21,6 +21,7 @@ mod errors;
 mod events;
 mod handlers;
 mod meta;
+mod paging;
 pub mod patch;
 mod resources;
 mod route;

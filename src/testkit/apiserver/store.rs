@@ -195,15 +195,37 @@ impl Store {
         labels: &LabelSelector,
         fields: &FieldSelector,
     ) -> Vec<Value> {
+        self.list_page(target, labels, fields, None, None).0
+    }
+
+    /// One page of a list: at most `limit` matching objects after the key `after`, and
+    /// the key of the last one if more may follow.
+    pub fn list_page(
+        &self,
+        target: &Target,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        after: Option<&(String, String)>,
+        limit: Option<usize>,
+    ) -> (Vec<Value>, Option<(String, String)>) {
+        use std::ops::Bound;
         let Some(bucket) = self.objects.get(&target.def.key()) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
-        bucket
-            .iter()
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut matching = bucket
+            .range((start, Bound::Unbounded))
             .filter(|((ns, _), _)| target.namespace.is_none_or(|want| want == ns))
-            .filter(|(_, o)| labels.matches(o) && fields.matches(o))
-            .map(|(_, o)| with_version(o.clone(), target.def, target.version))
-            .collect()
+            .filter(|(_, o)| labels.matches(o) && fields.matches(o));
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut items = Vec::new();
+        let mut last = None;
+        for (key, object) in matching.by_ref().take(limit) {
+            items.push(with_version(object.clone(), target.def, target.version));
+            last = Some(key);
+        }
+        let more = matching.next().is_some();
+        (items, last.filter(|_| more).cloned())
     }
 
     /// POST: creates an object (409 AlreadyExists if the name is taken).

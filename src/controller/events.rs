@@ -1,0 +1,121 @@
+//! Kubernetes Events (`events.k8s.io/v1`) for job transitions, written without a cache.
+//!
+//! kube-runtime's `Recorder` keeps every event it published for six minutes (to turn
+//! repeats into a series) and scans that cache on each publish. This controller publishes
+//! only on transitions, which do not repeat, so the cache would never aggregate anything
+//! while costing memory and CPU per tracked job: with 10,000 jobs finishing within a few
+//! minutes it held ~60 MiB (BENCHMARKS.md). The event itself is built the same way.
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event as K8sEvent;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::PostParams;
+use kube::runtime::events::{Event, EventType, Reporter};
+use kube::{Api, Client};
+
+/// Publishes events as one controller instance.
+#[derive(Clone)]
+pub struct EventPublisher {
+    client: Client,
+    reporter: Reporter,
+}
+
+impl EventPublisher {
+    /// Events are reported as `reporter` (controller name and pod name).
+    pub fn new(client: Client, reporter: Reporter) -> Self {
+        EventPublisher { client, reporter }
+    }
+
+    /// Creates one event about `regarding` in its namespace.
+    pub async fn publish(
+        &self,
+        event: &Event,
+        regarding: &ObjectReference,
+    ) -> Result<(), kube::Error> {
+        let namespace = regarding.namespace.as_deref().unwrap_or("default");
+        let api: Api<K8sEvent> = Api::namespaced(self.client.clone(), namespace);
+        let object = build_event(event, regarding, &self.reporter, jiff::Timestamp::now());
+        api.create(&PostParams::default(), &object)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The `events.k8s.io/v1` object for `event` at `now` (pure, for tests).
+pub fn build_event(
+    event: &Event,
+    regarding: &ObjectReference,
+    reporter: &Reporter,
+    now: jiff::Timestamp,
+) -> K8sEvent {
+    let object = regarding.name.as_deref().unwrap_or(&reporter.controller);
+    K8sEvent {
+        metadata: ObjectMeta {
+            // The same naming as kubectl and kube-runtime: unique per object and instant.
+            name: Some(format!("{object}.{:x}", now.as_nanosecond())),
+            namespace: regarding.namespace.clone(),
+            ..Default::default()
+        },
+        action: Some(event.action.clone()),
+        reason: Some(event.reason.clone()),
+        note: event.note.clone(),
+        type_: Some(
+            match event.type_ {
+                EventType::Normal => "Normal",
+                EventType::Warning => "Warning",
+            }
+            .into(),
+        ),
+        event_time: Some(MicroTime(now)),
+        regarding: Some(regarding.clone()),
+        related: event.secondary.clone(),
+        reporting_controller: Some(reporter.controller.clone()),
+        reporting_instance: Some(
+            reporter
+                .instance
+                .clone()
+                .unwrap_or_else(|| reporter.controller.clone()),
+        ),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_names_its_object_reporter_and_time() {
+        let regarding = ObjectReference {
+            api_version: Some("clouddb.io/v1alpha1".into()),
+            kind: Some("CloudDbJob".into()),
+            name: Some("upgrade-1".into()),
+            namespace: Some("prod".into()),
+            uid: Some("u-1".into()),
+            ..Default::default()
+        };
+        let reporter = Reporter {
+            controller: "clouddb-job-operator".into(),
+            instance: Some("pod-0".into()),
+        };
+        let event = Event {
+            type_: EventType::Warning,
+            reason: "JobFailed".into(),
+            note: Some("job 1 failed".into()),
+            action: "Track".into(),
+            secondary: None,
+        };
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let built = build_event(&event, &regarding, &reporter, now);
+        let name = built.metadata.name.unwrap();
+        assert_eq!(name, format!("upgrade-1.{:x}", now.as_nanosecond()));
+        assert_eq!(built.metadata.namespace.as_deref(), Some("prod"));
+        assert_eq!(built.type_.as_deref(), Some("Warning"));
+        assert_eq!(built.reason.as_deref(), Some("JobFailed"));
+        assert_eq!(built.note.as_deref(), Some("job 1 failed"));
+        assert_eq!(built.regarding, Some(regarding));
+        assert_eq!(built.reporting_instance.as_deref(), Some("pod-0"));
+        assert_eq!(built.event_time, Some(MicroTime(now)));
+        assert_eq!(built.series, None);
+    }
+}
