@@ -4,15 +4,22 @@
 //!
 //! A poll that finds no token is not made and not waited for inside the reconcile: the
 //! reconcile requeues the job after the bucket's wait (see [`RATE_LIMITED`]), so a
-//! reconcile slot is never held while waiting.
+//! reconcile slot is never held while waiting. Refused polls of one bucket get successive
+//! slots, one replenish interval apart: told the same "next token" wait, a thousand
+//! refused jobs would all come back together, one would get the token and the rest would
+//! be refused again, each retry also re-reading its Secret.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use governor::clock::Reference;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
@@ -109,17 +116,29 @@ type Keyed<C> =
 /// Keyed token buckets for every family; cheap to share behind an `Arc`.
 pub struct RateLimits<C: Clock = DefaultClock> {
     clock: C,
+    config: RateLimitConfig,
     tencent_tasks: Keyed<C>,
     tencent_async: Keyed<C>,
     tencent_legacy: Keyed<C>,
     huawei: Keyed<C>,
+    /// The last slot handed to a refused poll, per bucket.
+    queued: Mutex<HashMap<LimitKey, C::Instant>>,
+    acquires: AtomicU64,
 }
+
+/// Every this many acquisitions, idle buckets and past slots are forgotten.
+const SHRINK_EVERY: u64 = 4096;
 
 impl RateLimits<DefaultClock> {
     /// Buckets on the real monotonic clock.
     pub fn new(config: RateLimitConfig) -> Self {
         Self::with_clock(config, DefaultClock::default())
     }
+}
+
+/// The replenish interval of `n` calls per `seconds`.
+fn per(seconds: u64, n: u32) -> Duration {
+    Duration::from_secs(seconds) / n.max(1)
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -148,28 +167,62 @@ impl<C: Clock + Clone> RateLimits<C> {
                 clock.clone(),
             ),
             clock,
+            config,
+            queued: Mutex::default(),
+            acquires: AtomicU64::new(0),
         }
     }
 
-    /// Takes one token from the key's bucket, or says how long until one is available.
-    pub fn acquire(&self, key: &LimitKey) -> Result<(), Duration> {
-        let limiter = match key.family {
-            Family::TencentTasks => &self.tencent_tasks,
-            Family::TencentAsync => &self.tencent_async,
-            Family::TencentLegacy => &self.tencent_legacy,
-            Family::Huawei => &self.huawei,
-        };
-        limiter
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    fn lock_queued(&self) -> std::sync::MutexGuard<'_, HashMap<LimitKey, C::Instant>> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Forgets buckets that are full again, so the maps do not grow with retired keys.
+    /// Takes one token from the key's bucket, or says how long this caller should wait:
+    /// until the next token for the first refused caller, one replenish interval later
+    /// for each refused caller after it.
+    pub fn acquire(&self, key: &LimitKey) -> Result<(), Duration> {
+        if self.acquires.fetch_add(1, Ordering::Relaxed) % SHRINK_EVERY == SHRINK_EVERY - 1 {
+            self.shrink();
+        }
+        let (limiter, interval) = match key.family {
+            Family::TencentTasks => (
+                &self.tencent_tasks,
+                per(1, self.config.tencent_tasks_per_second),
+            ),
+            Family::TencentAsync => (
+                &self.tencent_async,
+                per(1, self.config.tencent_async_per_second),
+            ),
+            Family::TencentLegacy => (
+                &self.tencent_legacy,
+                per(1, self.config.tencent_legacy_per_second),
+            ),
+            Family::Huawei => (&self.huawei, per(60, self.config.huawei_per_minute)),
+        };
+        let not_until = match limiter.check_key(key) {
+            Ok(()) => return Ok(()),
+            Err(not_until) => not_until,
+        };
+        let now = self.clock.now();
+        let earliest = not_until.earliest_possible();
+        let mut queued = self.lock_queued();
+        let slot = match queued.get(key) {
+            Some(&last) if last >= earliest => last + Nanos::from(interval),
+            _ => earliest,
+        };
+        queued.insert(key.clone(), slot);
+        Err(Duration::from(slot.duration_since(now)))
+    }
+
+    /// Forgets buckets that are full again and slots already past, so the maps do not
+    /// grow with retired keys.
     pub fn shrink(&self) {
         self.tencent_tasks.retain_recent();
         self.tencent_async.retain_recent();
         self.tencent_legacy.retain_recent();
         self.huawei.retain_recent();
+        let now = self.clock.now();
+        self.lock_queued().retain(|_, slot| *slot > now);
     }
 }
 
@@ -285,6 +338,43 @@ mod tests {
         clock.advance(wait);
         assert_eq!(limits.acquire(&key), Ok(()), "refilled after the wait");
         assert!(limits.acquire(&key).is_err());
+    }
+
+    #[test]
+    fn refused_polls_get_successive_slots_instead_of_one_shared_wait() {
+        let clock = FakeRelativeClock::default();
+        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
+        let creds = Credentials::HuaweiAkSk {
+            ak: "AK".into(),
+            sk: SecretString::new("sk"),
+        };
+        let key = limit_key(&target(ProviderKind::Huawei, None), &creds);
+        for _ in 0..60 {
+            assert_eq!(limits.acquire(&key), Ok(()));
+        }
+        // 60/min: one token a second. Three refused jobs come back 1 s, 2 s and 3 s later.
+        let waits: Vec<Duration> = (0..3).map(|_| limits.acquire(&key).unwrap_err()).collect();
+        assert_eq!(
+            waits,
+            [
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::from_secs(3)
+            ]
+        );
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(limits.acquire(&key), Ok(()), "the first one gets its token");
+        // Once the queue has drained, a refused poll waits only for the next token again.
+        clock.advance(Duration::from_secs(10));
+        for i in 0..10 {
+            assert_eq!(limits.acquire(&key), Ok(()), "refilled token {i}");
+        }
+        assert_eq!(limits.acquire(&key), Err(Duration::from_secs(1)));
+        limits.shrink();
+        assert_eq!(limits.lock_queued().len(), 1, "only the future slot is kept");
+        clock.advance(Duration::from_secs(2));
+        limits.shrink();
+        assert!(limits.lock_queued().is_empty(), "past slots are forgotten");
     }
 
     #[test]
