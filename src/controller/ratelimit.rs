@@ -371,7 +371,11 @@ mod tests {
         }
         assert_eq!(limits.acquire(&key), Err(Duration::from_secs(1)));
         limits.shrink();
-        assert_eq!(limits.lock_queued().len(), 1, "only the future slot is kept");
+        assert_eq!(
+            limits.lock_queued().len(),
+            1,
+            "only the future slot is kept"
+        );
         clock.advance(Duration::from_secs(2));
         limits.shrink();
         assert!(limits.lock_queued().is_empty(), "past slots are forgotten");

@@ -37,6 +37,11 @@ pub struct SimulateArgs {
     /// `huaweiTokens: [...]`), replacing the documented defaults.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
+    /// How far the simulator's clock is ahead of the real one for signature checks, e.g.
+    /// `20m` or `-20m`: plays an operator whose node clock is skewed (requests outside the
+    /// providers' windows, 5 min for API 3.0, 2 h for API 2.0, 15 min for Huawei, fail).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_skew)]
+    pub clock_skew: Option<i64>,
     /// Print the jobs that would be served and exit.
     #[arg(long)]
     pub list: bool,
@@ -90,8 +95,21 @@ pub fn config_from_args(args: &SimulateArgs) -> Result<SimConfig, String> {
         faults,
         seed: args.seed,
         credentials,
+        clock_skew_secs: args.clock_skew.unwrap_or(0),
         ..SimConfig::empty()
     })
+}
+
+/// A signed duration in whole seconds: `20m`, `-1h30m`, `90s`.
+fn parse_skew(s: &str) -> Result<i64, String> {
+    let (sign, magnitude) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let d = crate::duration::parse_duration(magnitude)?;
+    i64::try_from(d.as_secs())
+        .map(|secs| sign * secs)
+        .map_err(|_| format!("clock skew {s:?} is too large"))
 }
 
 /// One line per job: provider, API, job ID, instance.
@@ -199,5 +217,19 @@ mod tests {
         assert!(config_from_args(&cli.args).is_err());
         let cli = Cli::parse_from(["x", "--scenario", "/nonexistent/scenario.yaml"]);
         assert!(config_from_args(&cli.args).is_err());
+    }
+
+    #[test]
+    fn clock_skew_is_a_signed_duration() {
+        let skew = |arg: &str| {
+            let cli = Cli::try_parse_from(["x", "--clock-skew", arg]).map_err(|e| e.to_string())?;
+            config_from_args(&cli.args).map(|c| c.clock_skew_secs)
+        };
+        assert_eq!(skew("20m"), Ok(1200));
+        assert_eq!(skew("-1h30m"), Ok(-5400));
+        assert_eq!(skew("+90s"), Ok(90));
+        assert!(skew("soon").is_err());
+        let none = Cli::parse_from(["x"]);
+        assert_eq!(config_from_args(&none.args).unwrap().clock_skew_secs, 0);
     }
 }

@@ -47,6 +47,9 @@ pub struct SimConfig {
     pub credentials: SimCredentials,
     /// Requests kept in the request log's ring buffer.
     pub recorder_capacity: usize,
+    /// Seconds the server's clock is ahead of (negative: behind) the real one, for the
+    /// signature time windows: plays a client whose clock is skewed.
+    pub clock_skew_secs: i64,
 }
 
 impl SimConfig {
@@ -60,6 +63,7 @@ impl SimConfig {
             seed: 0,
             credentials: SimCredentials::default(),
             recorder_capacity: recorder::DEFAULT_CAPACITY,
+            clock_skew_secs: 0,
         }
     }
 

@@ -342,3 +342,63 @@ async fn rotated_credentials_replace_the_old_ones() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_skewed_clock_fails_each_api_by_its_own_window() {
+    // The simulator 20 minutes ahead: outside API 3.0's 5 min and Huawei's 15 min windows,
+    // inside API 2.0's 2 h one.
+    let sim = start(SimConfig {
+        clock_skew_secs: 20 * 60,
+        ..SimConfig::builtin().unwrap()
+    })
+    .await;
+    let http = client(Duration::from_secs(5));
+    let body = json!({"InstanceId": "cdb-gt70m8aa"});
+    let tc3 = http
+        .send(tencent(
+            &http,
+            &sim,
+            "DescribeTasks",
+            &body,
+            now(),
+            DEFAULT_TENCENT_SECRET_KEY,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        json(&tc3)["Response"]["Error"]["Code"],
+        "AuthFailure.SignatureExpire"
+    );
+    // Signed "in the future" by the skew, the same request is accepted.
+    let ahead = http
+        .send(tencent(
+            &http,
+            &sim,
+            "DescribeTasks",
+            &body,
+            now() + 20 * 60,
+            DEFAULT_TENCENT_SECRET_KEY,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(json(&ahead)["Response"]["TotalCount"], 6);
+
+    let v2 = json(
+        &http
+            .send(legacy(
+                &http,
+                &sim,
+                "GetCdbTaskInfo",
+                "560",
+                "skew-1",
+                SignatureMethod::HmacSha256,
+                DEFAULT_TENCENT_SECRET_KEY,
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(v2["code"], "0", "{v2}");
+
+    let hw = http.send(huawei_ok(&http, &sim, RDS_JOB)).await.unwrap();
+    assert_eq!(hw.status, 401);
+}

@@ -102,7 +102,11 @@ pub(crate) fn answer(
         headers: req.headers,
         body: req.body,
     };
-    if let Err(e) = verify_huawei(&st.config.credentials, &input, unix_now()) {
+    if let Err(e) = verify_huawei(
+        &st.config.credentials,
+        &input,
+        unix_now(st.config.clock_skew_secs),
+    ) {
         return error(st, e.status, e.code, &e.message);
     }
     if target.job_id.is_none() {

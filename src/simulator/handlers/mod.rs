@@ -268,7 +268,7 @@ fn corrupt(reply: Reply, truncate: bool) -> Reply {
     }
 }
 
-/// Server time in Unix seconds, for signature windows.
-pub(crate) fn unix_now() -> i64 {
-    jiff::Timestamp::now().as_second()
+/// Server time in Unix seconds, for signature windows (shifted by the configured skew).
+pub(crate) fn unix_now(skew_secs: i64) -> i64 {
+    jiff::Timestamp::now().as_second().saturating_add(skew_secs)
 }

@@ -117,7 +117,11 @@ pub(crate) fn answer(
         content_type: req.header("content-type"),
         body: req.body,
     };
-    if let Err(e) = verify_tc3(&st.config.credentials, &input, unix_now()) {
+    if let Err(e) = verify_tc3(
+        &st.config.credentials,
+        &input,
+        unix_now(st.config.clock_skew_secs),
+    ) {
         return error(st, e.code, &e.message);
     }
     if req.header("x-tc-version") != Some(VERSION) {

@@ -60,7 +60,7 @@ pub(crate) fn answer(
         return error(4600, "UnsupportedProtocol", "(4600) use GET or POST");
     }
     let pairs = req.query_pairs();
-    let unix = unix_now();
+    let unix = unix_now(st.config.clock_skew_secs);
     let (creds, nonces) = (&st.config.credentials, &mut st.nonces);
     if let Err(e) = verify_v2(
         creds,
