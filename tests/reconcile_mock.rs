@@ -586,7 +586,9 @@ async fn a_secret_cache_is_reused_within_its_ttl_and_dropped_after_an_auth_failu
             .unwrap();
         tx.send(expect_status_patch(&mut handle, 200).await)
             .unwrap();
-        // Third poll: the cached credentials are rejected, so the entry is dropped...
+        // Third poll: the cached credentials are rejected, so the Secret is re-read at
+        // once; it is unchanged, so the rejection stands and is not cached...
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
         tx.send(expect_status_patch(&mut handle, 200).await)
             .unwrap();
         // ...and the fourth poll reads the Secret again.
@@ -618,4 +620,62 @@ async fn a_secret_cache_is_reused_within_its_ttl_and_dropped_after_an_auth_failu
     assert_eq!(patches[3]["status"]["progress"], 50);
     assert_eq!(patches[3]["status"]["reason"], Value::Null);
     assert_eq!(provider.calls(), 4);
+}
+
+#[tokio::test]
+async fn a_cached_credential_rotated_and_rejected_is_re_read_and_polled_again_at_once() {
+    let Harness {
+        mut ctx,
+        mut handle,
+        provider,
+        clock,
+    } = harness(false);
+    Arc::get_mut(&mut ctx).unwrap().secrets =
+        clouddb_job_operator::controller::secrets::SecretReader::new(Duration::from_secs(60));
+    let rejected = Err(ProviderError::permanent(
+        "AuthenticationFailed",
+        "AuthFailure.SecretIdNotFound",
+        "unknown SecretId",
+    ));
+    provider.script("15967", vec![Ok(running(40)), rejected, Ok(running(50))]);
+    let rotated = || {
+        let mut s = secret();
+        s["data"]["secretKey"] = json!("cm90YXRlZC1zZWNyZXQ=");
+        s
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let verifier = tokio::spawn(async move {
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        // Second poll: the cached (old) key is rejected; the Secret now holds a new one,
+        // which is used for a second call in the same reconcile.
+        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        assert_no_more_requests(&mut handle).await;
+    });
+    let mut status = None;
+    let mut patches = Vec::new();
+    for at in ["2026-11-25T10:00:00Z", "2026-11-25T10:00:30Z"] {
+        *clock.lock().unwrap() = at.parse().unwrap();
+        ctx.memory.forget("uid-1");
+        reconcile(Arc::new(job(status.clone())), ctx.clone())
+            .await
+            .unwrap();
+        let patch = rx.recv().await.unwrap();
+        status = Some(patch["status"].clone());
+        patches.push(patch);
+    }
+    verifier.await.unwrap();
+    assert_eq!(provider.calls(), 3, "the rejected call and its retry");
+    assert_eq!(patches[1]["status"]["progress"], 50);
+    assert_eq!(patches[1]["status"]["reason"], Value::Null, "never stalled");
+    let stalled = patches[1]["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap();
+    assert_eq!(stalled["status"], "False");
 }

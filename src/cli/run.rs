@@ -66,10 +66,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
     pub provider_timeout: Duration,
 
-    /// Let jobs that share a credentials Secret reuse one read of it for this long (e.g.
-    /// `10s`) instead of reading it on every poll. Rotation then takes effect within this
-    /// time, and at once after the provider rejects the old credential. 0 reads every poll.
-    #[arg(long, default_value = "0s", value_parser = parse_duration_arg)]
+    /// Let jobs that share a credentials Secret reuse one read of it for this long instead
+    /// of reading it on every poll. A rotated credential is used within this time, and at
+    /// once when the provider rejects the old one (the Secret is re-read and the poll
+    /// repeated). 0 reads the Secret on every poll.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
     pub secret_cache_ttl: Duration,
 
     /// Do not publish Kubernetes Events.

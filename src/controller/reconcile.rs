@@ -284,7 +284,7 @@ async fn plan(
             });
         }
     }
-    let credentials = match ctx
+    let mut credentials = match ctx
         .secrets
         .credentials(&ctx.client, job, namespace, now)
         .await?
@@ -299,10 +299,24 @@ async fn plan(
         .map(|created| now.duration_since(created.0))
         .and_then(|d| Duration::try_from(d).ok())
         .unwrap_or_default();
-    let outcome = match observe(&target, &credentials, ctx)
-        .await
-        .or_else(|e| not_found_yet_within_grace(e, age))
-    {
+    let secret_name = &job.spec.credentials_secret_ref.name;
+    let mut result = observe(&target, &credentials, ctx).await;
+    if matches!(&result, Err(e) if e.rejects_credentials()) && ctx.secrets.caches() {
+        // A cached credential may have been rotated since it was read: re-read it, and if
+        // it changed, poll again now instead of stalling until the next retry.
+        ctx.secrets.invalidate(namespace, secret_name);
+        if let Ok(fresh) = ctx
+            .secrets
+            .credentials(&ctx.client, job, namespace, now)
+            .await?
+        {
+            if fresh != credentials {
+                result = observe(&target, &fresh, ctx).await;
+                credentials = fresh;
+            }
+        }
+    }
+    let outcome = match result.or_else(|e| not_found_yet_within_grace(e, age)) {
         Ok(obs) => OwnedOutcome::Observed(Box::new(obs)),
         Err(e) if e.reason == RATE_LIMITED => {
             // No request was sent: come back when the bucket has a token, without
@@ -313,9 +327,8 @@ async fn plan(
         }
         Err(e) => {
             if e.is_permanent() {
-                // A rotated credential must not wait for the cache to expire.
-                ctx.secrets
-                    .invalidate(namespace, &job.spec.credentials_secret_ref.name);
+                // A credential the provider rejects is never served from the cache.
+                ctx.secrets.invalidate(namespace, secret_name);
             }
             OwnedOutcome::ProviderFailed(e)
         }

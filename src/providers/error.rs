@@ -91,6 +91,16 @@ impl ProviderError {
         self.class == ErrorClass::Permanent
     }
 
+    /// Whether the provider refused the credential itself (unknown or wrong key,
+    /// signature, permission), as opposed to the request.
+    pub fn rejects_credentials(&self) -> bool {
+        self.is_permanent()
+            && matches!(
+                self.reason,
+                "AuthenticationFailed" | "Unauthorized" | "AccessDenied"
+            )
+    }
+
     /// One line for status messages and events: code, message and request ID.
     pub fn describe(&self) -> String {
         match &self.request_id {
