@@ -1,5 +1,8 @@
 //! Kubernetes Events (`events.k8s.io/v1`) for job transitions, written without a cache.
 //!
+//! [`publish_events`] decides which transitions deserve one (phase changes, stalls,
+//! recoveries; never plain polls); [`EventPublisher`] writes them.
+//!
 //! kube-runtime's `Recorder` keeps every event it published for six minutes (to turn
 //! repeats into a series) and scans that cache on each publish. This controller publishes
 //! only on transitions, which do not repeat, so the cache would never aggregate anything
@@ -11,7 +14,12 @@ use k8s_openapi::api::events::v1::Event as K8sEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::PostParams;
 use kube::runtime::events::{Event, EventType, Reporter};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource, ResourceExt};
+use tracing::{info, warn};
+
+use super::metrics::EventLabels;
+use super::reconcile::Context;
+use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 
 /// Publishes events as one controller instance.
 #[derive(Clone)]
@@ -77,6 +85,91 @@ pub fn build_event(
                 .unwrap_or_else(|| reporter.controller.clone()),
         ),
         ..Default::default()
+    }
+}
+
+/// Events mark transitions only (phase changes, stalls and recoveries), never polls.
+pub(super) async fn publish_events(
+    job: &CloudDbJob,
+    prev: &CloudDbJobStatus,
+    next: &CloudDbJobStatus,
+    ctx: &Context,
+) {
+    let Some(recorder) = &ctx.recorder else {
+        return;
+    };
+    let mut events = Vec::new();
+    if prev.phase != next.phase {
+        if let Some(phase) = next.phase {
+            let (type_, note) = match phase {
+                JobPhase::Failed => (EventType::Warning, next.message.clone()),
+                JobPhase::Succeeded => (
+                    EventType::Normal,
+                    Some(format!("job {} succeeded", job.spec.job_id)),
+                ),
+                _ => (EventType::Normal, next.message.clone()),
+            };
+            let reason = match (phase, next.reason.as_deref()) {
+                (JobPhase::Failed, Some(r)) => r.to_string(),
+                _ => phase.as_str().to_string(),
+            };
+            events.push(Event {
+                type_,
+                reason,
+                note,
+                action: "Track".into(),
+                secondary: None,
+            });
+        }
+    }
+    let stalled =
+        |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
+    let terminal = next.phase.is_some_and(JobPhase::is_terminal);
+    if !terminal && stalled(next) && (!stalled(prev) || prev.reason != next.reason) {
+        events.push(Event {
+            type_: EventType::Warning,
+            reason: next.reason.clone().unwrap_or_else(|| "Stalled".into()),
+            note: next.message.clone(),
+            action: "Track".into(),
+            secondary: None,
+        });
+    } else if !terminal && stalled(prev) && !stalled(next) {
+        events.push(Event {
+            type_: EventType::Normal,
+            reason: "Recovered".into(),
+            note: Some("tracking resumed".into()),
+            action: "Track".into(),
+            secondary: None,
+        });
+    }
+    let reference = job.object_ref(&());
+    for mut event in events {
+        if let Some(note) = &mut event.note {
+            // The Events API caps notes at 1 kB.
+            if note.len() > 1000 {
+                let mut cut = 1000;
+                while !note.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                note.truncate(cut);
+            }
+        }
+        match recorder.publish(&event, &reference).await {
+            Ok(()) => {
+                ctx.metrics
+                    .events
+                    .get_or_create(&EventLabels {
+                        reason: event.reason.clone(),
+                    })
+                    .inc();
+                info!(
+                    name = job.name_any(),
+                    reason = event.reason,
+                    "event published"
+                );
+            }
+            Err(e) => warn!(name = job.name_any(), error = %e, "could not publish event"),
+        }
     }
 }
 

@@ -7,21 +7,20 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Api, Client, Resource, ResourceExt};
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::batching::{batch_key, BatchKey};
 use super::endpoints::EndpointPolicy;
-use super::events::EventPublisher;
+use super::events::{publish_events, EventPublisher};
 use super::memory::JobMemory;
-use super::metrics::{ApiLabels, CallLabels, EventLabels, Metrics, ResultLabels};
+use super::metrics::{ApiLabels, CallLabels, Metrics, ResultLabels};
 use super::policy::{next_poll_delay, permanent_backoff, secret_backoff, transient_backoff};
 use super::ratelimit::RATE_LIMITED;
 use super::rounds::Rounds;
 use super::secrets::SecretReader;
 use super::status::{needs_write, next_status, refresh_generation, PollOutcome, StatusContext};
-use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
+use crate::api::{CloudDbJob, CloudDbJobStatus, JobPhase};
 use crate::duration::format_duration;
 use crate::providers::target::{poll_interval, tracking_timeout};
 use crate::providers::{
@@ -421,89 +420,4 @@ async fn write_status(
     .await?;
     ctx.metrics.status_writes.inc();
     Ok(())
-}
-
-/// Events mark transitions only (phase changes, stalls and recoveries), never polls.
-async fn publish_events(
-    job: &CloudDbJob,
-    prev: &CloudDbJobStatus,
-    next: &CloudDbJobStatus,
-    ctx: &Context,
-) {
-    let Some(recorder) = &ctx.recorder else {
-        return;
-    };
-    let mut events = Vec::new();
-    if prev.phase != next.phase {
-        if let Some(phase) = next.phase {
-            let (type_, note) = match phase {
-                JobPhase::Failed => (EventType::Warning, next.message.clone()),
-                JobPhase::Succeeded => (
-                    EventType::Normal,
-                    Some(format!("job {} succeeded", job.spec.job_id)),
-                ),
-                _ => (EventType::Normal, next.message.clone()),
-            };
-            let reason = match (phase, next.reason.as_deref()) {
-                (JobPhase::Failed, Some(r)) => r.to_string(),
-                _ => phase.as_str().to_string(),
-            };
-            events.push(Event {
-                type_,
-                reason,
-                note,
-                action: "Track".into(),
-                secondary: None,
-            });
-        }
-    }
-    let stalled =
-        |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
-    let terminal = next.phase.is_some_and(JobPhase::is_terminal);
-    if !terminal && stalled(next) && (!stalled(prev) || prev.reason != next.reason) {
-        events.push(Event {
-            type_: EventType::Warning,
-            reason: next.reason.clone().unwrap_or_else(|| "Stalled".into()),
-            note: next.message.clone(),
-            action: "Track".into(),
-            secondary: None,
-        });
-    } else if !terminal && stalled(prev) && !stalled(next) {
-        events.push(Event {
-            type_: EventType::Normal,
-            reason: "Recovered".into(),
-            note: Some("tracking resumed".into()),
-            action: "Track".into(),
-            secondary: None,
-        });
-    }
-    let reference = job.object_ref(&());
-    for mut event in events {
-        if let Some(note) = &mut event.note {
-            // The Events API caps notes at 1 kB.
-            if note.len() > 1000 {
-                let mut cut = 1000;
-                while !note.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                note.truncate(cut);
-            }
-        }
-        match recorder.publish(&event, &reference).await {
-            Ok(()) => {
-                ctx.metrics
-                    .events
-                    .get_or_create(&EventLabels {
-                        reason: event.reason.clone(),
-                    })
-                    .inc();
-                info!(
-                    name = job.name_any(),
-                    reason = event.reason,
-                    "event published"
-                );
-            }
-            Err(e) => warn!(name = job.name_any(), error = %e, "could not publish event"),
-        }
-    }
 }
