@@ -679,3 +679,79 @@ async fn a_cached_credential_rotated_and_rejected_is_re_read_and_polled_again_at
         .unwrap();
     assert_eq!(stalled["status"], "False");
 }
+
+#[tokio::test]
+async fn a_job_stalled_on_a_rejected_credential_rechecks_its_secret_and_polls_when_it_changes() {
+    let Harness {
+        ctx,
+        mut handle,
+        provider,
+        clock,
+    } = harness(false);
+    let rejected = || {
+        Err(ProviderError::permanent(
+            "AuthenticationFailed",
+            "AuthFailure.SecretIdNotFound",
+            "unknown SecretId",
+        ))
+    };
+    provider.script("15967", vec![rejected(), Ok(running(50))]);
+    let rotated = || {
+        let mut s = secret();
+        s["data"]["secretKey"] = json!("cm90YXRlZC1zZWNyZXQ=");
+        s
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let verifier = tokio::spawn(async move {
+        // 1: the poll is rejected and the job stalls.
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        // 2: before the provider backoff is over, only the Secret is looked at: unchanged.
+        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        // 3: the Secret changed: the provider is polled at once with the new credential.
+        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        tx.send(expect_status_patch(&mut handle, 200).await)
+            .unwrap();
+        assert_no_more_requests(&mut handle).await;
+    });
+    // Five failures so far: the provider backoff (4-8 min) is longer than the Secret
+    // re-check (1-2 min).
+    let stalled_before = json!({
+        "phase": "Running", "progress": 40, "consecutiveErrors": 4, "pollCount": 9,
+        "observedGeneration": 1
+    });
+    let set = |at: &str| *clock.lock().unwrap() = at.parse().unwrap();
+    set("2026-11-25T10:00:00Z");
+    let first = reconcile(Arc::new(job(Some(stalled_before))), ctx.clone())
+        .await
+        .unwrap();
+    let patch = rx.recv().await.unwrap();
+    assert_eq!(patch["status"]["reason"], "AuthenticationFailed");
+    assert_eq!(patch["status"]["consecutiveErrors"], 5);
+    // Requeued for the Secret re-check (sampler 0.5: 0.75 x 2 min), not the provider
+    // backoff (0.75 x 8 min).
+    assert_eq!(first, Action::requeue(Duration::from_secs(90)));
+    let status = Some(patch["status"].clone());
+
+    set("2026-11-25T10:01:30Z");
+    let second = reconcile(Arc::new(job(status.clone())), ctx.clone())
+        .await
+        .unwrap();
+    assert_eq!(second, Action::requeue(Duration::from_secs(90)));
+    assert_eq!(
+        provider.calls(),
+        1,
+        "no provider call for an unchanged Secret"
+    );
+
+    set("2026-11-25T10:03:00Z");
+    reconcile(Arc::new(job(status)), ctx.clone()).await.unwrap();
+    let patch = rx.recv().await.unwrap();
+    verifier.await.unwrap();
+    assert_eq!(provider.calls(), 2);
+    assert_eq!(patch["status"]["progress"], 50);
+    assert_eq!(patch["status"]["reason"], Value::Null);
+    assert_eq!(ctx.memory.rejected("uid-1"), None);
+}

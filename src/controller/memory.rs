@@ -23,6 +23,9 @@ struct Entry {
     api_errors: u32,
     /// Last known phase, for the jobs-by-phase gauge.
     phase: Option<JobPhase>,
+    /// Fingerprint of the credential the provider last rejected, while the job is stalled
+    /// on it: the Secret is re-checked before the next poll is due.
+    rejected: Option<u64>,
 }
 
 /// Per-job memory keyed by object UID (a re-created object with the same name is new).
@@ -82,6 +85,20 @@ impl JobMemory {
             e.api_errors = 0;
             e.phase = phase;
         })
+    }
+
+    /// Remembers (or clears) the credential the provider rejected.
+    pub fn set_rejected(&self, uid: &str, fingerprint: Option<u64>) {
+        self.with(|m| {
+            if let Some(e) = m.get_mut(uid) {
+                e.rejected = fingerprint;
+            }
+        })
+    }
+
+    /// The credential the provider rejected, if the job is stalled on one.
+    pub fn rejected(&self, uid: &str) -> Option<u64> {
+        self.with(|m| m.get(uid)?.rejected)
     }
 
     /// Counts a failed Kubernetes API call and returns the new count.
@@ -156,7 +173,14 @@ mod tests {
         assert_eq!(m.phase_counts().get(&JobPhase::Running), Some(&1));
         assert_eq!(m.api_error("u"), 1);
         assert_eq!(m.api_error("u"), 2);
+        assert_eq!(m.rejected("u"), None);
+        m.set_rejected("u", Some(7));
+        assert_eq!(m.rejected("u"), Some(7));
+        m.set_rejected("u", None);
+        assert_eq!(m.rejected("u"), None);
         m.forget("u");
         assert_eq!(m.polls("u", None), 0);
+        m.set_rejected("u", Some(7));
+        assert_eq!(m.rejected("u"), None, "only tracked jobs");
     }
 }

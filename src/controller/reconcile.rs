@@ -82,6 +82,8 @@ enum Step {
         polled: bool,
         interval: Option<Duration>,
         batch: Option<Box<BatchKey>>,
+        /// Fingerprint of the credential the provider rejected, if it did.
+        rejected: Option<u64>,
     },
 }
 
@@ -149,7 +151,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     let prev = job.status.clone().unwrap_or_default();
     let generation = job.metadata.generation;
 
-    let (outcome, polled, interval, batch) =
+    let (outcome, polled, interval, batch, rejected) =
         match plan(job, &namespace, &uid, &prev, now, ctx).await? {
             Step::Done(action) => return Ok(action),
             Step::Outcome {
@@ -157,7 +159,8 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
                 polled,
                 interval,
                 batch,
-            } => (outcome, polled, interval, batch),
+                rejected,
+            } => (outcome, polled, interval, batch, rejected),
         };
 
     let polls = ctx.memory.polls(&uid, prev.poll_count) + i64::from(polled);
@@ -202,7 +205,15 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     } else {
         let due = delay.and_then(|d| now.checked_add(d).ok());
         ctx.memory.record(&uid, generation, polls, due, Some(phase));
+        ctx.memory.set_rejected(&uid, rejected);
     }
+    // Stalled on a rejected credential: the provider is asked again only when the
+    // backoff is over, but the Secret is looked at sooner (see `plan`), so a fixed
+    // credential is picked up within the Secret backoff (at most 2 min).
+    let delay = match rejected {
+        Some(_) => delay.map(|d| d.min(secret_backoff(errors, sample))),
+        None => delay,
+    };
     debug!(
         namespace,
         name = job.name_any(),
@@ -236,9 +247,26 @@ async fn plan(
         return Ok(Step::Done(Action::await_change()));
     }
     // Our own status writes and controller restarts also trigger reconciles; only poll
-    // when the schedule says so.
+    // when the schedule says so, or, for a job stalled on a rejected credential, when its
+    // Secret now holds a different one.
     if let Some(wait) = ctx.memory.wait_before_poll(uid, generation, now) {
-        return Ok(Step::Done(Action::requeue(wait)));
+        let Some(rejected) = ctx.memory.rejected(uid) else {
+            return Ok(Step::Done(Action::requeue(wait)));
+        };
+        let changed = match ctx
+            .secrets
+            .credentials(&ctx.client, job, namespace, now)
+            .await?
+        {
+            Ok(current) => current.fingerprint() != rejected,
+            // A Secret that is now missing or incomplete is reported at the next poll.
+            Err(_) => false,
+        };
+        if !changed {
+            let errors = prev.consecutive_errors.unwrap_or(0);
+            let recheck = secret_backoff(errors, (ctx.sampler)());
+            return Ok(Step::Done(Action::requeue(wait.min(recheck))));
+        }
     }
 
     let blocked = |reason: &'static str, message: String, retry: bool| {
@@ -251,6 +279,7 @@ async fn plan(
             polled: false,
             interval: None,
             batch: None,
+            rejected: None,
         })
     };
     let target = match JobTarget::from_spec(&job.spec) {
@@ -280,6 +309,7 @@ async fn plan(
                 polled: false,
                 interval: None,
                 batch: None,
+                rejected: None,
             });
         }
     }
@@ -332,10 +362,17 @@ async fn plan(
             OwnedOutcome::ProviderFailed(e)
         }
     };
+    let rejected = match &outcome {
+        OwnedOutcome::ProviderFailed(e) if e.rejects_credentials() => {
+            Some(credentials.fingerprint())
+        }
+        _ => None,
+    };
     Ok(Step::Outcome {
         outcome,
         polled: true,
         interval: Some(interval),
+        rejected,
         batch: if ctx.schedule.naive {
             None
         } else {

@@ -55,6 +55,26 @@ pub enum CredentialsError {
 }
 
 impl Credentials {
+    /// A process-local digest of the whole credential, secrets included, to tell whether a
+    /// Secret changed without keeping a copy of it. Never logged or written anywhere.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match self {
+            Credentials::Tencent {
+                secret_id,
+                secret_key,
+                token,
+            } => {
+                ("tencent", secret_id, secret_key.expose()).hash(&mut h);
+                token.as_ref().map(SecretString::expose).hash(&mut h);
+            }
+            Credentials::HuaweiAkSk { ak, sk } => ("huawei-aksk", ak, sk.expose()).hash(&mut h),
+            Credentials::HuaweiToken { token } => ("huawei-token", token.expose()).hash(&mut h),
+        }
+        h.finish()
+    }
+
     /// Reads credentials for `provider` from a Secret's decoded `data`.
     pub fn from_secret_data(
         provider: ProviderKind,
