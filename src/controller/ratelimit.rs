@@ -113,14 +113,28 @@ impl Default for RateLimitConfig {
 type Keyed<C> =
     RateLimiter<LimitKey, DashMapStateStore<LimitKey>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
+/// One family's keyed buckets and the time between two of their tokens.
+struct Buckets<C: Clock> {
+    limiter: Keyed<C>,
+    interval: Duration,
+}
+
+impl<C: Clock> Buckets<C> {
+    fn new(quota: Quota, clock: C) -> Self {
+        Buckets {
+            interval: quota.replenish_interval(),
+            limiter: RateLimiter::dashmap_with_clock(quota, clock),
+        }
+    }
+}
+
 /// Keyed token buckets for every family; cheap to share behind an `Arc`.
 pub struct RateLimits<C: Clock = DefaultClock> {
     clock: C,
-    config: RateLimitConfig,
-    tencent_tasks: Keyed<C>,
-    tencent_async: Keyed<C>,
-    tencent_legacy: Keyed<C>,
-    huawei: Keyed<C>,
+    tencent_tasks: Buckets<C>,
+    tencent_async: Buckets<C>,
+    tencent_legacy: Buckets<C>,
+    huawei: Buckets<C>,
     /// The last slot handed to a refused poll, per bucket.
     queued: Mutex<HashMap<LimitKey, C::Instant>>,
     acquires: AtomicU64,
@@ -136,11 +150,6 @@ impl RateLimits<DefaultClock> {
     }
 }
 
-/// The replenish interval of `n` calls per `seconds`.
-fn per(seconds: u64, n: u32) -> Duration {
-    Duration::from_secs(seconds) / n.max(1)
-}
-
 fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
@@ -150,24 +159,17 @@ impl<C: Clock + Clone> RateLimits<C> {
     pub fn with_clock(config: RateLimitConfig, clock: C) -> Self {
         let per_second = |n: u32| Quota::per_second(nonzero(n));
         RateLimits {
-            tencent_tasks: RateLimiter::dashmap_with_clock(
-                per_second(config.tencent_tasks_per_second),
-                clock.clone(),
-            ),
-            tencent_async: RateLimiter::dashmap_with_clock(
-                per_second(config.tencent_async_per_second),
-                clock.clone(),
-            ),
-            tencent_legacy: RateLimiter::dashmap_with_clock(
+            tencent_tasks: Buckets::new(per_second(config.tencent_tasks_per_second), clock.clone()),
+            tencent_async: Buckets::new(per_second(config.tencent_async_per_second), clock.clone()),
+            tencent_legacy: Buckets::new(
                 per_second(config.tencent_legacy_per_second),
                 clock.clone(),
             ),
-            huawei: RateLimiter::dashmap_with_clock(
+            huawei: Buckets::new(
                 Quota::per_minute(nonzero(config.huawei_per_minute)),
                 clock.clone(),
             ),
             clock,
-            config,
             queued: Mutex::default(),
             acquires: AtomicU64::new(0),
         }
@@ -184,22 +186,13 @@ impl<C: Clock + Clone> RateLimits<C> {
         if self.acquires.fetch_add(1, Ordering::Relaxed) % SHRINK_EVERY == SHRINK_EVERY - 1 {
             self.shrink();
         }
-        let (limiter, interval) = match key.family {
-            Family::TencentTasks => (
-                &self.tencent_tasks,
-                per(1, self.config.tencent_tasks_per_second),
-            ),
-            Family::TencentAsync => (
-                &self.tencent_async,
-                per(1, self.config.tencent_async_per_second),
-            ),
-            Family::TencentLegacy => (
-                &self.tencent_legacy,
-                per(1, self.config.tencent_legacy_per_second),
-            ),
-            Family::Huawei => (&self.huawei, per(60, self.config.huawei_per_minute)),
+        let buckets = match key.family {
+            Family::TencentTasks => &self.tencent_tasks,
+            Family::TencentAsync => &self.tencent_async,
+            Family::TencentLegacy => &self.tencent_legacy,
+            Family::Huawei => &self.huawei,
         };
-        let not_until = match limiter.check_key(key) {
+        let not_until = match buckets.limiter.check_key(key) {
             Ok(()) => return Ok(()),
             Err(not_until) => not_until,
         };
@@ -207,7 +200,7 @@ impl<C: Clock + Clone> RateLimits<C> {
         let earliest = not_until.earliest_possible();
         let mut queued = self.lock_queued();
         let slot = match queued.get(key) {
-            Some(&last) if last >= earliest => last + Nanos::from(interval),
+            Some(&last) if last >= earliest => last + Nanos::from(buckets.interval),
             _ => earliest,
         };
         queued.insert(key.clone(), slot);
@@ -217,10 +210,10 @@ impl<C: Clock + Clone> RateLimits<C> {
     /// Forgets buckets that are full again and slots already past, so the maps do not
     /// grow with retired keys.
     pub fn shrink(&self) {
-        self.tencent_tasks.retain_recent();
-        self.tencent_async.retain_recent();
-        self.tencent_legacy.retain_recent();
-        self.huawei.retain_recent();
+        self.tencent_tasks.limiter.retain_recent();
+        self.tencent_async.limiter.retain_recent();
+        self.tencent_legacy.limiter.retain_recent();
+        self.huawei.limiter.retain_recent();
         let now = self.clock.now();
         self.lock_queued().retain(|_, slot| *slot > now);
     }
@@ -340,8 +333,8 @@ mod tests {
         assert!(limits.acquire(&key).is_err());
     }
 
-    #[test]
-    fn refused_polls_get_successive_slots_instead_of_one_shared_wait() {
+    /// Default limits on a fake clock, with one Huawei key's 60 tokens all taken.
+    fn huawei_bucket_emptied() -> (FakeRelativeClock, RateLimits<FakeRelativeClock>, LimitKey) {
         let clock = FakeRelativeClock::default();
         let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
         let creds = Credentials::HuaweiAkSk {
@@ -352,6 +345,12 @@ mod tests {
         for _ in 0..60 {
             assert_eq!(limits.acquire(&key), Ok(()));
         }
+        (clock, limits, key)
+    }
+
+    #[test]
+    fn refused_polls_get_successive_slots_instead_of_one_shared_wait() {
+        let (clock, limits, key) = huawei_bucket_emptied();
         // 60/min: one token a second. Three refused jobs come back 1 s, 2 s and 3 s later.
         let waits: Vec<Duration> = (0..3).map(|_| limits.acquire(&key).unwrap_err()).collect();
         assert_eq!(
@@ -383,16 +382,7 @@ mod tests {
 
     #[test]
     fn huawei_is_sixty_per_minute() {
-        let clock = FakeRelativeClock::default();
-        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
-        let creds = Credentials::HuaweiAkSk {
-            ak: "AK".into(),
-            sk: SecretString::new("sk"),
-        };
-        let key = limit_key(&target(ProviderKind::Huawei, None), &creds);
-        for _ in 0..60 {
-            assert_eq!(limits.acquire(&key), Ok(()));
-        }
+        let (_clock, limits, key) = huawei_bucket_emptied();
         let wait = limits.acquire(&key).unwrap_err();
         assert!(
             wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
