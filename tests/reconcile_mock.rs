@@ -709,8 +709,8 @@ async fn a_job_stalled_on_a_rejected_credential_rechecks_its_secret_and_polls_wh
             .unwrap();
         // 2: before the provider backoff is over, only the Secret is looked at: unchanged.
         expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        // 3: the Secret changed: the provider is polled at once with the new credential.
-        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        // 3: the Secret changed: the provider is polled at once with the credential that
+        // read found (no second read).
         expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
         tx.send(expect_status_patch(&mut handle, 200).await)
             .unwrap();

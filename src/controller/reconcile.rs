@@ -249,23 +249,26 @@ async fn plan(
     // Our own status writes and controller restarts also trigger reconciles; only poll
     // when the schedule says so, or, for a job stalled on a rejected credential, when its
     // Secret now holds a different one.
+    // The credential read for that check, if it changed, is the one this poll uses.
+    let mut changed_credentials = None;
     if let Some(wait) = ctx.memory.wait_before_poll(uid, generation, now) {
         let Some(rejected) = ctx.memory.rejected(uid) else {
             return Ok(Step::Done(Action::requeue(wait)));
         };
-        let changed = match ctx
+        match ctx
             .secrets
             .credentials(&ctx.client, job, namespace, now)
             .await?
         {
-            Ok(current) => current.fingerprint() != rejected,
-            // A Secret that is now missing or incomplete is reported at the next poll.
-            Err(_) => false,
-        };
-        if !changed {
-            let errors = prev.consecutive_errors.unwrap_or(0);
-            let recheck = secret_backoff(errors, (ctx.sampler)());
-            return Ok(Step::Done(Action::requeue(wait.min(recheck))));
+            Ok(current) if current.fingerprint() != rejected => {
+                changed_credentials = Some(current);
+            }
+            // Unchanged; or now missing or incomplete, which the next poll reports.
+            _ => {
+                let errors = prev.consecutive_errors.unwrap_or(0);
+                let recheck = secret_backoff(errors, (ctx.sampler)());
+                return Ok(Step::Done(Action::requeue(wait.min(recheck))));
+            }
         }
     }
 
@@ -313,13 +316,16 @@ async fn plan(
             });
         }
     }
-    let mut credentials = match ctx
-        .secrets
-        .credentials(&ctx.client, job, namespace, now)
-        .await?
-    {
-        Ok(c) => c,
-        Err((reason, message)) => return blocked(reason, message, true),
+    let mut credentials = match changed_credentials {
+        Some(c) => c,
+        None => match ctx
+            .secrets
+            .credentials(&ctx.client, job, namespace, now)
+            .await?
+        {
+            Ok(c) => c,
+            Err((reason, message)) => return blocked(reason, message, true),
+        },
     };
     let age = job
         .meta()
