@@ -163,6 +163,32 @@ fn not_found() -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "secrets \"tencent-creds\" not found", "reason": "NotFound", "code": 404})
 }
 
+/// The provider refusing the credential (an unknown SecretId).
+fn credentials_rejected() -> Result<JobObservation, ProviderError> {
+    Err(ProviderError::permanent(
+        "AuthenticationFailed",
+        "AuthFailure.SecretIdNotFound",
+        "unknown SecretId",
+    ))
+}
+
+/// [`secret`] after a key rotation.
+fn rotated_secret() -> Value {
+    let mut s = secret();
+    s["data"]["secretKey"] = json!("cm90YXRlZC1zZWNyZXQ=");
+    s
+}
+
+/// The condition of `type_` in a written status.
+fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
+    status["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .find(|c| c["type"] == type_)
+        .unwrap_or_else(|| panic!("no {type_} condition in {status}"))
+}
+
 #[tokio::test]
 async fn first_poll_writes_the_exact_status() {
     let Harness {
@@ -301,12 +327,7 @@ async fn a_missing_secret_stalls_without_calling_the_provider() {
         status["message"],
         "Secret \"tencent-creds\" not found in namespace \"prod\""
     );
-    let stalled = status["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Stalled")
-        .unwrap();
+    let stalled = condition(status, "Stalled");
     assert_eq!(stalled["status"], "True");
     assert_eq!(stalled["reason"], "SecretNotFound");
     assert_eq!(provider.calls(), 0);
@@ -398,12 +419,7 @@ async fn transient_provider_errors_back_off_without_changing_the_phase() {
     assert_eq!(patch["status"]["phase"], "Running");
     assert_eq!(patch["status"]["progress"], 40);
     assert_eq!(patch["status"]["consecutiveErrors"], 1);
-    let reconciling = patch["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Reconciling")
-        .unwrap();
+    let reconciling = condition(&patch["status"], "Reconciling");
     assert_eq!(reconciling["reason"], "RetryingAfterError");
     assert_eq!(action, Action::requeue(Duration::from_millis(1500)));
 }
@@ -548,12 +564,7 @@ async fn an_unknown_job_is_pending_while_young_and_stalls_after_the_grace_period
     verifier.await.unwrap();
     assert_eq!(old["status"]["phase"], "Pending");
     assert_eq!(old["status"]["reason"], "JobNotFound");
-    let stalled = old["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Stalled")
-        .unwrap();
+    let stalled = condition(&old["status"], "Stalled");
     assert_eq!(stalled["status"], "True");
 }
 
@@ -567,16 +578,14 @@ async fn a_secret_cache_is_reused_within_its_ttl_and_dropped_after_an_auth_failu
     } = harness(false);
     Arc::get_mut(&mut ctx).unwrap().secrets =
         clouddb_job_operator::controller::secrets::SecretReader::new(Duration::from_secs(60));
-    let auth = || {
-        Err(ProviderError::permanent(
-            "AuthenticationFailed",
-            "AuthFailure.SecretIdNotFound",
-            "unknown SecretId",
-        ))
-    };
     provider.script(
         "15967",
-        vec![Ok(running(40)), Ok(running(45)), auth(), Ok(running(50))],
+        vec![
+            Ok(running(40)),
+            Ok(running(45)),
+            credentials_rejected(),
+            Ok(running(50)),
+        ],
     );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let verifier = tokio::spawn(async move {
@@ -632,17 +641,10 @@ async fn a_cached_credential_rotated_and_rejected_is_re_read_and_polled_again_at
     } = harness(false);
     Arc::get_mut(&mut ctx).unwrap().secrets =
         clouddb_job_operator::controller::secrets::SecretReader::new(Duration::from_secs(60));
-    let rejected = Err(ProviderError::permanent(
-        "AuthenticationFailed",
-        "AuthFailure.SecretIdNotFound",
-        "unknown SecretId",
-    ));
-    provider.script("15967", vec![Ok(running(40)), rejected, Ok(running(50))]);
-    let rotated = || {
-        let mut s = secret();
-        s["data"]["secretKey"] = json!("cm90YXRlZC1zZWNyZXQ=");
-        s
-    };
+    provider.script(
+        "15967",
+        vec![Ok(running(40)), credentials_rejected(), Ok(running(50))],
+    );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let verifier = tokio::spawn(async move {
         expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
@@ -650,7 +652,7 @@ async fn a_cached_credential_rotated_and_rejected_is_re_read_and_polled_again_at
             .unwrap();
         // Second poll: the cached (old) key is rejected; the Secret now holds a new one,
         // which is used for a second call in the same reconcile.
-        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        expect_get(&mut handle, SECRET_PATH, 200, rotated_secret()).await;
         tx.send(expect_status_patch(&mut handle, 200).await)
             .unwrap();
         assert_no_more_requests(&mut handle).await;
@@ -671,12 +673,7 @@ async fn a_cached_credential_rotated_and_rejected_is_re_read_and_polled_again_at
     assert_eq!(provider.calls(), 3, "the rejected call and its retry");
     assert_eq!(patches[1]["status"]["progress"], 50);
     assert_eq!(patches[1]["status"]["reason"], Value::Null, "never stalled");
-    let stalled = patches[1]["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Stalled")
-        .unwrap();
+    let stalled = condition(&patches[1]["status"], "Stalled");
     assert_eq!(stalled["status"], "False");
 }
 
@@ -688,19 +685,7 @@ async fn a_job_stalled_on_a_rejected_credential_rechecks_its_secret_and_polls_wh
         provider,
         clock,
     } = harness(false);
-    let rejected = || {
-        Err(ProviderError::permanent(
-            "AuthenticationFailed",
-            "AuthFailure.SecretIdNotFound",
-            "unknown SecretId",
-        ))
-    };
-    provider.script("15967", vec![rejected(), Ok(running(50))]);
-    let rotated = || {
-        let mut s = secret();
-        s["data"]["secretKey"] = json!("cm90YXRlZC1zZWNyZXQ=");
-        s
-    };
+    provider.script("15967", vec![credentials_rejected(), Ok(running(50))]);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let verifier = tokio::spawn(async move {
         // 1: the poll is rejected and the job stalls.
@@ -711,7 +696,7 @@ async fn a_job_stalled_on_a_rejected_credential_rechecks_its_secret_and_polls_wh
         expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
         // 3: the Secret changed: the provider is polled at once with the credential that
         // read found (no second read).
-        expect_get(&mut handle, SECRET_PATH, 200, rotated()).await;
+        expect_get(&mut handle, SECRET_PATH, 200, rotated_secret()).await;
         tx.send(expect_status_patch(&mut handle, 200).await)
             .unwrap();
         assert_no_more_requests(&mut handle).await;
