@@ -74,6 +74,13 @@ struct Dated {
     finished: Instant,
 }
 
+impl Dated {
+    /// Finished less than `ttl` ago: reusable by any poll of its batch.
+    fn within(&self, ttl: Duration) -> bool {
+        self.finished.elapsed() < ttl
+    }
+}
+
 fn normalise_id(id: &str) -> String {
     let id = id.trim();
     id.parse::<u64>()
@@ -219,7 +226,7 @@ impl BatchingTencentProvider {
     /// Whether a finished sweep may answer a poll of `key` at `now`: it is this round's,
     /// or younger than `cache_ttl`.
     fn reusable(&self, key: &BatchKey, dated: &Dated, now: Timestamp, in_round: bool) -> bool {
-        dated.finished.elapsed() < self.cache_ttl
+        dated.within(self.cache_ttl)
             || (in_round
                 && self
                     .rounds
@@ -361,7 +368,7 @@ impl Provider for BatchingTencentProvider {
                 let mut dated = self.sweep(key.clone(), target, credentials, true).await?;
                 if !dated.sweep.lists(&target.job_id)
                     && dated.sweep.complete
-                    && dated.finished.elapsed() >= self.cache_ttl
+                    && !dated.within(self.cache_ttl)
                 {
                     // Probably created after this round's sweep: look again now rather
                     // than report it missing for a whole round.
