@@ -7,9 +7,10 @@
 #   FUZZ_TARGETS   space-separated subset of targets (default: all, from `cargo fuzz list`)
 #   FUZZ_JOBS      parallel libFuzzer workers per target (default 1)
 #
-# cargo-fuzz needs nightly-only rustc flags (-Zsanitizer, coverage instrumentation). Only a
-# stable toolchain is available here, so RUSTC_BOOTSTRAP=1 unlocks them on stable. cargo-fuzz
-# itself is installed from crates.io if missing (pinned version, --locked).
+# cargo-fuzz needs nightly-only rustc flags (-Zsanitizer, coverage instrumentation). A nightly
+# toolchain is used when rustup has one; otherwise RUSTC_BOOTSTRAP=1 unlocks the flags on
+# stable, so the fuzz step runs either way and says which. cargo-fuzz itself is installed
+# from crates.io if missing (pinned version, --locked).
 #
 # Findings: a crash (panic, violated invariant, sanitizer report) stops the run with a
 # non-zero exit and prints the artifact path (fuzz/artifacts/<target>/crash-*). Reproduce
@@ -22,9 +23,16 @@ CARGO_FUZZ_VERSION="0.13.2"
 SECS="${1:-30}"
 JOBS="${FUZZ_JOBS:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export RUSTC_BOOTSTRAP=1
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
+
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  export RUSTUP_TOOLCHAIN=nightly
+  log "using the nightly toolchain: $(rustc +nightly --version)"
+else
+  export RUSTC_BOOTSTRAP=1
+  log "no nightly toolchain: stable $(rustc --version | cut -d' ' -f2) with RUSTC_BOOTSTRAP=1"
+fi
 
 if ! [[ "$SECS" =~ ^[0-9]+$ ]] || [ "$SECS" -lt 1 ]; then
   log "seconds-per-target must be a positive integer, got '$SECS'"

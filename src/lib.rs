@@ -11,6 +11,7 @@ pub mod api;
 pub mod cli;
 pub mod controller;
 pub mod duration;
+pub mod encoding;
 pub mod providers;
 pub mod simulator;
 pub mod testkit;

@@ -1,8 +1,11 @@
 //! The real `kubectl` against the fake API server: apply the CRD and a CloudDbJob + Secret,
 //! `get` (table and jsonpath) and `wait --for=condition=...`.
 //!
-//! Needs kubectl (`$KUBECTL`, `.tools/bin/kubectl` or PATH; `scripts/install-tools.sh`
-//! provides one): without it the tests fail.
+//! The fake server remains for the end-to-end tests that inject faults a real apiserver
+//! cannot produce on demand; these tests keep it compatible with the real kubectl.
+//!
+//! Needs `$KUBECTL`: the kubectl built by testenv/build.sh (`scripts/testenv.sh env` prints
+//! it); without it the tests fail.
 
 mod common;
 
@@ -39,9 +42,9 @@ spec:
     name: creds
 ";
 
-/// kubectl from `$KUBECTL`, `.tools/bin` or PATH; a missing kubectl fails the test.
-fn kubectl_path() -> Option<PathBuf> {
-    Some(common::find_tool("KUBECTL", "kubectl"))
+/// The kubectl of `$KUBECTL`; a missing one fails the test.
+fn kubectl_path() -> PathBuf {
+    common::required_tool("KUBECTL", "kubectl")
 }
 
 /// A server plus a scratch directory holding its kubeconfig and kubectl's discovery cache.
@@ -52,8 +55,8 @@ struct Harness {
 }
 
 impl Harness {
-    async fn start(preregister: bool) -> Option<Harness> {
-        let kubectl = kubectl_path()?;
+    async fn start(preregister: bool) -> Harness {
+        let kubectl = kubectl_path();
         let config = FakeApiServerConfig {
             preregister_clouddbjobs: preregister,
             ..Default::default()
@@ -68,11 +71,11 @@ impl Harness {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("kubeconfig"), server.kubeconfig_yaml()).unwrap();
-        Some(Harness {
+        Harness {
             server,
             kubectl,
             dir,
-        })
+        }
     }
 
     fn write(&self, name: &str, contents: &str) -> PathBuf {
@@ -117,9 +120,7 @@ fn text(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_applies_the_crd_and_a_job_then_reads_it_back() {
-    let Some(h) = Harness::start(false).await else {
-        return;
-    };
+    let h = Harness::start(false).await;
     let before = h.kubectl(&["get", "cdbjob"]).await;
     assert!(
         !before.status.success(),
@@ -233,9 +234,7 @@ async fn kubectl_applies_the_crd_and_a_job_then_reads_it_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_wait_sees_a_status_condition_or_times_out() {
-    let Some(h) = Harness::start(true).await else {
-        return;
-    };
+    let h = Harness::start(true).await;
     let api: Api<CloudDbJob> = Api::namespaced(h.client().await, "default");
     let job: CloudDbJob = serde_json::from_value(json!({
         "apiVersion": "clouddb.io/v1alpha1", "kind": "CloudDbJob", "metadata": {"name": "x"},

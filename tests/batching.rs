@@ -78,16 +78,30 @@ fn batching(limits: Option<Arc<RateLimits>>, ttl: Duration) -> BatchingTencentPr
     BatchingTencentProvider::new(TencentProvider::new(http), limits).with_cache_ttl(ttl)
 }
 
+/// A controllable clock: the batcher dates its sweeps on it, so the reuse window is
+/// measured in test time, not in how fast the machine runs the test.
+fn manual_clock(start: jiff::Timestamp) -> (Arc<std::sync::Mutex<jiff::Timestamp>>, Clock) {
+    let now = Arc::new(std::sync::Mutex::new(start));
+    let read = now.clone();
+    (now, Arc::new(move || *read.lock().unwrap()))
+}
+
+fn t0() -> jiff::Timestamp {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
 #[tokio::test]
 async fn jobs_on_one_instance_cost_one_call_per_round() {
     let sim = simulator(&["cdb-a", "cdb-b"], 20).await;
-    let provider = batching(None, Duration::from_millis(300));
+    let (now, clock) = manual_clock(t0());
+    let ttl = Duration::from_millis(300);
+    let provider = batching(None, ttl).with_clock(clock);
     let creds = creds();
+    let targets: Vec<JobTarget> = (0..20)
+        .map(|j| target(&sim, 1000 + j, "cdb-a"))
+        .chain((0..20).map(|j| target(&sim, 2000 + j, "cdb-b")))
+        .collect();
     for round in 1..=3u64 {
-        let targets: Vec<JobTarget> = (0..20)
-            .map(|j| target(&sim, 1000 + j, "cdb-a"))
-            .chain((0..20).map(|j| target(&sim, 2000 + j, "cdb-b")))
-            .collect();
         let results = join_all(targets.iter().map(|t| provider.observe(t, &creds))).await;
         for r in &results {
             assert_eq!(r.as_ref().unwrap().phase, Some(JobPhase::Running), "{r:?}");
@@ -97,7 +111,16 @@ async fn jobs_on_one_instance_cost_one_call_per_round() {
             2 * round,
             "40 jobs on 2 instances: 2 calls in round {round}"
         );
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Just inside the window: every job is still answered from this round's sweeps.
+        *now.lock().unwrap() += ttl - Duration::from_millis(1);
+        join_all(targets.iter().map(|t| provider.observe(t, &creds))).await;
+        assert_eq!(
+            describe_tasks_calls(&sim),
+            2 * round,
+            "reused within the ttl"
+        );
+        // The window is over: the next round sweeps again.
+        *now.lock().unwrap() += Duration::from_millis(1);
     }
     assert_eq!(provider.stats().sweeps.load(Ordering::Relaxed), 6);
 }
@@ -105,9 +128,12 @@ async fn jobs_on_one_instance_cost_one_call_per_round() {
 #[tokio::test]
 async fn late_polls_within_the_window_reuse_the_sweep_and_unknown_jobs_are_pending() {
     let sim = simulator(&["cdb-a"], 5).await;
-    let provider = batching(None, Duration::from_secs(30));
+    let (now, clock) = manual_clock(t0());
+    let provider = batching(None, Duration::from_secs(30)).with_clock(clock);
     let creds = creds();
     for j in 0..5 {
+        // Each poll 5 s after the previous one: the last is 20 s after the sweep.
+        *now.lock().unwrap() = t0() + jiff::SignedDuration::from_secs(5 * j as i64);
         let obs = provider
             .observe(&target(&sim, 1000 + j, "cdb-a"), &creds)
             .await
@@ -154,18 +180,11 @@ async fn the_rate_limit_refuses_sweeps_without_sending_them() {
     );
 }
 
-/// A controllable clock for round-based reuse.
-fn manual_clock(start: jiff::Timestamp) -> (Arc<std::sync::Mutex<jiff::Timestamp>>, Clock) {
-    let now = Arc::new(std::sync::Mutex::new(start));
-    let read = now.clone();
-    (now, Arc::new(move || *read.lock().unwrap()))
-}
-
 #[tokio::test]
 async fn a_sweep_answers_its_whole_round_and_new_jobs_get_a_fresh_one() {
     let sim = simulator(&["cdb-a"], 5).await;
     let rounds = Arc::new(Rounds::default());
-    let t0: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let t0 = t0();
     let (now, clock) = manual_clock(t0);
     let set = |secs: i64| *now.lock().unwrap() = t0 + jiff::SignedDuration::from_secs(secs);
     // No time-based reuse at all: only the round keeps a sweep.

@@ -110,16 +110,15 @@ fn args(docs: &[Value]) -> Vec<String> {
 /// The exact rules the controller needs on CloudDbJobs, Secrets and Events.
 fn controller_rules() -> Value {
     json!([
-        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs/status"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs/status"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
-        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
-        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
     ])
 }
 
 fn lease_rules() -> Value {
-    json!([{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}])
+    json!([{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "patch"]}])
 }
 
 /// No rule anywhere may use a wildcard, and lease rules may appear only in namespaced Roles.

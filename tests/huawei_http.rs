@@ -1,5 +1,6 @@
 //! HTTP-level tests of the Huawei provider against a local axum server that verifies the
-//! SDK-HMAC-SHA256 signature the way APIG does (recomputed from the received request) or
+//! SDK-HMAC-SHA256 signature the way APIG does (recomputed from the received request by the
+//! simulator's independent verifier, `simulator::verify::huawei`, not the client's signer) or
 //! checks the IAM token, and answers with canned task-center responses.
 
 use std::sync::{Arc, Mutex};
@@ -10,15 +11,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use clouddb_job_operator::api::{JobPhase, ProviderKind};
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
-use clouddb_job_operator::providers::huawei::{sign, HuaweiProvider};
+use clouddb_job_operator::providers::huawei::HuaweiProvider;
 use clouddb_job_operator::providers::{Credentials, ErrorClass, JobTarget, Provider};
+use clouddb_job_operator::simulator::verify::huawei as apig;
 
 const AK: &str = "QTWAOYTTINDUT2QVKYUC";
 const SK: &str = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc";
@@ -66,7 +66,7 @@ fn verify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Resul
         )
     };
     let auth = text("authorization")
-        .and_then(sign::parse_authorization)
+        .and_then(apig::parse_authorization)
         .ok_or_else(bad)?;
     if auth.access != AK
         || !auth.signed_headers.iter().any(|h| h == "host")
@@ -75,11 +75,9 @@ fn verify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Resul
         return Err(bad());
     }
     let date = text("x-sdk-date").ok_or_else(bad)?;
-    let when = DateTime::strptime(sign::DATE_FORMAT, date)
-        .ok()
-        .and_then(|dt| dt.to_zoned(TimeZone::UTC).ok())
-        .ok_or_else(bad)?
-        .timestamp();
+    let when = apig::parse_sdk_date(date)
+        .and_then(|s| Timestamp::from_second(s).ok())
+        .ok_or_else(bad)?;
     if Timestamp::now().duration_since(when).abs() > SignedDuration::from_mins(15) {
         return Err(("APIGW.0301", "Incorrect IAM authentication information: verify aksk signature fail, x-sdk-date expired"));
     }
@@ -95,14 +93,14 @@ fn verify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Resul
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .into_owned()
             .collect();
-    let request = sign::SignableRequest {
+    let request = apig::Request {
         method: method.as_str(),
         path: &path,
         query: &query,
         headers: &signed,
         body,
     };
-    let expected = sign::signature(SK, &sign::string_to_sign(&request, date));
+    let expected = apig::signature(SK, &request, date);
     if expected != auth.signature {
         return Err(bad());
     }

@@ -1,8 +1,10 @@
 //! Hostile-server property tests: a local server echoes what the operator sent that must stay
-//! secret (session token, signature, `Authorization` header) into every field of an error
-//! answer (code, message, request ID, `X-Request-Id`), and the error the provider returns
-//! must never contain a secret. One loopback server per provider; 48 cases each by default
-//! (`PROPTEST_CASES` raises it).
+//! secret (session token, signature, `Authorization` header), as received or encoded once
+//! (percent-encoded, form-urlencoded, base64), into every field of an error answer (code,
+//! message, request ID, `X-Request-Id`), and the error the provider returns (its fields,
+//! `Display` and `Debug`) must contain no secret in any of those forms. Secrets include
+//! characters that encoding changes, and Tencent credentials always carry a session token.
+//! One loopback server per provider; 48 cases each by default (`PROPTEST_CASES` raises it).
 
 mod fuzzkit;
 
@@ -13,7 +15,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use base64::Engine;
 use clouddb_job_operator::api::ProviderKind;
+use clouddb_job_operator::encoding::percent_encode;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::huawei::HuaweiProvider;
@@ -34,7 +38,7 @@ struct Plan {
     status: u16,
     /// (field, echo the secret here?) pairs, in envelope order.
     fields: Vec<(&'static str, bool)>,
-    /// Index into the secrets the request carried.
+    /// Index into the forms of the secrets the request carried.
     echo: usize,
     header: bool,
     /// Wrap the body as `{"Response": {..., "Error": {...}}}` (Tencent API 3.0).
@@ -76,7 +80,8 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     };
     let secrets = secrets_of(&uri, &headers);
     *shared.seen.lock().unwrap() = secrets.clone();
-    let echo = secrets[plan.echo % secrets.len()].clone();
+    let candidates: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
+    let echo = candidates[plan.echo % candidates.len()].clone();
     let mut fields = Map::new();
     for (name, echoed) in &plan.fields {
         let value = if *echoed {
@@ -136,16 +141,37 @@ fn harness() -> Harness {
     }
 }
 
-fn assert_clean(e: &ProviderError, secrets: &[&str]) -> Result<(), TestCaseError> {
+/// A secret as sent, and encoded once in each way a server might echo it.
+fn forms(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    vec![
+        secret.to_string(),
+        percent_encode(secret),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        STANDARD.encode(secret),
+        URL_SAFE.encode(secret),
+    ]
+}
+
+fn assert_clean(
+    e: &ProviderError,
+    creds: &Credentials,
+    secrets: &[&str],
+) -> Result<(), TestCaseError> {
     let shown = format!(
-        "{} | {} | {:?} | {}",
+        "{} | {} | {:?} | {} | {e} | {e:?} | {creds:?}",
         e.code,
         e.message,
         e.request_id,
         e.describe()
     );
     for s in secrets {
-        prop_assert!(!shown.contains(s), "secret {s:?} leaked: {shown}");
+        for form in forms(s) {
+            prop_assert!(
+                !shown.contains(&form),
+                "secret {s:?} leaked as {form:?}: {shown}"
+            );
+        }
     }
     Ok(())
 }
@@ -154,7 +180,7 @@ fn plan(field_names: &'static [&'static str], tencent3: bool) -> BoxedStrategy<P
     (
         prop::sample::select(vec![200u16, 400, 401, 403, 404, 429, 500, 503]),
         prop::collection::vec(any::<bool>(), field_names.len()),
-        0usize..8,
+        0usize..64,
         any::<bool>(),
     )
         .prop_map(move |(status, mask, echo, header)| Plan {
@@ -167,8 +193,10 @@ fn plan(field_names: &'static [&'static str], tencent3: bool) -> BoxedStrategy<P
         .boxed()
 }
 
+/// Secrets with characters that percent-encoding and base64 change (`+/=%&~` and inner
+/// spaces); no surrounding spaces, which Secret values lose anyway.
 fn secret() -> &'static str {
-    "[A-Za-z0-9]{16,48}"
+    "[A-Za-z0-9+/=%&~]{4}[A-Za-z0-9+/=%&~ ]{8,40}[A-Za-z0-9+/=%&~]{4}"
 }
 
 fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kind: ProviderKind) {
@@ -229,7 +257,7 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
             let seen = h.shared.seen.lock().unwrap().clone();
             let mut secrets: Vec<&str> = vec![&key, &token];
             secrets.extend(seen.iter().map(String::as_str).filter(|s| s.len() >= 16));
-            assert_clean(&e, &secrets)?;
+            assert_clean(&e, &creds, &secrets)?;
         }
         Ok(())
     });

@@ -1,6 +1,7 @@
 //! HTTP-level tests of the `tencent-legacy` provider against a small local API 2.0 server
-//! that verifies every signature server-side (recomputed with `sign.rs` from the received
-//! query and Host), rejects reused Nonces and Timestamps more than 2 h off with code 4500,
+//! that verifies every signature server-side (recomputed from the received query and Host by
+//! the simulator's independent verifier, `simulator::verify::v2`, not the client's
+//! `sign.rs`), rejects reused Nonces and Timestamps more than 2 h off with code 4500,
 //! and answers with the seed examples.
 
 use std::collections::{BTreeMap, HashSet};
@@ -13,11 +14,9 @@ use clouddb_job_operator::api::{JobPhase, ProviderKind};
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::tencent_legacy::client::decode_response;
-use clouddb_job_operator::providers::tencent_legacy::sign::{
-    sign, signatures_match, source_string, SignatureMethod,
-};
 use clouddb_job_operator::providers::tencent_legacy::{Api, TencentLegacyProvider};
 use clouddb_job_operator::providers::{Credentials, ErrorClass, JobTarget, Provider};
+use clouddb_job_operator::simulator::verify::{self, v2};
 use jiff::{SignedDuration, Timestamp};
 
 const SECRET_ID: &str = "AKIDtestlegacy";
@@ -53,14 +52,15 @@ async fn handle(
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let method = SignatureMethod::from_param(params.get("SignatureMethod").map(String::as_str));
-    let expected = sign(
+    let hash = v2::hash_for(params.get("SignatureMethod").map(String::as_str));
+    let pairs: Vec<(String, String)> = params.clone().into_iter().collect();
+    let expected = v2::signature(
         SECRET_KEY,
-        method,
-        &source_string("GET", host, uri.path(), &params),
+        hash,
+        &v2::source("GET", host, uri.path(), &pairs),
     );
     let provided = params.get("Signature").cloned().unwrap_or_default();
-    if !signatures_match(&expected, &provided) {
+    if !verify::same(&expected, &provided) {
         return envelope(4100, "signature verification failed", "AuthFailure");
     }
     let now = Timestamp::now().as_second();

@@ -37,10 +37,13 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
         json_path = ".status.progress",
         description = "Percent complete (0-100)"
     ),
+    // A string, not a date: kubectl prints a date column as the time since it, and a
+    // future time (every useful ETA) as "<invalid>".
     printcolumn(
         name = "ETA",
-        type_ = "date",
+        type_ = "string",
         json_path = ".status.estimatedCompletionTime",
+        description = "Estimated completion time (RFC 3339, UTC)",
         priority = 1
     ),
     printcolumn(

@@ -2,6 +2,7 @@
 
 pub mod crd;
 pub mod demo;
+mod leader;
 pub mod logging;
 pub mod output;
 pub mod providers;

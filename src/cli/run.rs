@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use kube::runtime::events::Reporter;
 use kube::Client;
-use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use tokio::sync::watch;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use crate::controller::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
 use crate::controller::events::EventPublisher;
@@ -234,91 +233,11 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         run_controller(op.ctx, op.settings, op.health, wait_true(stop_rx)).await;
         return Ok(());
     }
-    run_with_leader_election(client, op, &args, stop_rx).await
-}
-
-/// Reconciles only while holding the Lease; hands it over on shutdown by releasing it.
-async fn run_with_leader_election(
-    client: Client,
-    op: Operator,
-    args: &RunArgs,
-    mut stop_rx: watch::Receiver<bool>,
-) -> Result<(), String> {
-    let namespace = args
-        .lease_namespace
-        .clone()
-        .unwrap_or_else(|| client.default_namespace().to_string());
-    let identity = std::env::var("POD_NAME")
-        .unwrap_or_else(|_| format!("clouddb-job-operator-{}", rand::random::<u32>()));
-    let manager = LeaseManagerBuilder::new(client, &args.lease_name)
-        .with_namespace(&namespace)
-        .with_parameters(LeaseParams::new(identity.clone(), 15, 5))
-        .build()
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot set up leader election Lease {namespace}/{}: {e}",
-                args.lease_name
-            )
-        })?;
-    let (mut leader_rx, lease_task) = manager.watch().await;
-    info!(
-        identity,
-        lease = args.lease_name,
-        namespace,
-        "waiting for leadership"
-    );
-    // Ready while waiting: a standby replica is healthy.
-    op.health.set_ready(true);
-    loop {
-        tokio::select! {
-            _ = wait_true(stop_rx.clone()) => break,
-            changed = leader_rx.changed() => {
-                if changed.is_err() {
-                    warn!("leader election stopped");
-                    break;
-                }
-            }
-        }
-        if !*leader_rx.borrow_and_update() {
-            continue;
-        }
-        info!(identity, "acquired leadership; starting controller");
-        let mut lost = leader_rx.clone();
-        let stop = stop_rx.clone();
-        let until = async move {
-            tokio::select! {
-                _ = wait_true(stop) => {}
-                _ = async { while lost.changed().await.is_ok() { if !*lost.borrow() { break; } } } => {
-                    warn!("lost leadership; stopping controller");
-                }
-            }
-        };
-        run_controller(
-            op.ctx.clone(),
-            op.settings.clone(),
-            op.health.clone(),
-            until,
-        )
-        .await;
-        op.health.set_ready(true);
-        if *stop_rx.borrow_and_update() {
-            break;
-        }
-    }
-    // Dropping the receiver makes the lease task release the Lease for a fast hand-over.
-    drop(leader_rx);
-    match tokio::time::timeout(Duration::from_secs(5), lease_task).await {
-        Ok(Ok(Ok(_))) => info!("released leadership"),
-        Ok(Ok(Err(e))) => warn!(error = %e, "could not release the Lease"),
-        Ok(Err(e)) => warn!(error = %e, "lease task failed"),
-        Err(_) => warn!("timed out releasing the Lease"),
-    }
-    Ok(())
+    super::leader::run_with_leader_election(client, op, &args, stop_rx).await
 }
 
 /// Resolves once the flag is true (or its sender is gone).
-async fn wait_true(mut rx: watch::Receiver<bool>) {
+pub(super) async fn wait_true(mut rx: watch::Receiver<bool>) {
     while !*rx.borrow_and_update() {
         if rx.changed().await.is_err() {
             return;

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -66,18 +66,20 @@ pub struct Sweep {
     listed: u64,
 }
 
-/// A sweep and when it was started (its data is at least that fresh).
+/// A sweep and when it was started (its data is at least that fresh) and finished, on the
+/// provider's clock.
 #[derive(Clone, Debug)]
 struct Dated {
     sweep: Arc<Sweep>,
     started: Timestamp,
-    finished: Instant,
+    finished: Timestamp,
 }
 
 impl Dated {
-    /// Finished less than `ttl` ago: reusable by any poll of its batch.
-    fn within(&self, ttl: Duration) -> bool {
-        self.finished.elapsed() < ttl
+    /// Finished less than `ttl` before `now`: reusable by any poll of its batch. A sweep
+    /// that finished "after" `now` (the clock went back) is not reused.
+    fn within(&self, ttl: Duration, now: Timestamp) -> bool {
+        Duration::try_from(now.duration_since(self.finished)).is_ok_and(|age| age < ttl)
     }
 }
 
@@ -198,6 +200,11 @@ impl BatchingTencentProvider {
     /// `clock` must be the controller's (round times are on it).
     pub fn with_rounds(mut self, rounds: Arc<Rounds>, clock: Clock) -> Self {
         self.rounds = Some(rounds);
+        self.with_clock(clock)
+    }
+
+    /// Replaces the clock that dates sweeps (the `cache_ttl` window and rounds are on it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }
@@ -226,7 +233,7 @@ impl BatchingTencentProvider {
     /// Whether a finished sweep may answer a poll of `key` at `now`: it is this round's,
     /// or younger than `cache_ttl`.
     fn reusable(&self, key: &BatchKey, dated: &Dated, now: Timestamp, in_round: bool) -> bool {
-        dated.within(self.cache_ttl)
+        dated.within(self.cache_ttl, now)
             || (in_round
                 && self
                     .rounds
@@ -289,6 +296,7 @@ impl BatchingTencentProvider {
         let slots = self.slots.clone();
         let stats = self.stats.clone();
         let max_pages = self.max_pages;
+        let clock = self.clock.clone();
         let handle = tokio::spawn(async move {
             let result = read_all(&inner, query, &credentials, max_pages, |_| {
                 stats.pages.fetch_add(1, Ordering::Relaxed);
@@ -301,7 +309,7 @@ impl BatchingTencentProvider {
             .map(|sweep| Dated {
                 sweep: Arc::new(sweep),
                 started,
-                finished: Instant::now(),
+                finished: clock(),
             });
             let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());
             match &result {
@@ -368,7 +376,7 @@ impl Provider for BatchingTencentProvider {
                 let mut dated = self.sweep(key.clone(), target, credentials, true).await?;
                 if !dated.sweep.lists(&target.job_id)
                     && dated.sweep.complete
-                    && !dated.within(self.cache_ttl)
+                    && !dated.within(self.cache_ttl, (self.clock)())
                 {
                     // Probably created after this round's sweep: look again now rather
                     // than report it missing for a whole round.

@@ -50,6 +50,23 @@ impl EventPublisher {
 }
 
 /// The `events.k8s.io/v1` object for `event` at `now` (pure, for tests).
+/// The apiserver refuses an `events.k8s.io/v1` Event whose note exceeds 1 KiB or whose
+/// reason exceeds 128 bytes (422 Invalid); provider messages can be longer.
+const NOTE_LIMIT: usize = 1024;
+const REASON_LIMIT: usize = 128;
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
+fn truncate(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub fn build_event(
     event: &Event,
     regarding: &ObjectReference,
@@ -65,8 +82,11 @@ pub fn build_event(
             ..Default::default()
         },
         action: Some(event.action.clone()),
-        reason: Some(event.reason.clone()),
-        note: event.note.clone(),
+        reason: Some(truncate(&event.reason, REASON_LIMIT).to_string()),
+        note: event
+            .note
+            .as_deref()
+            .map(|n| truncate(n, NOTE_LIMIT).to_string()),
         type_: Some(
             match event.type_ {
                 EventType::Normal => "Normal",
@@ -210,5 +230,32 @@ mod tests {
         assert_eq!(built.reporting_instance.as_deref(), Some("pod-0"));
         assert_eq!(built.event_time, Some(MicroTime(now)));
         assert_eq!(built.series, None);
+    }
+
+    #[test]
+    fn long_notes_and_reasons_are_cut_to_the_apiservers_limits_on_char_boundaries() {
+        let regarding = ObjectReference {
+            name: Some("j".into()),
+            ..Default::default()
+        };
+        let reporter = Reporter {
+            controller: "clouddb-job-operator".into(),
+            instance: None,
+        };
+        // 3-byte characters: 1024 is not a boundary (1023 is).
+        let event = Event {
+            type_: EventType::Warning,
+            reason: "R".repeat(200),
+            note: Some("失".repeat(500)),
+            action: "Track".into(),
+            secondary: None,
+        };
+        let built = build_event(&event, &regarding, &reporter, jiff::Timestamp::UNIX_EPOCH);
+        let note = built.note.unwrap();
+        assert_eq!(note.len(), 1023);
+        assert!(note.chars().all(|c| c == '失'));
+        assert_eq!(built.reason.unwrap().len(), 128);
+        // Short texts are kept whole.
+        assert_eq!(truncate("job 1 failed", NOTE_LIMIT), "job 1 failed");
     }
 }

@@ -2,6 +2,11 @@
 //!
 //! `sample` arguments are uniform random numbers in [0, 1) supplied by the caller, so the
 //! policy itself is deterministic and tested exactly.
+//!
+//! Backoffs use "equal jitter": the nominal delay (2 s, 30 s, doubling to a cap) is the
+//! upper end, and each delay is drawn between half and all of it, so jobs that fail
+//! together (one provider outage) do not retry in step. The first transient retry is thus
+//! 1-2 s after the failure, the first Secret re-check 15-30 s.
 
 use std::time::Duration;
 
@@ -65,7 +70,7 @@ pub fn next_poll_delay(
 }
 
 /// Backoff after `consecutive_errors` transient failures (1 = first): 2 s doubling to
-/// 5 min, at least the server's `Retry-After`.
+/// 5 min, with equal jitter (1-2 s first), at least the server's `Retry-After`.
 pub fn transient_backoff(
     consecutive_errors: i32,
     retry_after: Option<Duration>,
@@ -75,15 +80,16 @@ pub fn transient_backoff(
     retry_after.map_or(d, |r| d.max(r.min(TRANSIENT_CAP)))
 }
 
-/// Backoff while a job is stalled on something a human must fix: 30 s doubling to 10 min,
-/// so a fixed Secret or credential is picked up without hammering the provider.
+/// Backoff while a job is stalled on something a human must fix: 30 s doubling to 10 min
+/// with equal jitter (15-30 s first), so a fixed Secret or credential is picked up without
+/// hammering the provider.
 pub fn permanent_backoff(consecutive_errors: i32, sample: f64) -> Duration {
     exponential(PERMANENT_BASE, PERMANENT_CAP, consecutive_errors, sample)
 }
 
 /// Backoff while the job's Secret is missing, forbidden or lacks a key: 30 s doubling to
-/// 2 min, so a fixed Secret is picked up within about two minutes however long it was
-/// broken.
+/// 2 min with equal jitter (15-30 s first), so a fixed Secret is picked up within two
+/// minutes however long it was broken.
 pub fn secret_backoff(consecutive_errors: i32, sample: f64) -> Duration {
     exponential(PERMANENT_BASE, SECRET_CAP, consecutive_errors, sample)
 }

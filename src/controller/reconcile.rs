@@ -129,7 +129,8 @@ pub async fn reconcile(job: Arc<CloudDbJob>, ctx: Arc<Context>) -> Result<Action
     result
 }
 
-/// Requeue after a Kubernetes API failure: 1 s doubling to 5 min per job.
+/// Requeue after a Kubernetes API failure: the transient backoff per job (2 s doubling to
+/// 5 min with equal jitter, so 1-2 s first).
 pub fn error_policy(job: Arc<CloudDbJob>, error: &Error, ctx: Arc<Context>) -> Action {
     let n = ctx.memory.api_error(&job.uid().unwrap_or_default());
     let delay = transient_backoff(n as i32, None, (ctx.sampler)()).max(Duration::from_secs(1));

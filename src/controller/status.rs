@@ -345,3 +345,7 @@ pub fn truncate(s: &str) -> String {
 #[cfg(test)]
 #[path = "status_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "status_terminal_tests.rs"]
+mod terminal_tests;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod huawei;
 pub mod observation;
+pub mod redact;
 pub mod registry;
 pub mod scripted;
 pub mod target;

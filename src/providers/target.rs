@@ -229,7 +229,12 @@ mod tests {
             .unwrap_err()
             .0
             .contains("must be an integer"));
-        assert!(tencent(Some("DescribeAsyncRequestInfo"), "f3ab-77").is_ok());
+        let async_request = tencent(Some("DescribeAsyncRequestInfo"), " f3ab-77 ").unwrap();
+        assert_eq!(async_request.api, "DescribeAsyncRequestInfo");
+        assert_eq!(
+            async_request.job_id, "f3ab-77",
+            "trimmed, otherwise as given"
+        );
     }
 
     #[test]
@@ -249,15 +254,39 @@ mod tests {
             Some("p"),
             Some("https://gaussdb.example.com"),
         );
-        assert!(endpoint_only.is_ok());
+        let t = endpoint_only.unwrap();
+        assert_eq!(
+            t.endpoint.as_ref().map(Url::as_str),
+            Some("https://gaussdb.example.com/")
+        );
+        assert_eq!((t.region, t.project_id.as_deref()), (None, Some("p")));
     }
 
     #[test]
     fn endpoint_scheme_rules() {
-        assert!(parse_endpoint("https://cdb.ap-shanghai-fsi.tencentcloudapi.com").is_ok());
-        assert!(parse_endpoint("http://127.0.0.1:8080").is_ok());
-        assert!(parse_endpoint("http://[::1]:8080").is_ok());
-        assert!(parse_endpoint("http://localhost:1").is_ok());
+        // Accepted endpoints come back normalised: lower-case scheme and host, default port
+        // dropped, a path prefix kept as given (the clients append their API path to it).
+        for (raw, normalised) in [
+            (
+                "https://cdb.ap-shanghai-fsi.tencentcloudapi.com",
+                "https://cdb.ap-shanghai-fsi.tencentcloudapi.com/",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("http://[::1]:8080", "http://[::1]:8080/"),
+            ("http://localhost:1", "http://localhost:1/"),
+            ("http://LocalHost:80/", "http://localhost/"),
+            (
+                "  HTTPS://Gateway.Corp.Example:443/cdb/v3  ",
+                "https://gateway.corp.example/cdb/v3",
+            ),
+            (
+                "https://gateway.corp.example:8443/prefix/",
+                "https://gateway.corp.example:8443/prefix/",
+            ),
+        ] {
+            let url = parse_endpoint(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(url.as_str(), normalised, "{raw}");
+        }
         let err = parse_endpoint("http://evil.example.com").unwrap_err();
         assert!(err.0.contains("only for loopback"), "{err}");
         assert!(parse_endpoint("ftp://x").unwrap_err().0.contains("scheme"));

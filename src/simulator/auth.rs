@@ -1,6 +1,7 @@
-//! Signature verification as each provider's gateway does it, using the same signing
-//! modules the clients use: TC3-HMAC-SHA256 (Tencent API 3.0), HmacSHA1/HmacSHA256 with
-//! nonce replay protection (API 2.0), SDK-HMAC-SHA256 or `X-Auth-Token` (Huawei).
+//! Signature verification as each provider's gateway does it: TC3-HMAC-SHA256 (Tencent
+//! API 3.0), HmacSHA1/HmacSHA256 with nonce replay protection (API 2.0), SDK-HMAC-SHA256 or
+//! `X-Auth-Token` (Huawei). The signatures are recomputed by [`super::verify`], written
+//! from the published algorithms independently of the clients' signing code.
 //! Errors carry each provider's own codes; messages never contain secret keys.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -8,9 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::providers::huawei::sign as hw;
-use crate::providers::tencent::sign as tc3;
-use crate::providers::tencent_legacy::sign as v2;
+use super::verify::{huawei as hw, same, tc3, v2};
 
 /// Default Tencent SecretId accepted by the simulator (used by `demo`).
 pub const DEFAULT_TENCENT_SECRET_ID: &str = "AKIDSIMULATOR0000000000000000000000";
@@ -155,37 +154,41 @@ pub fn verify_tc3(
             "The SecretId is not found, please ensure that your SecretId is correct.",
         )
     })?;
-    if (timestamp - now).abs() > TC3_WINDOW_SECS {
+    if timestamp.abs_diff(now) > TC3_WINDOW_SECS.unsigned_abs() {
         return Err(tc_err(
             "AuthFailure.SignatureExpire",
             format!("Signature expired. Timestamp {timestamp}; server time {now}; the allowed skew is 5 minutes."),
         ));
     }
-    if parsed.service != "cdb" || parsed.date != tc3::utc_date(timestamp) {
+    if parsed.service != "cdb" || Some(parsed.date.as_str()) != tc3::utc_date(timestamp).as_deref()
+    {
         return Err(tc_err(
             "AuthFailure.SignatureFailure",
             "The credential scope (date/service) does not match the request.",
         ));
     }
-    if parsed.signed_headers != tc3::SIGNED_HEADERS {
+    if parsed.signed_headers != ["content-type", "host"] {
         return Err(tc_err(
             "AuthFailure.SignatureFailure",
             "The simulator verifies SignedHeaders=content-type;host only.",
         ));
     }
+    let headers = [
+        ("content-type", req.content_type.unwrap_or("")),
+        ("host", req.host.unwrap_or("")),
+    ];
     let expected = tc3::signature(
         secret,
-        &tc3::Tc3Request {
+        &tc3::Request {
             method: "POST",
-            host: req.host.unwrap_or(""),
             query: "",
-            content_type: req.content_type.unwrap_or(""),
+            headers: &headers,
             payload: req.body,
             service: "cdb",
             timestamp,
         },
     );
-    if !v2::signatures_match(&expected, &parsed.signature) {
+    if !expected.is_some_and(|expected| same(&expected, &parsed.signature)) {
         return Err(tc_err(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",
@@ -281,21 +284,17 @@ pub fn verify_v2(
             "(4000) Timestamp is not an integer",
         )
     })?;
-    if (timestamp - now).abs() > V2_WINDOW_SECS {
+    if timestamp.abs_diff(now) > V2_WINDOW_SECS.unsigned_abs() {
         return Err(v2_err(
             4500,
             "RequestReplay",
             "(4500) Timestamp is more than 2 hours from server time",
         ));
     }
-    let method_param = map.get("SignatureMethod").map(String::as_str);
-    let source = v2::source_string(method, host, path, &map);
-    let expected = v2::sign(
-        secret,
-        v2::SignatureMethod::from_param(method_param),
-        &source,
-    );
-    if !v2::signatures_match(&expected, get("Signature")) {
+    let hash = v2::hash_for(map.get("SignatureMethod").map(String::as_str));
+    let pairs: Vec<(String, String)> = map.clone().into_iter().collect();
+    let expected = v2::signature(secret, hash, &v2::source(method, host, path, &pairs));
+    if !same(&expected, get("Signature")) {
         return Err(v2_err(
             4100,
             "AuthFailure",
@@ -351,11 +350,7 @@ pub fn verify_huawei(
 ) -> Result<(), HuaweiError> {
     let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(token) = header("x-auth-token") {
-        return if creds
-            .huawei_tokens
-            .iter()
-            .any(|t| v2::signatures_match(t, token))
-        {
+        return if creds.huawei_tokens.iter().any(|t| same(t, token)) {
             Ok(())
         } else {
             Err(hw_err("verify token failed"))
@@ -367,11 +362,9 @@ pub fn verify_huawei(
     let secret =
         find(&creds.huawei, &parsed.access).ok_or_else(|| hw_err("access key not found"))?;
     let date_text = header("x-sdk-date").ok_or_else(|| hw_err("X-Sdk-Date not found"))?;
-    let date = jiff::fmt::strtime::parse(hw::DATE_FORMAT, date_text)
-        .and_then(|p| p.to_datetime())
-        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC))
-        .map_err(|_| hw_err("X-Sdk-Date is not YYYYMMDDTHHMMSSZ"))?;
-    if (date.timestamp().as_second() - now).abs() > HUAWEI_WINDOW_SECS {
+    let date = hw::parse_sdk_date(date_text)
+        .ok_or_else(|| hw_err("X-Sdk-Date is not YYYYMMDDTHHMMSSZ"))?;
+    if date.abs_diff(now) > HUAWEI_WINDOW_SECS.unsigned_abs() {
         return Err(hw_err("verify aksk signature fail, X-Sdk-Date expired"));
     }
     if !parsed.signed_headers.iter().any(|h| h == "x-sdk-date") {
@@ -383,15 +376,15 @@ pub fn verify_huawei(
             header(name).ok_or_else(|| hw_err(format!("signed header {name} not found")))?;
         signed.push((name.clone(), value.to_string()));
     }
-    let request = hw::SignableRequest {
+    let request = hw::Request {
         method: req.method,
         path: req.path,
         query: req.query,
         headers: &signed,
         body: req.body,
     };
-    let expected = hw::signature(secret, &hw::string_to_sign(&request, date_text));
-    if !v2::signatures_match(&expected, &parsed.signature) {
+    let expected = hw::signature(secret, &request, date_text);
+    if !same(&expected, &parsed.signature) {
         return Err(hw_err("verify aksk signature fail"));
     }
     Ok(())

@@ -1,4 +1,8 @@
 use super::*;
+// The clients' signers produce the requests; the verifier under test is independent of them.
+use crate::providers::huawei::sign as hw;
+use crate::providers::tencent::sign as tc3;
+use crate::providers::tencent_legacy::sign as v2;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -272,4 +276,84 @@ fn debug_hides_secrets() {
     assert!(!shown.contains(DEFAULT_HUAWEI_SK), "{shown}");
     assert!(!shown.contains(DEFAULT_HUAWEI_TOKEN), "{shown}");
     assert!(shown.contains(DEFAULT_TENCENT_SECRET_ID));
+}
+
+#[test]
+fn the_published_huawei_vector_passes_the_gateway_check() {
+    let creds = SimCredentials {
+        huawei: vec![KeyPair {
+            id: "QTWAOYTTINDUT2QVKYUC".into(),
+            secret: "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc".into(),
+        }],
+        ..SimCredentials::default()
+    };
+    let mut headers = http::HeaderMap::new();
+    for (k, v) in [
+        ("host", "service.region.example.com"),
+        ("x-sdk-date", "20191115T033655Z"),
+        ("content-type", "application/json"),
+        ("authorization", "SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host;x-sdk-date, Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"),
+    ] {
+        headers.insert(k, v.parse().unwrap());
+    }
+    let query = vec![
+        ("limit".to_string(), "2".to_string()),
+        (
+            "marker".to_string(),
+            "13551d6b-755d-4757-b956-536f674975c0".to_string(),
+        ),
+    ];
+    let input = HuaweiInput {
+        method: "GET",
+        path: "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
+        query: &query,
+        headers: &headers,
+        body: b"",
+    };
+    // 2019-11-15T03:36:55Z, the vector's X-Sdk-Date.
+    assert_eq!(verify_huawei(&creds, &input, 1_573_789_015), Ok(()));
+    let tampered = HuaweiInput {
+        path: "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpc",
+        ..input
+    };
+    assert_eq!(
+        verify_huawei(&creds, &tampered, 1_573_789_015)
+            .unwrap_err()
+            .message,
+        "Incorrect IAM authentication information: verify aksk signature fail"
+    );
+}
+
+#[test]
+fn extreme_timestamps_are_expired_not_a_panic() {
+    for ts in [i64::MIN, i64::MAX] {
+        let text = ts.to_string();
+        let err = verify_tc3(
+            &SimCredentials::default(),
+            &Tc3Input {
+                authorization: Some(&tc3_auth(
+                    DEFAULT_TENCENT_SECRET_ID,
+                    DEFAULT_TENCENT_SECRET_KEY,
+                    "127.0.0.1:8086",
+                    b"{}",
+                    NOW,
+                )),
+                timestamp: Some(&text),
+                host: Some("127.0.0.1:8086"),
+                content_type: Some("application/json"),
+                body: b"{}",
+            },
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "AuthFailure.SignatureExpire", "{ts}");
+        let mut params = v2_params("x", NOW, None, DEFAULT_TENCENT_SECRET_KEY);
+        for (k, v) in params.iter_mut() {
+            if k == "Timestamp" {
+                *v = text.clone();
+            }
+        }
+        let err = v2_check(&params, &mut NonceCache::default()).unwrap_err();
+        assert_eq!(err.code, 4500, "{ts}");
+    }
 }

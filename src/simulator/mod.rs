@@ -7,7 +7,8 @@
 //! - [`scenario`]: the scenario model, YAML loading and the built-ins.
 //! - [`timeline`]: pure job state over time.
 //! - [`faults`]: fault rules and their matching.
-//! - [`auth`]: signature verification per provider.
+//! - [`auth`]: signature verification per provider, on the arithmetic of [`verify`]
+//!   (written independently of the clients' signers).
 //! - [`render`]: pure state → provider response JSON.
 //! - [`server`]: the HTTP server ([`Simulator`]); [`recorder`]: the request log.
 //! - [`cli`]: the `simulate` subcommand's arguments and entry point.
@@ -23,6 +24,7 @@ pub mod scenario;
 pub mod server;
 mod state;
 pub mod timeline;
+pub mod verify;
 
 pub use auth::SimCredentials;
 pub use faults::{FaultKind, FaultRule};

@@ -98,6 +98,15 @@ impl Simulator {
         lock(&self.state).recorder.recent()
     }
 
+    /// The distinct states reported for a job so far, in order (consecutive repeats folded).
+    pub fn served_states(&self, job_id: &str) -> Vec<super::timeline::JobState> {
+        let st = lock(&self.state);
+        st.find(|spec| spec.job_id == job_id)
+            .into_iter()
+            .flat_map(|i| st.jobs[i].served.clone())
+            .collect()
+    }
+
     /// Provider requests served since start or the last reset.
     pub fn request_count(&self) -> u64 {
         lock(&self.state).recorder.total()

@@ -40,6 +40,10 @@ pub(crate) struct JobEntry {
     pub origin: Option<Clock>,
     /// Requests that concerned this job (its fault rules count these).
     pub requests: u64,
+    /// The distinct states the simulator reported for this job, in order (consecutive
+    /// repeats folded, so bounded by the timeline), for tests that count the states a client
+    /// could have seen without reasoning about time.
+    pub served: Vec<JobState>,
 }
 
 /// A job's state at one moment, with wall-clock start and end times.
@@ -96,6 +100,7 @@ impl SimState {
             spec,
             origin,
             requests: 0,
+            served: Vec::new(),
         };
         let key = |j: &JobSpec| (j.provider, j.api().to_string(), j.job_id.clone());
         match self
@@ -126,6 +131,9 @@ impl SimState {
             &entry.spec.timeline,
             timeline::scenario_elapsed(real, speed),
         )?;
+        if entry.served.last() != Some(&state) {
+            entry.served.push(state.clone());
+        }
         Some(JobView {
             start: timeline::wall_time(origin.wall, state.started, speed),
             end: state

@@ -40,6 +40,21 @@ pub fn find_tool(env_var: &str, name: &str) -> PathBuf {
     );
 }
 
+/// A tool that only `$env_var` may name (for kubectl: the one testenv/build.sh built, never
+/// whatever kubectl happens to be installed); a missing one fails the test.
+pub fn required_tool(env_var: &str, name: &str) -> PathBuf {
+    let p = std::env::var_os(env_var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "${env_var} is not set: point it at {name} (`eval \"$(scripts/testenv.sh env)\"` \
+             sets KUBECTL to the kubectl built with the test control plane)"
+            )
+        });
+    assert!(p.is_file(), "{env_var}={} does not exist", p.display());
+    p
+}
+
 /// Parses a multi-document YAML stream into JSON values, dropping empty documents.
 pub fn parse_yaml_stream(text: &str) -> Vec<Value> {
     serde_norway::Deserializer::from_str(text)

@@ -22,10 +22,15 @@ async fn simulator(speed: f64) -> Simulator {
 
 /// Runs the binary with Tencent credentials in the environment (bounded to 60 s).
 async fn run(args: &[&str]) -> Output {
+    run_with_key(args, DEFAULT_TENCENT_SECRET_KEY).await
+}
+
+/// Runs the binary with the simulator's SecretId and `secret_key`.
+async fn run_with_key(args: &[&str], secret_key: &str) -> Output {
     let child = tokio::process::Command::new(OPERATOR)
         .args(args)
         .env("TENCENTCLOUD_SECRET_ID", DEFAULT_TENCENT_SECRET_ID)
-        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_TENCENT_SECRET_KEY)
+        .env("TENCENTCLOUD_SECRET_KEY", secret_key)
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
         .env_remove("RUST_LOG")
@@ -71,11 +76,15 @@ fn track_args<'a>(endpoint: &'a str, job_id: &'a str, instance: &'a str) -> Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn track_once_and_to_the_end() {
     let sim = simulator(20.0).await;
-    let url = sim.url();
+    // Every byte between `track` and the simulator passes through the tap.
+    let tap = WireTap::start(sim.addr()).await;
+    let url = tap.url();
+    let mut printed = Vec::new();
 
     let mut once = track_args(&url, "15964", "cdb-gt70m8aa");
     once.push("--once");
     let out = run(&once).await;
+    printed.push(output_text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let docs = documents(&out);
     assert_eq!(docs.len(), 1, "{}", output_text(&out));
@@ -91,6 +100,7 @@ async fn track_once_and_to_the_end() {
     let mut full = track_args(&url, "15964", "cdb-gt70m8aa");
     full.extend(["--interval", "1s", "--timeout", "30s"]);
     let out = run(&full).await;
+    printed.push(output_text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let docs = documents(&out);
     let last = docs.last().unwrap();
@@ -103,11 +113,114 @@ async fn track_once_and_to_the_end() {
     let mut failing = track_args(&url, "51788", "cdb-atjl8gns");
     failing.extend(["--interval", "1s", "--timeout", "30s"]);
     let out = run(&failing).await;
+    printed.push(output_text(&out));
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert_eq!(documents(&out).last().unwrap()["phase"], "Failed");
 
-    let all = format!("{:?}", sim.requests());
-    assert!(!all.contains(DEFAULT_TENCENT_SECRET_KEY));
+    // The secret key never crossed the wire (the signature is derived from it) and was
+    // never printed; the tap saw the requests, including the SecretId they are signed for.
+    let wire = tap.bytes();
+    assert!(
+        contains(&wire, DEFAULT_TENCENT_SECRET_ID.as_bytes()),
+        "the tap saw no signed request"
+    );
+    assert!(!contains(&wire, DEFAULT_TENCENT_SECRET_KEY.as_bytes()));
+    for text in &printed {
+        assert!(text.contains(DEFAULT_TENCENT_SECRET_ID) || text.contains("jobType"));
+        assert!(!text.contains(DEFAULT_TENCENT_SECRET_KEY), "{text}");
+    }
+}
+
+/// Exit code 2: the provider refused the request for good (a wrong secret key), and the
+/// message says why without the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_exits_2_on_a_permanent_provider_error() {
+    let sim = simulator(20.0).await;
+    let url = sim.url();
+    let wrong = "not-the-simulators-key-0123456789";
+    let out = run_with_key(&track_args(&url, "15964", "cdb-gt70m8aa"), wrong).await;
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let text = output_text(&out);
+    assert!(text.contains("AuthFailure"), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+}
+
+/// Exit code 4: `--once` against an endpoint nobody answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_once_exits_4_when_the_provider_is_unreachable() {
+    // A port that was just free: nothing listens on it.
+    let port = super::harness::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = track_args(&url, "15964", "cdb-gt70m8aa");
+    args.push("--once");
+    let out = run(&args).await;
+    assert_eq!(out.status.code(), Some(4), "{}", output_text(&out));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A TCP relay on loopback that records every byte sent through it (both directions).
+struct WireTap {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WireTap {
+    async fn start(upstream: std::net::SocketAddr) -> WireTap {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let (up, down) = (sink.clone(), sink.clone());
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                        up.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                });
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                        down.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = cw.shutdown().await;
+                });
+            }
+        });
+        WireTap { port, seen, task }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for WireTap {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

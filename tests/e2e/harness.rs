@@ -1,9 +1,12 @@
-//! The end-to-end harness: the provider simulator and the fake Kubernetes API server run
-//! in-process, the CRD is installed with the real `kubectl`, and the real operator binary
-//! runs as a child process (killed on drop) with its stderr captured to a file.
+//! The end-to-end harness: the provider simulator runs in-process, the operator binary runs
+//! as a child process (killed on drop, stderr captured to a file), and Kubernetes is a real
+//! cluster (see `cluster.rs`): a namespace per test, the CRD applied with the real
+//! `kubectl`, the operator running in namespaced mode with leader election under the chart's
+//! own ServiceAccount and RBAC. The fake API server remains only for faults a real one cannot
+//! produce on demand ([`Options::fake_apiserver`]).
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -16,27 +19,13 @@ use kube::{Api, Client, Config};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::cluster::{self, Cluster, TestNamespace};
 use super::history::History;
 
-/// Namespace of the examples (and so of every test object).
-pub const NS: &str = "databases";
 /// The operator binary under test.
 pub const OPERATOR: &str = env!("CARGO_BIN_EXE_clouddb-job-operator");
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
-
-/// The real kubectl (`$KUBECTL`, else `/usr/bin/kubectl`). Missing kubectl fails the suite:
-/// these tests exist to drive the operator the way users do.
-pub fn kubectl_path() -> PathBuf {
-    let path =
-        PathBuf::from(std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into()));
-    assert!(
-        path.exists(),
-        "kubectl not found at {} (install it: `apt-get install kubectl`, or set $KUBECTL)",
-        path.display()
-    );
-    path
-}
 
 /// A free loopback port (bound, read and released; fine for tests).
 pub fn free_port() -> u16 {
@@ -86,6 +75,14 @@ pub struct Options {
     pub operator_args: Vec<String>,
     /// `RUST_LOG` of the operator.
     pub rust_log: String,
+    /// Use the in-process fake API server instead of the real cluster: only for faults a
+    /// real apiserver cannot produce at a chosen moment (injected 409s, expired watches).
+    pub fake_apiserver: bool,
+    /// Another cluster than the suite's (a private control plane).
+    pub cluster: Option<Cluster>,
+    /// Run the operator as the chart's default install does: all namespaces, under the
+    /// ClusterRole (only on a private control plane: it would poll other tests' jobs).
+    pub cluster_wide: bool,
 }
 
 impl Default for Options {
@@ -97,13 +94,16 @@ impl Default for Options {
             credentials: SimCredentials::default(),
             operator_args: Vec::new(),
             rust_log: "info,clouddb_job_operator=debug".into(),
+            fake_apiserver: false,
+            cluster: None,
+            cluster_wide: false,
         }
     }
 }
 
 /// The operator child process. Dropping it kills it.
 pub struct Operator {
-    child: Child,
+    pub child: Child,
     pub stderr_path: PathBuf,
     pub metrics_port: u16,
 }
@@ -131,10 +131,24 @@ impl Drop for Operator {
     }
 }
 
-/// Simulator + fake API server + kubectl + operator.
+/// Where the Kubernetes API comes from.
+pub enum Backend {
+    /// A real cluster.
+    Cluster(Cluster),
+    /// The fake API server (fault injection only).
+    Fake(FakeApiServer),
+}
+
+/// Simulator + Kubernetes API + kubectl + operator.
 pub struct Harness {
     pub sim: Simulator,
-    pub api: FakeApiServer,
+    pub backend: Backend,
+    /// The test's namespace: every object of the test lives there.
+    pub ns: String,
+    /// kubectl's kubeconfig (admin rights; the context defaults to [`Harness::ns`]).
+    pub kubeconfig: PathBuf,
+    /// The operator's kubeconfig (on a real cluster: only the chart's ServiceAccount token).
+    pub operator_kubeconfig: PathBuf,
     pub client: Client,
     pub history: History,
     pub operator: Option<Operator>,
@@ -156,7 +170,6 @@ impl Harness {
     /// Like [`Harness::start`] but without the operator (for `track` tests and setups that
     /// create objects first).
     pub async fn start_without_operator(tag: &str, options: Options) -> Harness {
-        let kubectl = kubectl_path();
         let dir = Scratch::new(tag);
         let mut config = if options.builtins {
             SimConfig::builtin().unwrap()
@@ -174,52 +187,88 @@ impl Harness {
         for job in &options.jobs {
             sim.add_job(job.clone()).unwrap();
         }
-        // The CRD is installed below with kubectl, as users do.
-        let api = FakeApiServer::start_with(
-            "127.0.0.1:0".parse().unwrap(),
-            FakeApiServerConfig {
-                preregister_clouddbjobs: false,
-                ..FakeApiServerConfig::default()
-            },
-        )
-        .await
-        .unwrap();
-        std::fs::write(dir.0.join("kubeconfig"), api.kubeconfig_yaml()).unwrap();
-        let kubeconfig = Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
+        let (backend, ns, kubeconfig, operator_kubeconfig) = if options.fake_apiserver {
+            // The CRD is installed below with kubectl, as users do.
+            let api = FakeApiServer::start_with(
+                "127.0.0.1:0".parse().unwrap(),
+                FakeApiServerConfig {
+                    preregister_clouddbjobs: false,
+                    ..FakeApiServerConfig::default()
+                },
+            )
+            .await
+            .unwrap();
+            let kubeconfig = dir.0.join("kubeconfig");
+            std::fs::write(&kubeconfig, api.kubeconfig_yaml()).unwrap();
+            (
+                Backend::Fake(api),
+                "default".to_string(),
+                kubeconfig.clone(),
+                kubeconfig,
+            )
+        } else {
+            let cluster = options.cluster.clone().unwrap_or_else(Cluster::shared);
+            assert!(
+                !options.cluster_wide || options.cluster.is_some(),
+                "a cluster-wide operator needs a private control plane"
+            );
+            cluster.install_crd().await;
+            let scratch = dir.0.clone();
+            let tag = tag.to_string();
+            let (cluster_wide, c) = (options.cluster_wide, cluster.clone());
+            let (ns, operator_kubeconfig) = tokio::task::spawn_blocking(move || {
+                let ns = TestNamespace::create(&c, &tag, &scratch);
+                let watch = format!("watchNamespace={}", ns.name);
+                let sets: Vec<&str> = if cluster_wide { vec![] } else { vec![&watch] };
+                let identity = cluster::operator_identity(&c, &ns.name, &sets, &scratch);
+                (ns, identity)
+            })
+            .await
+            .unwrap();
+            (
+                Backend::Cluster(cluster),
+                ns.name,
+                ns.kubeconfig,
+                operator_kubeconfig,
+            )
+        };
+        let kubeconfig_yaml = std::fs::read_to_string(&kubeconfig).unwrap();
         let client = Client::try_from(
-            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-                .await
-                .unwrap(),
+            Config::from_custom_kubeconfig(
+                Kubeconfig::from_yaml(&kubeconfig_yaml).unwrap(),
+                &KubeConfigOptions::default(),
+            )
+            .await
+            .unwrap(),
         )
         .unwrap();
         let mut h = Harness {
             sim,
-            api,
+            backend,
+            ns,
+            kubeconfig,
+            operator_kubeconfig,
             client,
             history: History::default(),
             operator: None,
-            kubectl,
+            kubectl: cluster::kubectl_path(),
             options,
             runs: 0,
             dir,
         };
-        let crd = h.write(
-            "crd.yaml",
-            &std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("crds/clouddbjob.yaml"),
-            )
-            .unwrap(),
-        );
-        h.kubectl_ok(&["apply", "--validate=false", "-f", crd.to_str().unwrap()])
+        if let Backend::Fake(_) = h.backend {
+            let crd = cluster::root().join("crds/clouddbjob.yaml");
+            h.kubectl_ok(&["apply", "--validate=false", "-f", crd.to_str().unwrap()])
+                .await;
+            h.kubectl_ok(&[
+                "wait",
+                "--for=condition=Established",
+                "--timeout=10s",
+                "crd/clouddbjobs.clouddb.io",
+            ])
             .await;
-        h.kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=10s",
-            "crd/clouddbjobs.clouddb.io",
-        ])
-        .await;
-        h.history = History::start(Api::<CloudDbJob>::all(h.client.clone()));
+        }
+        h.history = History::start(Api::<CloudDbJob>::namespaced(h.client.clone(), &h.ns));
         h
     }
 
@@ -231,6 +280,15 @@ impl Harness {
     /// Like [`Harness::start_operator`] with extra arguments (global ones such as
     /// `--log-format json` go before `run`).
     pub async fn start_operator_with(&mut self, global_args: &[&str]) {
+        let op = self.spawn_operator(global_args, "operator").await;
+        self.operator = Some(op);
+    }
+
+    /// Starts one more operator process with leader-election identity `pod_name` (the
+    /// `POD_NAME` the chart's Deployment sets), waits until it is ready and returns it; the
+    /// caller owns it. A restarted operator with the same identity takes its Lease back at
+    /// once, as a restarted pod does.
+    pub async fn spawn_operator(&mut self, global_args: &[&str], pod_name: &str) -> Operator {
         self.runs += 1;
         let port = free_port();
         let stderr_path = self.dir.0.join(format!("operator-{}.stderr", self.runs));
@@ -240,9 +298,18 @@ impl Harness {
             .arg("run")
             .args(["--allowed-endpoints", "127.0.0.1"])
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
-            .args(["--provider-timeout", "2s"])
-            .args(&self.options.operator_args)
-            .env("KUBECONFIG", self.dir.0.join("kubeconfig"))
+            .args(["--provider-timeout", "2s"]);
+        if let Backend::Cluster(_) = self.backend {
+            // As the chart runs it: leader election on a Lease in the release namespace,
+            // and (namespaced mode) one watched namespace.
+            cmd.args(["--leader-election", "--lease-namespace", &self.ns]);
+            if !self.options.cluster_wide {
+                cmd.args(["--namespace", &self.ns]);
+            }
+        }
+        cmd.args(&self.options.operator_args)
+            .env("KUBECONFIG", &self.operator_kubeconfig)
+            .env("POD_NAME", pod_name)
             .env("RUST_LOG", &self.options.rust_log)
             .env("HOME", &self.dir.0)
             .stdin(Stdio::null())
@@ -281,7 +348,7 @@ impl Harness {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.operator = Some(op);
+        op
     }
 
     /// Kills the operator (SIGKILL) and returns its stderr.
@@ -323,7 +390,7 @@ impl Harness {
         path
     }
 
-    /// Runs kubectl against the fake server (bounded by `--request-timeout` and a 60 s cap).
+    /// Runs kubectl in the test's namespace (bounded by a 60 s cap).
     pub async fn kubectl(&self, args: &[&str]) -> Output {
         let run = tokio::process::Command::new(&self.kubectl)
             .args(args)
@@ -331,7 +398,7 @@ impl Harness {
                 "--cache-dir={}",
                 self.dir.0.join("cache").display()
             ))
-            .env("KUBECONFIG", self.dir.0.join("kubeconfig"))
+            .env("KUBECONFIG", &self.kubeconfig)
             .env("HOME", &self.dir.0)
             .env_remove("HTTP_PROXY")
             .env_remove("HTTPS_PROXY")
@@ -369,8 +436,6 @@ impl Harness {
         let out = self
             .kubectl(&[
                 "wait",
-                "-n",
-                NS,
                 &format!("--for=condition={condition}"),
                 &format!("--timeout={secs}s"),
                 &format!("cdbjob/{name}"),
@@ -385,11 +450,95 @@ impl Harness {
         );
     }
 
-    /// The stored object (`Value::Null` when absent).
+    /// The stored object (`Value::Null` when absent), read from the API server.
     pub fn object(&self, name: &str) -> Value {
-        self.api
-            .object("clouddb.io", "clouddbjobs", Some(NS), name)
-            .unwrap_or(Value::Null)
+        match &self.backend {
+            Backend::Fake(api) => api
+                .object("clouddb.io", "clouddbjobs", Some(&self.ns), name)
+                .unwrap_or(Value::Null),
+            Backend::Cluster(_) => {
+                let out = cluster::kubectl_sync(
+                    &self.kubeconfig,
+                    &[
+                        "get",
+                        &format!("cdbjob/{name}"),
+                        "-o",
+                        "json",
+                        "--ignore-not-found",
+                    ],
+                );
+                assert!(out.status.success(), "{}", output_text(&out));
+                serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+            }
+        }
+    }
+
+    /// The real cluster (panics on the fake API server).
+    pub fn cluster(&self) -> &Cluster {
+        match &self.backend {
+            Backend::Cluster(c) => c,
+            Backend::Fake(_) => panic!("this test needs a real cluster"),
+        }
+    }
+
+    /// The fake API server (for the tests that inject its faults).
+    pub fn fake(&self) -> &FakeApiServer {
+        match &self.backend {
+            Backend::Fake(api) => api,
+            Backend::Cluster(_) => panic!("this test needs Options::fake_apiserver"),
+        }
+    }
+
+    /// Successful status writes to one job so far. On a real cluster they are counted from
+    /// the apiserver's audit log (only the test control plane has one).
+    pub fn status_writes(&self, name: &str) -> usize {
+        match &self.backend {
+            Backend::Fake(api) => api.stats().count("patch", "clouddbjobs/status") as usize,
+            Backend::Cluster(c) => {
+                c.status_writes(&cluster::operator_user(&self.ns), &self.ns, name)
+            }
+        }
+    }
+
+    /// [`Harness::status_writes`] once it reaches `expected` (the audit log is written as
+    /// the response completes, a moment after a watcher may have seen the change), or after
+    /// 5 s: the caller compares.
+    pub async fn status_writes_at_least(&self, name: &str, expected: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let writes = self.status_writes(name);
+            if writes >= expected || Instant::now() > deadline {
+                return writes;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// No status write of these jobs was a no-op: every successful write produced a status
+    /// the watch saw as new (the real apiserver does not bump the resourceVersion of a no-op
+    /// patch, so a no-op write shows as a write without a new status).
+    pub async fn assert_no_noop_writes(&self, names: &[&str]) {
+        if let Backend::Fake(api) = &self.backend {
+            assert_eq!(api.stats().noop_writes, 0, "no-op status writes");
+            return;
+        }
+        for name in names {
+            // The watch and the audit log each trail the write by a moment: compare until
+            // they agree or 5 s pass.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let statuses = self.history.of(name).len();
+                let writes = self.status_writes(name);
+                if writes == statuses {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{name}: {writes} status writes for {statuses} distinct statuses"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
 
     /// The stored status (`Value::Null` when absent).
@@ -397,12 +546,20 @@ impl Harness {
         self.object(name)["status"].clone()
     }
 
+    /// `kubectl get <object> -o jsonpath=<path>` in the test's namespace, synchronously (for
+    /// [`Harness::eventually`] checks); empty when it fails.
+    pub fn kubectl_sync_jsonpath(&self, object: &str, path: &str) -> String {
+        let out = cluster::kubectl_sync(
+            &self.kubeconfig,
+            &["get", object, "-o", &format!("jsonpath={path}")],
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `kubectl get cdbjob <name> -o jsonpath=<path>`.
     pub async fn jsonpath(&self, name: &str, path: &str) -> String {
         self.kubectl_ok(&[
             "get",
-            "-n",
-            NS,
             &format!("cdbjob/{name}"),
             "-o",
             &format!("jsonpath={path}"),

@@ -1,5 +1,6 @@
 //! CloudDbJob + Secret manifests built from the files in `examples/`: the same documents
-//! users start from, pointed at the simulator with its credentials and a fast poll interval.
+//! users start from, pointed at the simulator with its credentials and a fast poll interval,
+//! without a namespace (each test applies them in its own).
 
 use std::path::Path;
 use std::time::Duration;
@@ -123,6 +124,10 @@ impl JobManifest {
                 Some("Secret") => continue,
                 Some("CloudDbJob") => {
                     value["metadata"]["name"] = json!(self.name);
+                    // The test's namespace comes from kubectl's context.
+                    if let Some(meta) = value["metadata"].as_object_mut() {
+                        meta.remove("namespace");
+                    }
                     value["spec"]["credentialsSecretRef"]["name"] = json!(self.secret_name());
                     merge(&mut value["spec"], &self.spec);
                 }
@@ -144,7 +149,7 @@ pub fn secret_yaml(name: &str, data: &[(String, String)]) -> String {
     let value = json!({
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": super::harness::NS},
+        "metadata": {"name": name},
         "type": "Opaque",
         "stringData": data.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });

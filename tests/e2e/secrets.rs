@@ -12,7 +12,7 @@ use clouddb_job_operator::simulator::scenario::Phase;
 use clouddb_job_operator::simulator::{FaultKind, FaultRule, SimCredentials};
 use serde_json::Value;
 
-use super::harness::{Harness, Options, NS};
+use super::harness::{Harness, Options};
 use super::history::condition;
 use super::manifests::{manifest_for, sim_job, PROJECT};
 
@@ -65,7 +65,7 @@ async fn deleted_secret_and_missing_keys_stall_then_recover() {
         h.status("deleted")["phase"] == "Running"
     })
     .await;
-    h.kubectl_ok(&["delete", "-n", NS, &format!("secret/{}", del.secret_name())])
+    h.kubectl_ok(&["delete", &format!("secret/{}", del.secret_name())])
         .await;
     h.wait_for("deleted", "Stalled", 15).await;
     h.wait_for("missing", "Stalled", 15).await;
@@ -105,7 +105,7 @@ async fn deleted_secret_and_missing_keys_stall_then_recover() {
         assert_eq!(h.status(name)["progress"], 100);
     }
     let events = h
-        .kubectl_ok(&["get", "events.events.k8s.io", "-n", NS, "-o", "json"])
+        .kubectl_ok(&["get", "events.events.k8s.io", "-o", "json"])
         .await;
     assert!(events.contains("SecretNotFound"), "{events}");
     assert!(events.contains("Recovered"), "{events}");
@@ -343,10 +343,37 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     assert_eq!(h.status("leak-wrong")["reason"], "AuthenticationFailed");
 
     let all = everything(&h).await;
-    assert!(all.contains("\"level\""), "the second run logged JSON");
-    assert!(all.contains("730004"), "the dump covers the failing job");
+    let logs = h.operator_logs();
+    assert!(logs.contains("\"level\""), "the second run logged JSON");
+    // The logs cover the rejected credential (its job is named in them), so the search
+    // below would see a key that leaked with it.
+    for (what, a, b) in [
+        (
+            "a reconcile of job 730004",
+            "\"job_id\":\"730004\"",
+            "reconciled",
+        ),
+        (
+            "its rejection",
+            "\"name\":\"leak-wrong\"",
+            "AuthenticationFailed",
+        ),
+    ] {
+        assert!(
+            logs.lines().any(|l| l.contains(a) && l.contains(b)),
+            "no log line about {what}:\n{}",
+            super::harness::tail(&logs, 40)
+        );
+    }
+    use base64::Engine as _;
     for secret in [TC_KEY, WRONG_KEY, HW_SK, HW_TOKEN] {
         assert!(!all.contains(secret), "secret {secret} leaked");
+        for encoded in [
+            base64::engine::general_purpose::STANDARD.encode(secret),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+        ] {
+            assert!(!all.contains(&encoded), "secret {secret} leaked as base64");
+        }
     }
     // Key IDs are not secret, but status, events and metrics have no use for them.
     let mut objects = String::new();

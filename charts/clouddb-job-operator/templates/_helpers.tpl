@@ -89,21 +89,21 @@ ClusterRole, or in watchNamespace only with a Role. Leases are granted separatel
 in the release namespace.
 */}}
 {{- define "clouddb-job-operator.controllerRules" -}}
+{{- /* Exactly the requests the operator makes (tests/e2e/control_plane.rs compares them
+with the real apiserver's audit log): the controller lists and watches jobs, applies their
+status, reads the Secrets they name and creates events.k8s.io Events. */ -}}
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs/status"]
-  verbs: ["get", "patch"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
-- apiGroups: [""]
-  resources: ["events"]
-  verbs: ["create", "patch"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/*

@@ -16,6 +16,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::providers::http::{HttpClient, HttpResponse};
+use crate::providers::redact::redact;
 use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::endpoints::{default_endpoint, request_url};
@@ -188,14 +189,10 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<JobObservation
     }
 }
 
-/// Removes secrets (the SK or token, the request's signature, an echoed `Authorization`
-/// header) from every server-controlled part of an error (message, code, request ID) and
-/// bounds their length.
-fn sanitize(
-    mut error: ProviderError,
-    credentials: &Credentials,
-    signature: Option<&str>,
-) -> ProviderError {
+/// Removes secrets (the SK or token, the request's `signed` parts: its signature and
+/// `Authorization` header; in any of the forms [`redact`] knows) from every
+/// server-controlled part of an error (message, code, request ID) and bounds their length.
+fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
     let mut secrets: Vec<&str> = match credentials {
         Credentials::HuaweiAkSk { sk, .. } => vec![sk.expose()],
         Credentials::HuaweiToken { token } => vec![token.expose()],
@@ -205,12 +202,10 @@ fn sanitize(
             .chain(token.as_ref().map(|t| t.expose()))
             .collect(),
     };
-    secrets.extend(signature);
+    secrets.extend(signed);
+    secrets.retain(|s| s.len() >= 4);
     let clean = |text: &str| -> String {
-        let mut text = text.to_string();
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            text = text.replace(secret, "[REDACTED]");
-        }
+        let mut text = redact(text, &secrets);
         if let Some(start) = text.find("SDK-HMAC-SHA256 Access=") {
             text.truncate(start);
             text.push_str("[Authorization redacted]");
@@ -226,13 +221,19 @@ fn sanitize(
     error
 }
 
-/// The signature of a prepared AK/SK request, to scrub it from errors.
-fn signature_of(prepared: &PreparedRequest) -> Option<String> {
+/// The `Authorization` header of a prepared AK/SK request, to scrub it from errors.
+fn authorization_of(prepared: &PreparedRequest) -> Option<&str> {
     prepared
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .and_then(|(_, v)| sign::parse_authorization(v))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The signature of a prepared AK/SK request, to scrub it from errors.
+fn signature_of(prepared: &PreparedRequest) -> Option<String> {
+    authorization_of(prepared)
+        .and_then(sign::parse_authorization)
         .map(|a| a.signature)
 }
 
@@ -245,7 +246,12 @@ impl Provider for HuaweiProvider {
     ) -> Result<JobObservation, ProviderError> {
         let prepared = Self::prepare(target, credentials, (self.clock)())?;
         let signature = signature_of(&prepared);
-        let sanitize = |e| sanitize(e, credentials, signature.as_deref());
+        let signed: Vec<&str> = signature
+            .as_deref()
+            .into_iter()
+            .chain(authorization_of(&prepared))
+            .collect();
+        let sanitize = |e| sanitize(e, credentials, &signed);
         let response = self.send(&prepared).await.map_err(sanitize)?;
         interpret(&response, &target.job_id).map_err(sanitize)
     }
@@ -357,18 +363,14 @@ mod tests {
             "APIGW.0301",
             "bad SK-secret; SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, Signature=abc",
         );
-        let clean = sanitize(e, &creds, None);
+        let clean = sanitize(e, &creds, &[]);
         assert!(!clean.message.contains("SK-secret"), "{}", clean.message);
         assert!(
             !clean.message.contains("Signature=abc"),
             "{}",
             clean.message
         );
-        let long = sanitize(
-            ProviderError::transient("X", "y".repeat(5000)),
-            &creds,
-            None,
-        );
+        let long = sanitize(ProviderError::transient("X", "y".repeat(5000)), &creds, &[]);
         assert!(long.message.chars().count() <= MAX_MESSAGE_CHARS + 1);
     }
 
@@ -384,7 +386,7 @@ mod tests {
             .with_request_id(Some(
                 "SDK-HMAC-SHA256 Access=AK, Signature=sig-123456".into(),
             ));
-        let clean = sanitize(e, &creds, Some("sig-123456"));
+        let clean = sanitize(e, &creds, &["sig-123456"]);
         let shown = clean.describe();
         assert!(
             !shown.contains("SK-secret") && !shown.contains("sig-123456"),

@@ -13,7 +13,6 @@
 //! table, or a private deployment, set `spec.endpoint` (scheme, host, optional port and path
 //! prefix): it replaces the default host, and the API path is appended to its path.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
 use crate::providers::ProviderError;
@@ -57,15 +56,9 @@ pub fn default_endpoint(api: &str, region: &str) -> Url {
     })
 }
 
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
 /// The API path (percent-encoded) of `api` for `project_id`, without any endpoint prefix.
 pub fn job_path(api: &str, project_id: &str) -> Result<String, ProviderError> {
-    let project = utf8_percent_encode(project_id, SEGMENT);
+    let project = crate::encoding::percent_encode(project_id);
     match api {
         "rds" | "taurusdb" => Ok(format!("/v3/{project}/jobs")),
         "taurusdb-legacy" => Ok(format!("/mysql/v3/{project}/jobs")),

@@ -1,22 +1,16 @@
 //! Huawei Cloud APIG AK/SK request signing, `SDK-HMAC-SHA256`.
 //!
-//! Pure functions shared by the client and the simulator's verifier; tested against the
-//! published vector H-A. Unlike TC3/SigV4 there is no key derivation: the SK signs directly.
+//! Pure functions used by the client to sign; tested against the published vector H-A, and
+//! against the simulator's independent verifier (`simulator::verify::huawei`) by
+//! `tests/proptest_decoders.rs`. Unlike TC3/SigV4 there is no key derivation: the SK signs
+//! directly.
 
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The `X-Sdk-Date` header format, UTC.
 pub const DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
-
-/// RFC 3986 unreserved characters are kept; everything else is `%XY` (upper-case hex).
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The parts of a request that the signature covers.
 #[derive(Clone, Debug)]
@@ -32,8 +26,9 @@ pub struct SignableRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// RFC 3986 unreserved characters are kept; everything else is `%XY` (upper-case hex).
 fn encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    crate::encoding::percent_encode(s)
 }
 
 /// Path with each segment encoded and a trailing `/` (the signing rule, even when the

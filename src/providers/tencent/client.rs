@@ -13,6 +13,7 @@ use super::mapping::{map_async_request_info, observe_in_page};
 use super::model::{AsyncRequestInfo, DescribeTasksPage};
 use super::sign::{authorization, Tc3Request};
 use crate::providers::http::HttpClient;
+use crate::providers::redact::redact;
 use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
 
 /// Signing service name.
@@ -322,19 +323,13 @@ impl std::fmt::Debug for TencentProvider {
 }
 
 /// Replaces any secret that a server or transport message might echo (in the message, the
-/// code or the request ID: a hostile or broken server controls all three).
+/// code or the request ID: a hostile or broken server controls all three), in any of the
+/// forms [`redact`] knows.
 fn scrub(mut error: ProviderError, secrets: &[Option<&str>]) -> ProviderError {
-    for secret in secrets.iter().flatten().filter(|s| !s.is_empty()) {
-        if error.message.contains(secret) {
-            error.message = error.message.replace(secret, "[REDACTED]");
-        }
-        if error.code.contains(secret) {
-            error.code = error.code.replace(secret, "[REDACTED]");
-        }
-        if let Some(id) = error.request_id.as_mut().filter(|id| id.contains(secret)) {
-            *id = id.replace(secret, "[REDACTED]");
-        }
-    }
+    let secrets: Vec<&str> = secrets.iter().flatten().copied().collect();
+    error.message = redact(&error.message, &secrets);
+    error.code = redact(&error.code, &secrets);
+    error.request_id = error.request_id.map(|id| redact(&id, &secrets));
     error
 }
 

@@ -1,7 +1,8 @@
 //! Tencent Cloud API 3.0 request signing, `TC3-HMAC-SHA256`.
 //!
-//! Pure functions, shared by the client (to sign) and the simulator (to verify, as Tencent's
-//! gateway does). Tested byte for byte against the published vectors.
+//! Pure functions used by the client to sign. Tested byte for byte against the published
+//! vectors, and against the simulator's independent verifier (`simulator::verify::tc3`) by
+//! `tests/proptest_decoders.rs`.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
 use url::Url;
 
-use super::errors::{envelope_error, redact};
+use super::errors::envelope_error;
 use super::mapping::{map_rollback_job, map_task_info, map_upgrade_job};
 use super::model::{first_record, Envelope, RollbackData, TaskInfoData, UpgradeJobData};
 use super::sign::{sign, source_string, SignatureMethod};
 use crate::providers::http::{HttpClient, HttpResponse};
+use crate::providers::redact::redact;
 use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
 
 /// Path of every API 2.0 call, after the endpoint's own path prefix.
@@ -77,14 +77,8 @@ pub struct SignedRequest {
 }
 
 /// Unreserved characters (RFC 3986) stay; everything else is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
 fn encode(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_VALUE).to_string()
+    crate::encoding::percent_encode(s)
 }
 
 /// Builds and signs the request (pure). The signed host is the one sent, including a
@@ -198,8 +192,9 @@ pub fn decode_response(api: Api, response: &HttpResponse) -> Result<JobObservati
     })
 }
 
-/// Redacts secrets from every server-controlled part of an error: message, code (a
-/// non-numeric envelope `code` is kept as the error code) and request ID.
+/// Redacts secrets (in any of the forms [`redact`] knows) from every server-controlled part
+/// of an error: message, code (a non-numeric envelope `code` is kept as the error code) and
+/// request ID.
 fn scrub(mut error: ProviderError, secrets: &[&str]) -> ProviderError {
     error.message = redact(&error.message, secrets);
     error.code = redact(&error.code, secrets);
@@ -278,11 +273,15 @@ impl Provider for TencentLegacyProvider {
             timestamp: (self.clock)().as_second(),
             nonce,
         })?;
-        let encoded_signature = encode(&request.signature);
+        // The URL carries the token and signature percent-encoded: those are what a server
+        // could echo (or encode once more), so they are secrets in their own right.
+        let token = token.as_ref().map_or("", |t| t.expose());
+        let (encoded_token, encoded_signature) = (encode(token), encode(&request.signature));
         let secrets = [
             secret_key.expose(),
-            token.as_ref().map_or("", |t| t.expose()),
+            token,
             request.signature.as_str(),
+            encoded_token.as_str(),
             encoded_signature.as_str(),
         ];
         let scrub = |e: ProviderError| scrub(e, &secrets);

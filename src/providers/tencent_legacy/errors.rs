@@ -198,15 +198,6 @@ pub fn module_message(message: &str) -> String {
     m.to_string()
 }
 
-/// Replaces every occurrence of a secret (SecretKey, token, signature) with `[REDACTED]`.
-pub fn redact(message: &str, secrets: &[&str]) -> String {
-    let mut out = message.to_string();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(secret, "[REDACTED]");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,13 +306,5 @@ mod tests {
         assert!(envelope_error("6200", None, None)
             .message
             .contains("retired"));
-    }
-
-    #[test]
-    fn redaction() {
-        assert_eq!(
-            redact("sig abc/+= key k1", &["abc/+=", "k1", ""]),
-            "sig [REDACTED] key [REDACTED]"
-        );
     }
 }

@@ -1,7 +1,8 @@
 //! Tencent Cloud API 2.0 request signing (HmacSHA1 / HmacSHA256 over the sorted query).
 //!
-//! Pure functions shared by the client and the simulator's verifier; tested against the
-//! published vectors L2-A, L2-B and L2-C (and the API 3.0 "v1" vector V1-A, same algorithm).
+//! Pure functions used by the client to sign; tested against the published vectors L2-A,
+//! L2-B and L2-C (and the API 3.0 "v1" vector V1-A, same algorithm), and against the
+//! simulator's independent verifier (`simulator::verify::v2`) by `tests/proptest_decoders.rs`.
 
 use std::collections::BTreeMap;
 

@@ -207,8 +207,16 @@ fn an_error_with_http_500_is_classified_by_code_and_success_passes_through() {
     )
     .unwrap();
     assert_eq!(ok["TotalCount"], 0);
-    let null_error = parse_response(200, br#"{"Response":{"Error":null,"Items":[]}}"#, None);
-    assert!(null_error.is_ok());
+    // `"Error": null` is no error: the whole Response object comes back, unchanged.
+    let null_error = parse_response(
+        200,
+        br#"{"Response":{"Error":null,"Items":[{"JobId":7}]}}"#,
+        None,
+    );
+    assert_eq!(
+        null_error,
+        Ok(serde_json::json!({"Error": null, "Items": [{"JobId": 7}]}))
+    );
     let bare =
         parse_response(200, br#"{"Response":{"Error":{},"RequestId":"q"}}"#, None).unwrap_err();
     assert_eq!(bare.code, "HTTP 200");

@@ -1,5 +1,6 @@
 //! A local stand-in for Tencent's API gateway: it recomputes the TC3 signature from the
-//! received method, Host, body and timestamp with `sign.rs`, rejects timestamps more than
+//! received method, Host, body and timestamp with the simulator's independent verifier
+//! (`simulator::verify::tc3`, not the client's `sign.rs`), rejects timestamps more than
 //! 5 minutes off (`AuthFailure.SignatureExpire`), serves `DescribeTasks` pages and
 //! `DescribeAsyncRequestInfo` answers, and injects faults on request.
 
@@ -12,7 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::providers::tencent::sign::{parse_authorization, signature, utc_date, Tc3Request};
+use crate::simulator::verify::tc3::{parse_authorization, signature, utc_date, Request};
 
 pub(super) const ID: &str = "AKIDsimulatorID";
 pub(super) const KEY: &str = "simulator-secret-key-value";
@@ -78,19 +79,22 @@ async fn gateway(
     if auth.secret_id != ID {
         return api_error("AuthFailure.SecretIdNotFound", "unknown SecretId");
     }
-    let request = Tc3Request {
+    let signed = [
+        ("content-type", header(&headers, "content-type")),
+        ("host", header(&headers, "host")),
+    ];
+    let request = Request {
         method: method.as_str(),
-        host: header(&headers, "host"),
         query: uri.query().unwrap_or(""),
-        content_type: header(&headers, "content-type"),
+        headers: &signed,
         payload: &body,
         service: &auth.service,
         timestamp,
     };
     if auth.service != "cdb"
-        || auth.signed_headers != "content-type;host"
-        || auth.date != utc_date(timestamp)
-        || auth.signature != signature(KEY, &request)
+        || auth.signed_headers != ["content-type", "host"]
+        || Some(auth.date.as_str()) != utc_date(timestamp).as_deref()
+        || Some(auth.signature.as_str()) != signature(KEY, &request).as_deref()
     {
         return api_error("AuthFailure.SignatureFailure", "signature mismatch");
     }

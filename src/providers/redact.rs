@@ -1,0 +1,74 @@
+//! Removing secrets from text a server or the transport controls (error messages, codes,
+//! request IDs), in every form a secret travels in or may be echoed back as: as is,
+//! percent-encoded (a query string, a URL in an error page) and base64.
+
+use base64::Engine;
+
+const REDACTED: &str = "[REDACTED]";
+
+/// The forms of `secret` a server might echo: itself, RFC 3986 percent-encoded (as API 2.0
+/// sends its values), form-urlencoded (space as `+`), and base64 in the standard and
+/// URL-safe alphabets (unpadded, so a padded copy is caught too). Longest first, without
+/// repeats.
+pub fn forms(secret: &str) -> Vec<String> {
+    let engines = [
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut out: Vec<String> = vec![
+        secret.to_string(),
+        crate::encoding::percent_encode(secret),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+    ];
+    out.extend(engines.iter().map(|e| e.encode(secret)));
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// `text` with every form of every non-empty secret replaced by `[REDACTED]`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for form in forms(secret) {
+            if out.contains(&form) {
+                out = out.replace(&form, REDACTED);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_is_listed_once_longest_first() {
+        assert_eq!(
+            forms("a b/+="),
+            ["a%20b%2F%2B%3D", "a+b%2F%2B%3D", "YSBiLys9", "a b/+="]
+        );
+        assert_eq!(
+            forms("tok?>~"),
+            [
+                "tok%3F%3E%7E",
+                "tok%3F%3E~",
+                "dG9rPz5+",
+                "dG9rPz5-",
+                "tok?>~"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_form_is_redacted() {
+        let text = "raw tok?>~ rfc tok%3F%3E~ form tok%3F%3E%7E b64 dG9rPz5+ padded dG9rPz5+== \
+                    url dG9rPz5- key k1";
+        assert_eq!(
+            redact(text, &["tok?>~", "k1", ""]),
+            "raw [REDACTED] rfc [REDACTED] form [REDACTED] b64 [REDACTED] padded [REDACTED]== \
+             url [REDACTED] key [REDACTED]"
+        );
+    }
+}
