@@ -15,7 +15,7 @@ use clouddb_job_operator::api::{CloudDbJob, JobPhase};
 use clouddb_job_operator::duration::parse_duration;
 use clouddb_job_operator::simulator::auth::KeyPair;
 use clouddb_job_operator::simulator::{Scenario, SimConfig, Simulator};
-use clouddb_job_operator::testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
+use clouddb_testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
 use futures::{stream, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, PostParams};

@@ -26,10 +26,10 @@ eval "$(bash scripts/testenv.sh up)"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --all-targets
+cargo test --workspace --all-targets
 if [[ "${FUZZ_SECONDS:-0}" != "0" ]]; then
   # scripts/fuzz.sh builds with the nightly toolchain when one is installed, and otherwise
   # unlocks the nightly-only flags on stable (RUSTC_BOOTSTRAP): it never skips.

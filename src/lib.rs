@@ -5,7 +5,6 @@
 //! - [`controller`]: the reconcile loop, requeue policy and status writing.
 //! - [`cli`]: the command-line entry points (`run`, `crd`, `track`, ...).
 //! - [`simulator`]: the provider simulator (`simulate`, `demo`, tests).
-//! - [`testkit`]: the fake Kubernetes API server used by end-to-end tests and benchmarks.
 
 pub mod api;
 pub mod cli;
@@ -14,4 +13,3 @@ pub mod duration;
 pub mod encoding;
 pub mod providers;
 pub mod simulator;
-pub mod testkit;

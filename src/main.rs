@@ -56,13 +56,6 @@ async fn dispatch(command: Command) -> u8 {
                 exit::USAGE
             }
         },
-        Command::FakeApiserver(args) => match cli::testkit::run(args).await {
-            Ok(()) => exit::SUCCEEDED,
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::USAGE
-            }
-        },
         Command::Track(args) => {
             let (target, credentials) = match cli::track::prepare(&args, |k| std::env::var(k).ok())
             {

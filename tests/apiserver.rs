@@ -2,7 +2,7 @@
 //! conflicts and finalizers.
 
 use clouddb_job_operator::api::CloudDbJob;
-use clouddb_job_operator::testkit::apiserver::FakeApiServerConfig;
+use clouddb_testkit::apiserver::FakeApiServerConfig;
 use futures::StreamExt;
 use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,

@@ -14,7 +14,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use clouddb_job_operator::api::CloudDbJob;
-use clouddb_job_operator::testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
+use clouddb_testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};

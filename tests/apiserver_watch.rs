@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clouddb_job_operator::api::CloudDbJob;
-use clouddb_job_operator::testkit::apiserver::FakeApiServerConfig;
+use clouddb_testkit::apiserver::FakeApiServerConfig;
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,

@@ -7,7 +7,6 @@ pub mod logging;
 pub mod output;
 pub mod providers;
 pub mod run;
-pub mod testkit;
 pub mod track;
 
 use clap::{Parser, Subcommand};
@@ -60,8 +59,4 @@ pub enum Command {
     /// Run the provider simulator: all three provider APIs on loopback, with signature
     /// checks, scripted job timelines and fault injection.
     Simulate(crate::simulator::cli::SimulateArgs),
-    /// Run the project's fake Kubernetes API server (for trying the operator and kubectl
-    /// without a cluster; not a real API server).
-    #[command(hide = true)]
-    FakeApiserver(testkit::FakeApiServerArgs),
 }

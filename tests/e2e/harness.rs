@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clouddb_job_operator::api::CloudDbJob;
 use clouddb_job_operator::simulator::{ClockStart, JobSpec, SimConfig, SimCredentials, Simulator};
-use clouddb_job_operator::testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
+use clouddb_testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use serde_json::Value;

@@ -189,3 +189,61 @@ async fn deleting_a_job_mid_flight_stops_its_polls_only() {
     assert!(!logs.contains("panicked"), "{}", tail(&logs, 40));
     assert!(!logs.contains("ERROR"), "{}", tail(&logs, 40));
 }
+
+/// A `spec.endpoint` outside `--allowed-endpoints` is refused by the running operator: the
+/// job stalls with reason `EndpointNotAllowed` and not one connection reaches the endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_outside_the_allow_list_is_never_contacted() {
+    let job = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "886001",
+        &[(0, Phase::Running, Some(10))],
+    );
+    let h = Harness::start(
+        "endpoint-policy",
+        Options {
+            builtins: false,
+            jobs: vec![job.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    // A listener that counts connections, named by a host the allow list (127.0.0.1) does
+    // not match.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    let accept = tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let endpoint = format!("http://localhost:{port}");
+    h.apply("outside", &manifest_for(&job, "outside", &endpoint).yaml())
+        .await;
+    h.wait_for("outside", "Stalled", 30).await;
+    let status = h.status("outside");
+    assert_eq!(status["reason"], "EndpointNotAllowed", "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("localhost"),
+        "the message names the refused host: {status}"
+    );
+    // The same job at an allowed endpoint is tracked: the refusal was the policy's.
+    h.apply("inside", &manifest_for(&job, "inside", &h.sim.url()).yaml())
+        .await;
+    h.eventually("the allowed job polled", 30, |h| {
+        h.sim_requests("886001") > 0
+    })
+    .await;
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a refused endpoint was contacted"
+    );
+    accept.abort();
+}

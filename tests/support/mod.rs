@@ -6,7 +6,7 @@ pub mod operator;
 use std::time::Duration;
 
 use clouddb_job_operator::api::CloudDbJob;
-use clouddb_job_operator::testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
+use clouddb_testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
 use futures::StreamExt;
 use kube::api::WatchEvent;
 use kube::config::{KubeConfigOptions, Kubeconfig};

@@ -10,7 +10,7 @@ use clouddb_job_operator::controller::metrics::Metrics;
 use clouddb_job_operator::controller::{reconcile, Context};
 use clouddb_job_operator::providers::scripted::ScriptedProvider;
 use clouddb_job_operator::providers::JobObservation;
-use clouddb_job_operator::testkit::apiserver::FakeApiServerConfig;
+use clouddb_testkit::apiserver::FakeApiServerConfig;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
@@ -28,7 +28,7 @@ pub fn observation(phase: JobPhase, progress: u8) -> JobObservation {
 }
 
 pub struct Setup {
-    pub server: clouddb_job_operator::testkit::apiserver::FakeApiServer,
+    pub server: clouddb_testkit::apiserver::FakeApiServer,
     pub ctx: Arc<Context>,
     pub clock: Arc<Mutex<Timestamp>>,
     pub api: Api<CloudDbJob>,

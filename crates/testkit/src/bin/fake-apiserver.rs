@@ -1,13 +1,14 @@
-//! `fake-apiserver` (hidden): runs the project's fake Kubernetes API server so the operator
-//! and kubectl can be tried without a cluster.
+//! `fake-apiserver`: runs the fake Kubernetes API server on its own (dev only; the test
+//! control plane of scripts/testenv.sh is the real thing).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::testkit::apiserver::FakeApiServer;
+use clap::Parser;
+use clouddb_testkit::apiserver::FakeApiServer;
 
 /// Arguments of `fake-apiserver`.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Parser)]
 pub struct FakeApiServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -17,8 +18,16 @@ pub struct FakeApiServerArgs {
     pub kubeconfig: Option<PathBuf>,
 }
 
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(FakeApiServerArgs::parse()).await {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// Serves until SIGINT/SIGTERM.
-pub async fn run(args: FakeApiServerArgs) -> Result<(), String> {
+async fn run(args: FakeApiServerArgs) -> Result<(), String> {
     let server = FakeApiServer::start(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -35,6 +44,6 @@ pub async fn run(args: FakeApiServerArgs) -> Result<(), String> {
         }
         None => print!("{kubeconfig}"),
     }
-    super::run::shutdown_signal().await;
+    clouddb_job_operator::cli::run::shutdown_signal().await;
     Ok(())
 }
