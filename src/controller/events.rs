@@ -163,17 +163,8 @@ pub(super) async fn publish_events(
         });
     }
     let reference = job.object_ref(&());
-    for mut event in events {
-        if let Some(note) = &mut event.note {
-            // The Events API caps notes at 1 kB.
-            if note.len() > 1000 {
-                let mut cut = 1000;
-                while !note.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                note.truncate(cut);
-            }
-        }
+    // Notes and reasons are cut to the Events API's limits in `build_event`.
+    for event in events {
         match recorder.publish(&event, &reference).await {
             Ok(()) => {
                 ctx.metrics

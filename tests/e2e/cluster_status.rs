@@ -161,21 +161,8 @@ async fn status_is_applied_by_the_operator_once_per_change_and_shown_in_columns(
     // To the end: the terminal status, then the Events of each transition, once each.
     h.wait_for("steady", "Complete", 60).await;
     h.assert_no_noop_writes(&["steady"]).await;
-    let events: Value = serde_json::from_str(
-        &h.kubectl_ok(&[
-            "get",
-            "events.events.k8s.io",
-            "--field-selector",
-            "regarding.name=steady",
-            "-o",
-            "json",
-        ])
-        .await,
-    )
-    .unwrap();
-    let mut reasons: Vec<String> = events["items"]
-        .as_array()
-        .unwrap()
+    let events = h.events_of("steady").await;
+    let mut reasons: Vec<String> = events
         .iter()
         .map(|e| {
             assert_eq!(e["regarding"]["kind"], "CloudDbJob", "{e}");
@@ -184,6 +171,62 @@ async fn status_is_applied_by_the_operator_once_per_change_and_shown_in_columns(
         })
         .collect();
     reasons.sort();
-    assert_eq!(reasons, ["Running", "Succeeded"], "{events}");
+    assert_eq!(reasons, ["Running", "Succeeded"], "{events:?}");
     h.assert_operator_alive();
+}
+
+/// A provider message longer than the apiserver accepts in an Event note (1 KiB for
+/// `events.k8s.io/v1`) still yields the failure Event, cut on a character boundary, while
+/// the status keeps the whole message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_with_a_long_message_is_still_published_as_an_event() {
+    let mut job = sim_job(
+        ProviderKind::Huawei,
+        "rds",
+        "dead0000-0000-4000-8000-000000000001",
+        &[(0, Phase::Running, Some(10)), (1, Phase::Failed, None)],
+    );
+    // 3-byte characters, so a byte cut at 1024 would split one.
+    let long = format!("磁盘空间不足 {}", "失败".repeat(400));
+    job.timeline[1].message = Some(long.clone());
+    let h = Harness::start(
+        "long-message",
+        Options {
+            speed: 2.0,
+            builtins: false,
+            jobs: vec![job.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    h.apply(
+        "verbose",
+        &manifest_for(&job, "verbose", &h.sim.url()).yaml(),
+    )
+    .await;
+    h.wait_for("verbose", "Failed", 30).await;
+    assert_eq!(h.status("verbose")["message"].as_str(), Some(long.as_str()));
+    let mut failure = None;
+    for _ in 0..50 {
+        failure = h
+            .events_of("verbose")
+            .await
+            .into_iter()
+            .find(|e| e["type"] == "Warning");
+        if failure.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let failure = failure.expect("a Warning Event for the failure");
+    let note = failure["note"].as_str().unwrap_or("");
+    assert!(
+        note.len() <= 1024 && note.len() > 1000,
+        "{} bytes",
+        note.len()
+    );
+    assert!(
+        long.starts_with(note),
+        "the note is the message's beginning"
+    );
 }

@@ -26,30 +26,6 @@ fn long_job(id: &str) -> clouddb_job_operator::simulator::JobSpec {
     )
 }
 
-/// The reasons of the Events about one job, sorted.
-async fn event_reasons(h: &Harness, name: &str) -> Vec<String> {
-    let events: Value = serde_json::from_str(
-        &h.kubectl_ok(&[
-            "get",
-            "events.events.k8s.io",
-            "--field-selector",
-            &format!("regarding.name={name}"),
-            "-o",
-            "json",
-        ])
-        .await,
-    )
-    .unwrap();
-    let mut reasons: Vec<String> = events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["reason"].as_str().unwrap_or("").to_string())
-        .collect();
-    reasons.sort();
-    reasons
-}
-
 /// Operator requests of one verb on `clouddbjobs` so far.
 fn operator_requests(h: &Harness, verb: &str) -> usize {
     h.cluster()
@@ -94,7 +70,7 @@ async fn testenv_apiserver_restart_mid_job_loses_and_repeats_nothing() {
     h.assert_operator_alive();
     h.history.assert_sane("survivor", false);
     assert_eq!(
-        event_reasons(&h, "survivor").await,
+        h.event_reasons("survivor").await,
         ["Running", "Succeeded"],
         "each transition published once"
     );
@@ -163,7 +139,7 @@ async fn testenv_etcd_compaction_forces_a_relist_that_loses_and_repeats_nothing(
     for name in ["first", "second"] {
         h.history.assert_sane(name, false);
         assert_eq!(
-            event_reasons(&h, name).await,
+            h.event_reasons(name).await,
             ["Running", "Succeeded"],
             "{name}: each transition published once"
         );

@@ -567,6 +567,36 @@ impl Harness {
         .await
     }
 
+    /// The `events.k8s.io/v1` Events about one job, as the API serves them.
+    pub async fn events_of(&self, name: &str) -> Vec<Value> {
+        let list: Value = serde_json::from_str(
+            &self
+                .kubectl_ok(&[
+                    "get",
+                    "events.events.k8s.io",
+                    "--field-selector",
+                    &format!("regarding.name={name}"),
+                    "-o",
+                    "json",
+                ])
+                .await,
+        )
+        .unwrap();
+        list["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The reasons of the Events about one job, sorted.
+    pub async fn event_reasons(&self, name: &str) -> Vec<String> {
+        let mut reasons: Vec<String> = self
+            .events_of(name)
+            .await
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+            .collect();
+        reasons.sort();
+        reasons
+    }
+
     /// Provider requests the simulator served for a job ID.
     pub fn sim_requests(&self, job_id: &str) -> u64 {
         self.sim.counters().by_job.get(job_id).copied().unwrap_or(0)

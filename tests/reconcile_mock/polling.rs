@@ -8,33 +8,16 @@ use clouddb_job_operator::controller::batching::batch_key;
 use clouddb_job_operator::controller::{reconcile, Context};
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::{Credentials, JobObservation, JobTarget, ProviderError};
-use http::{Method, Response};
-use kube::client::Body;
 use kube::runtime::controller::Action;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 use super::*;
 
 #[tokio::test]
 async fn first_poll_writes_the_exact_status() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        ..
-    } = harness(false);
-    provider.script("15967", vec![Ok(running(40))]);
-    let (done, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    let action = reconcile(Arc::new(job(None)), ctx.clone()).await.unwrap();
-    let _ = done.send(());
-    let patch = verifier.await.unwrap();
+    let mut h = harness(false);
+    h.provider.script("15967", vec![Ok(running(40))]);
+    let (action, patch) = h.reconcile_once(job(None), reads_and_writes(1)).await;
     let not_failed = |t: &str, r: &str| json!({"type": t, "status": "False", "reason": r, "message": "", "observedGeneration": 1, "lastTransitionTime": NOW});
     let summary = "Running (40%)";
     assert_eq!(
@@ -66,57 +49,43 @@ async fn first_poll_writes_the_exact_status() {
         })
     );
     assert_eq!(action, Action::requeue(Duration::from_secs(30)));
-    assert_eq!(provider.calls(), 1);
+    assert_eq!(h.provider.calls(), 1);
 }
 
 #[tokio::test]
 async fn an_unchanged_poll_writes_nothing_and_a_change_writes_once() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        clock,
-        ..
-    } = harness(false);
-    provider.script(
+    let mut h = harness(false);
+    h.provider.script(
         "15967",
         vec![Ok(running(40)), Ok(running(40)), Ok(running(55))],
     );
-    let (written_tx, mut written_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (done, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        written_tx
-            .send(expect_status_patch(&mut handle, 200).await)
-            .unwrap();
+    let mut verifier = h.serve(vec![
+        Expect::Read(200, secret()),
+        Expect::Write(200),
         // Second poll: same answer, so only the Secret is read.
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
+        Expect::Read(200, secret()),
         // Third poll: progress moved.
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        written_tx
-            .send(expect_status_patch(&mut handle, 200).await)
-            .unwrap();
-        no_more_requests(&mut handle, finished).await;
-    });
-    reconcile(Arc::new(job(None)), ctx.clone()).await.unwrap();
-    let first = written_rx.recv().await.unwrap();
+        Expect::Read(200, secret()),
+        Expect::Write(200),
+    ]);
+    reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
+    let first = verifier.next().await;
     assert_eq!(first["status"]["progress"], 40);
     // The watch delivers the object with the status just written.
     let with_status = Arc::new(job(Some(first["status"].clone())));
 
     // A reconcile triggered before the poll is due (e.g. by our own write) does nothing.
-    let early = reconcile(with_status.clone(), ctx.clone()).await.unwrap();
+    let early = reconcile(with_status.clone(), h.ctx.clone()).await.unwrap();
     assert_eq!(early, Action::requeue(Duration::from_secs(30)));
-    assert_eq!(provider.calls(), 1);
+    assert_eq!(h.provider.calls(), 1);
 
-    set(&clock, "2026-11-25T10:00:30Z");
-    let second = reconcile(with_status.clone(), ctx.clone()).await.unwrap();
+    set(&h.clock, "2026-11-25T10:00:30Z");
+    let second = reconcile(with_status.clone(), h.ctx.clone()).await.unwrap();
     assert_eq!(second, Action::requeue(Duration::from_secs(30)));
-    set(&clock, "2026-11-25T10:01:00Z");
-    reconcile(with_status, ctx.clone()).await.unwrap();
-    let third = written_rx.recv().await.unwrap();
-    let _ = done.send(());
-    verifier.await.unwrap();
+    set(&h.clock, "2026-11-25T10:01:00Z");
+    reconcile(with_status, h.ctx.clone()).await.unwrap();
+    let third = verifier.next().await;
+    verifier.finish().await;
 
     assert_eq!(third["status"]["progress"], 55);
     assert_eq!(
@@ -124,8 +93,8 @@ async fn an_unchanged_poll_writes_nothing_and_a_change_writes_once() {
         "polls between writes are counted"
     );
     assert_eq!(third["status"]["lastPollTime"], "2026-11-25T10:01:00Z");
-    assert_eq!(provider.calls(), 3);
-    let metrics = ctx.metrics.render(None);
+    assert_eq!(h.provider.calls(), 3);
+    let metrics = h.ctx.metrics.render(None);
     assert!(
         metrics.contains("clouddb_job_operator_status_writes_total 2"),
         "{metrics}"
@@ -139,15 +108,9 @@ async fn an_unchanged_poll_writes_nothing_and_a_change_writes_once() {
 /// One transient provider failure of a running job at sampler value `sample`: the patch
 /// written and the requeue.
 async fn one_transient_failure(sample: f64) -> (Value, Action) {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        sample: sampler,
-        ..
-    } = harness(false);
-    *sampler.lock().unwrap() = sample;
-    provider.script(
+    let mut h = harness(false);
+    *h.sample.lock().unwrap() = sample;
+    h.provider.script(
         "15967",
         vec![Err(ProviderError::transient(
             "HTTP 503",
@@ -155,18 +118,10 @@ async fn one_transient_failure(sample: f64) -> (Value, Action) {
         ))],
     );
     let running_status = json!({"observedGeneration": 1, "phase": "Running", "progress": 40, "consecutiveErrors": 0});
-    let (done, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    let action = reconcile(Arc::new(job(Some(running_status))), ctx)
-        .await
-        .unwrap();
-    let _ = done.send(());
-    (verifier.await.unwrap(), action)
+    let (action, patch) = h
+        .reconcile_once(job(Some(running_status)), reads_and_writes(1))
+        .await;
+    (patch, action)
 }
 
 #[tokio::test]
@@ -184,36 +139,25 @@ async fn transient_provider_errors_back_off_without_changing_the_phase() {
 #[tokio::test]
 async fn the_first_transient_backoff_is_drawn_between_one_and_two_seconds() {
     // The sampler's extremes give the ends of the range: half of 2 s, and all of it.
-    for (sample, millis) in [(0.0, 1000), (0.25, 1250), (1.0, 2000)] {
-        let (_, action) = one_transient_failure(sample).await;
-        assert_eq!(
-            action,
-            Action::requeue(Duration::from_millis(millis)),
-            "sample {sample}"
-        );
-    }
+    assert_first_requeues(
+        &[(0.0, 1000), (0.25, 1250), (1.0, 2000)],
+        |sample| async move { one_transient_failure(sample).await.1 },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_failed_status_write_is_an_error_for_the_error_policy() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        ..
-    } = harness(false);
-    provider.script("15967", vec![Ok(running(40))]);
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        expect_status_patch(&mut handle, 500).await;
-    });
-    let result = reconcile(Arc::new(job(None)), ctx.clone()).await;
-    verifier.await.unwrap();
+    let mut h = harness(false);
+    h.provider.script("15967", vec![Ok(running(40))]);
+    let verifier = h.serve(vec![Expect::Read(200, secret()), Expect::Write(500)]);
+    let result = reconcile(Arc::new(job(None)), h.ctx.clone()).await;
+    verifier.finish().await;
     assert!(result.is_err());
     let action = clouddb_job_operator::controller::error_policy(
         Arc::new(job(None)),
         &result.unwrap_err(),
-        ctx,
+        h.ctx,
     );
     // First API failure: 2 s x (0.5 + 0.5 x 0.5).
     assert_eq!(action, Action::requeue(Duration::from_millis(1500)));
@@ -221,37 +165,15 @@ async fn a_failed_status_write_is_an_error_for_the_error_policy() {
 
 #[tokio::test]
 async fn phase_changes_publish_one_event() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        ..
-    } = harness(true);
-    provider.script("15967", vec![Ok(running(40))]);
-    let (done, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        expect_status_patch(&mut handle, 200).await;
-        let (request, send) = handle.next_request().await.expect("expected an event");
-        assert_eq!(request.method(), Method::POST);
-        assert_eq!(
-            request.uri().path(),
-            "/apis/events.k8s.io/v1/namespaces/prod/events"
-        );
-        let bytes = request.into_body().collect_bytes().await.unwrap();
-        let event: Value = serde_json::from_slice(&bytes).unwrap();
-        send.send_response(
-            Response::builder()
-                .status(201)
-                .body(Body::from(bytes.to_vec()))
-                .unwrap(),
-        );
-        no_more_requests(&mut handle, finished).await;
-        event
-    });
-    reconcile(Arc::new(job(None)), ctx).await.unwrap();
-    let _ = done.send(());
-    let event = verifier.await.unwrap();
+    let mut h = harness(true);
+    h.provider.script("15967", vec![Ok(running(40))]);
+    let mut expected = reads_and_writes(1);
+    expected.push(Expect::Event);
+    let mut verifier = h.serve(expected);
+    reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
+    verifier.next().await; // the status patch
+    let event = verifier.next().await;
+    verifier.finish().await;
     assert_eq!(event["reason"], "Running");
     assert_eq!(event["type"], "Normal");
     assert_eq!(event["regarding"]["name"], "upgrade-1");
@@ -261,13 +183,6 @@ async fn phase_changes_publish_one_event() {
 
 #[tokio::test]
 async fn an_unknown_job_is_pending_while_young_and_stalls_after_the_grace_period() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        clock,
-        ..
-    } = harness(false);
     let not_found = || {
         Err(ProviderError::permanent(
             "JobNotFound",
@@ -275,27 +190,14 @@ async fn an_unknown_job_is_pending_while_young_and_stalls_after_the_grace_period
             "resource does not exist",
         ))
     };
-    provider.script("15967", vec![not_found(), not_found()]);
-    set(&clock, "2026-11-25T09:02:00Z"); // 2 min old
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        tx.send(expect_status_patch(&mut handle, 200).await)
-            .unwrap();
-        expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        tx.send(expect_status_patch(&mut handle, 200).await)
-            .unwrap();
-    });
-    reconcile(Arc::new(job(None)), ctx.clone()).await.unwrap();
-    let young = rx.recv().await.unwrap();
+    let out = polls(vec![
+        ("2026-11-25T09:02:00Z", not_found()), // 2 min old
+        ("2026-11-25T09:06:00Z", not_found()), // 6 min old
+    ])
+    .await;
+    let (young, old) = (&out[0].0, &out[1].0);
     assert_eq!(young["status"]["phase"], "Pending");
     assert_eq!(young["status"]["reason"], "NotFoundYet");
-    set(&clock, "2026-11-25T09:06:00Z"); // 6 min old
-    reconcile(Arc::new(job(Some(young["status"].clone()))), ctx)
-        .await
-        .unwrap();
-    let old = rx.recv().await.unwrap();
-    verifier.await.unwrap();
     assert_eq!(old["status"]["phase"], "Pending");
     assert_eq!(old["status"]["reason"], "JobNotFound");
     let stalled = condition(&old["status"], "Stalled");
@@ -314,41 +216,14 @@ async fn polls_of(
     before: impl FnOnce(&Context),
     steps: Vec<(&str, Result<JobObservation, ProviderError>)>,
 ) -> Vec<(Value, Action)> {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        clock,
-        ..
-    } = harness(false);
-    before(&ctx);
-    let n = steps.len();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let (done, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        for _ in 0..n {
-            expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-            tx.send(expect_status_patch(&mut handle, 200).await)
-                .unwrap();
-        }
-        no_more_requests(&mut handle, finished).await;
-    });
+    let mut h = harness(false);
+    before(&h.ctx);
+    let verifier = h.serve(reads_and_writes(steps.len()));
     let (times, results): (Vec<&str>, Vec<_>) = steps.into_iter().unzip();
-    provider.script("15967", results);
-    let mut status = None;
-    let mut out = Vec::new();
-    for at in times {
-        set(&clock, at);
-        let action = reconcile(Arc::new(make(status.clone())), ctx.clone())
-            .await
-            .unwrap();
-        let patch = rx.recv().await.expect("a status write per poll");
-        status = Some(patch["status"].clone());
-        out.push((patch, action));
-    }
-    let _ = done.send(());
-    verifier.await.unwrap();
-    out
+    h.provider.script("15967", results);
+    let (written, actions) =
+        reconcile_series(&h.ctx, &h.clock, verifier, &times, times.len(), make).await;
+    written.into_iter().zip(actions).collect()
 }
 
 /// Started 09:50, polled every 30 s. At 10:00, 40 % done: the end is predicted at 10:15,

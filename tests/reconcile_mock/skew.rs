@@ -7,14 +7,12 @@ use std::sync::Arc;
 use base64::Engine;
 use clouddb_job_operator::cli::providers::standard;
 use clouddb_job_operator::controller::endpoints::EndpointPolicy;
-use clouddb_job_operator::controller::reconcile;
 use clouddb_job_operator::providers::http::HttpOptions;
 use clouddb_job_operator::simulator::auth::{
     DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use clouddb_job_operator::simulator::{SimConfig, Simulator};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 use super::*;
 
@@ -52,24 +50,12 @@ async fn status_with_skew(skew_secs: i64, spec: Value) -> Value {
     )
     .await
     .unwrap();
-    let Harness {
-        mut ctx,
-        mut handle,
-        ..
-    } = harness(false);
-    let context = Arc::get_mut(&mut ctx).unwrap();
+    let mut h = harness(false);
+    let context = Arc::get_mut(&mut h.ctx).unwrap();
     context.provider = standard(&HttpOptions::default()).unwrap();
     context.endpoints = EndpointPolicy::new(["127.0.0.1".to_string()]);
-    let (finish, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        expect_get(&mut handle, SECRET_PATH, 200, simulator_secret()).await;
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    reconcile(Arc::new(job_at(&sim, spec)), ctx).await.unwrap();
-    let _ = finish.send(());
-    let patch = verifier.await.unwrap();
+    let expected = vec![Expect::Read(200, simulator_secret()), Expect::Write(200)];
+    let (_, patch) = h.reconcile_once(job_at(&sim, spec), expected).await;
     assert_eq!(sim.counters().total, 1, "one provider call");
     patch["status"].clone()
 }

@@ -8,7 +8,6 @@ use clouddb_job_operator::controller::reconcile;
 use clouddb_job_operator::providers::JobObservation;
 use kube::runtime::controller::Action;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 use super::*;
 
@@ -19,39 +18,28 @@ async fn a_terminal_job_is_left_alone() {
         json!({"observedGeneration": 1, "phase": "Failed", "reason": "JobFailed", "progress": 60}),
         json!({"observedGeneration": 1, "phase": "Failed", "reason": "TrackingTimeout"}),
     ] {
-        let Harness {
-            ctx,
-            mut handle,
-            provider,
-            ..
-        } = harness(false);
-        provider.script("15967", vec![Ok(running(40))]);
-        let (finish, finished) = oneshot::channel();
-        let verifier = tokio::spawn(async move { no_more_requests(&mut handle, finished).await });
-        let action = reconcile(Arc::new(job(Some(done.clone()))), ctx)
+        let mut h = harness(false);
+        h.provider.script("15967", vec![Ok(running(40))]);
+        let verifier = h.serve(vec![]);
+        let action = reconcile(Arc::new(job(Some(done.clone()))), h.ctx.clone())
             .await
             .unwrap();
-        let _ = finish.send(());
-        verifier.await.unwrap();
+        verifier.finish().await;
         assert_eq!(action, Action::await_change(), "{done}");
-        assert_eq!(provider.calls(), 0, "{done}");
+        assert_eq!(h.provider.calls(), 0, "{done}");
     }
 }
 
 /// Reconciles the job once per time in `at`, each from the status last written, with the
-/// provider answering `later` to any poll after the first; expects exactly one write (the
-/// first reconcile's) and returns it.
-async fn written_once(
+/// provider answering a later poll with progress and then success; expects exactly one
+/// write (the first reconcile's), a Failed status with `reason`, and each reconcile to
+/// wait for a change. Returns that status and the provider calls made.
+async fn failed_once(
     first: Vec<Result<JobObservation, clouddb_job_operator::providers::ProviderError>>,
     at: &[&str],
+    reason: &str,
 ) -> (Value, usize) {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        clock,
-        ..
-    } = harness(false);
+    let mut h = harness(false);
     let polls_first = first.len();
     let mut script = first;
     let succeeded = JobObservation {
@@ -61,32 +49,22 @@ async fn written_once(
         ..running(100)
     };
     script.extend([Ok(running(70)), Ok(succeeded)]);
-    provider.script("15967", script);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let (finish, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        for _ in 0..polls_first {
-            expect_get(&mut handle, SECRET_PATH, 200, secret()).await;
-        }
-        tx.send(expect_status_patch(&mut handle, 200).await)
-            .unwrap();
-        no_more_requests(&mut handle, finished).await;
-    });
-    let mut status = None;
-    for (i, time) in at.iter().enumerate() {
-        set(&clock, time);
-        ctx.memory.forget("uid-1"); // as after a restart: no schedule to wait for
-        let action = reconcile(Arc::new(job(status.clone())), ctx.clone())
-            .await
-            .unwrap();
-        assert_eq!(action, Action::await_change(), "reconcile {i} at {time}");
-        if i == 0 {
-            status = Some(rx.recv().await.unwrap()["status"].clone());
-        }
+    h.provider.script("15967", script);
+    let mut expected: Vec<Expect> = (0..polls_first)
+        .map(|_| Expect::Read(200, secret()))
+        .collect();
+    expected.push(Expect::Write(200));
+    let verifier = h.serve(expected);
+    // As after a restart: no schedule to wait for.
+    let (written, actions) =
+        reconcile_series(&h.ctx, &h.clock, verifier, at, 1, restarted(&h.ctx)).await;
+    for (i, (action, time)) in actions.iter().zip(at).enumerate() {
+        assert_eq!(*action, Action::await_change(), "reconcile {i} at {time}");
     }
-    let _ = finish.send(());
-    verifier.await.unwrap();
-    (status.unwrap(), provider.calls())
+    let status = written[0]["status"].clone();
+    assert_eq!(status["phase"], "Failed");
+    assert_eq!(status["reason"], reason);
+    (status, h.provider.calls())
 }
 
 #[tokio::test]
@@ -97,57 +75,36 @@ async fn a_failed_job_stays_failed_whatever_the_provider_says_later() {
         message: Some("upgrade failed".into()),
         ..running(60)
     };
-    let (status, calls) = written_once(
-        vec![Ok(failed)],
-        &[
-            "2026-11-25T10:00:00Z",
-            "2026-11-25T10:05:00Z",
-            "2026-11-25T10:30:00Z",
-        ],
-    )
-    .await;
-    assert_eq!(status["phase"], "Failed");
-    assert_eq!(status["reason"], "JobFailed");
+    let at = [
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:05:00Z",
+        "2026-11-25T10:30:00Z",
+    ];
+    let (_, calls) = failed_once(vec![Ok(failed)], &at, "JobFailed").await;
     assert_eq!(calls, 1, "never polled again");
 }
 
 #[tokio::test]
 async fn a_timed_out_job_stays_failed_whatever_the_provider_says_later() {
     // Created 09:00 with a 2 h timeout: at 11:00:01 it fails without a poll, and stays so.
-    let (status, calls) = written_once(
-        vec![],
-        &[
-            "2026-11-25T11:00:01Z",
-            "2026-11-25T11:05:00Z",
-            "2026-11-25T12:00:00Z",
-        ],
-    )
-    .await;
-    assert_eq!(status["phase"], "Failed");
-    assert_eq!(status["reason"], "TrackingTimeout");
+    let at = [
+        "2026-11-25T11:00:01Z",
+        "2026-11-25T11:05:00Z",
+        "2026-11-25T12:00:00Z",
+    ];
+    let (status, calls) = failed_once(vec![], &at, "TrackingTimeout").await;
     assert_eq!(condition(&status, "Failed")["reason"], "TrackingTimeout");
     assert_eq!(calls, 0, "never polled");
 }
 
 #[tokio::test]
 async fn a_terminal_job_only_catches_up_its_observed_generation() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        ..
-    } = harness(false);
+    let mut h = harness(false);
     let done = json!({"observedGeneration": 0, "phase": "Failed", "reason": "Aborted",
         "conditions": [{"type": "Failed", "status": "True", "reason": "Aborted", "message": "", "observedGeneration": 0, "lastTransitionTime": "2026-11-25T09:30:00Z"}]});
-    let (finish, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    let action = reconcile(Arc::new(job(Some(done))), ctx).await.unwrap();
-    let _ = finish.send(());
-    let patch = verifier.await.unwrap();
+    let (action, patch) = h
+        .reconcile_once(job(Some(done)), vec![Expect::Write(200)])
+        .await;
     assert_eq!(action, Action::await_change());
     assert_eq!(patch["status"]["observedGeneration"], 1);
     assert_eq!(patch["status"]["phase"], "Failed");
@@ -156,58 +113,31 @@ async fn a_terminal_job_only_catches_up_its_observed_generation() {
         patch["status"]["conditions"][0]["lastTransitionTime"],
         "2026-11-25T09:30:00Z"
     );
-    assert_eq!(provider.calls(), 0);
+    assert_eq!(h.provider.calls(), 0);
 }
 
 #[tokio::test]
 async fn the_timeout_fails_the_job_without_polling() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        clock,
-        ..
-    } = harness(false);
-    set(&clock, "2026-11-25T11:00:01Z"); // created 09:00, timeout 2h
-    let (finish, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    let action = reconcile(Arc::new(job(None)), ctx).await.unwrap();
-    let _ = finish.send(());
-    let patch = verifier.await.unwrap();
+    let mut h = harness(false);
+    set(&h.clock, "2026-11-25T11:00:01Z"); // created 09:00, timeout 2h
+    let (action, patch) = h.reconcile_once(job(None), vec![Expect::Write(200)]).await;
     assert_eq!(patch["status"]["phase"], "Failed");
     assert_eq!(patch["status"]["reason"], "TrackingTimeout");
     assert_eq!(action, Action::await_change());
-    assert_eq!(provider.calls(), 0);
+    assert_eq!(h.provider.calls(), 0);
 }
 
 #[tokio::test]
 async fn an_endpoint_outside_the_allow_list_is_refused() {
-    let Harness {
-        ctx,
-        mut handle,
-        provider,
-        ..
-    } = harness(false);
+    let mut h = harness(false);
     let mut j = job(None);
     j.spec.endpoint = Some("https://collector.example.net".into());
-    let (finish, finished) = oneshot::channel();
-    let verifier = tokio::spawn(async move {
-        let patch = expect_status_patch(&mut handle, 200).await;
-        no_more_requests(&mut handle, finished).await;
-        patch
-    });
-    let action = reconcile(Arc::new(j), ctx).await.unwrap();
-    let _ = finish.send(());
-    let patch = verifier.await.unwrap();
+    let (action, patch) = h.reconcile_once(j, vec![Expect::Write(200)]).await;
     assert_eq!(patch["status"]["reason"], "EndpointNotAllowed");
     assert_eq!(
         action,
         Action::await_change(),
         "only a spec change can fix it"
     );
-    assert_eq!(provider.calls(), 0);
+    assert_eq!(h.provider.calls(), 0);
 }

@@ -15,7 +15,7 @@
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
-use super::{hex_lower, hmac, sha256_hex, Hash};
+use super::{authorization_params, hex_lower, hmac, sha256_hex, Hash};
 use crate::encoding::percent_encode;
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -140,52 +140,32 @@ pub struct Authorization {
 /// Parses `SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex` (parts in any
 /// order, each exactly once).
 pub fn parse_authorization(header: &str) -> Option<Authorization> {
-    let params = header.trim().strip_prefix(ALGORITHM)?;
-    if !params.starts_with(' ') {
-        return None;
-    }
-    let (mut access, mut signed, mut signature) = (None, None, None);
-    for part in params.split(',') {
-        let (name, value) = part.trim().split_once('=')?;
-        let slot = match name.trim() {
-            "Access" => &mut access,
-            "SignedHeaders" => &mut signed,
-            "Signature" => &mut signature,
-            _ => return None,
-        };
-        if slot.replace(value.trim()).is_some() {
-            return None;
-        }
-    }
+    let [access, signed, signature] =
+        authorization_params(header, ALGORITHM, ["Access", "SignedHeaders", "Signature"])?;
     Some(Authorization {
-        access: access?.to_string(),
-        signed_headers: signed?
+        access: access.to_string(),
+        signed_headers: signed
             .split(';')
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect(),
-        signature: signature?.to_string(),
+        signature: signature.to_string(),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::pairs;
     use super::*;
-
-    fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn ha_published_vector() {
-        let headers = owned(&[
+        let headers = pairs(&[
             ("Host", "service.region.example.com"),
             ("X-Sdk-Date", "20191115T033655Z"),
             ("Content-Type", "application/json"),
         ]);
-        let query = owned(&[
+        let query = pairs(&[
             ("marker", "13551d6b-755d-4757-b956-536f674975c0"),
             ("limit", "2"),
         ]);
@@ -230,7 +210,7 @@ mod tests {
         assert_eq!(canonical_uri("/v3/p/jobs/"), "/v3/p/jobs/");
         assert_eq!(canonical_uri(""), "/");
         assert_eq!(canonical_uri("/a b/c~d"), "/a%20b/c~d/");
-        let q = owned(&[("id", "a b/c+d"), ("e", ""), ("E", "1")]);
+        let q = pairs(&[("id", "a b/c+d"), ("e", ""), ("E", "1")]);
         assert_eq!(canonical_query(&q), "E=1&e=&id=a%20b%2Fc%2Bd");
     }
 

@@ -64,6 +64,41 @@ pub fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The values of an `Authorization` header `<algorithm> name=value, name=value, ...`, in
+/// the order of `names`; `None` unless every one of `names` is given exactly once and
+/// nothing else is.
+pub fn authorization_params<'a, const N: usize>(
+    header: &'a str,
+    algorithm: &str,
+    names: [&str; N],
+) -> Option<[&'a str; N]> {
+    let params = header.trim().strip_prefix(algorithm)?;
+    if !params.starts_with(' ') {
+        return None;
+    }
+    let mut values = [None; N];
+    for part in params.split(',') {
+        let (name, value) = part.trim().split_once('=')?;
+        let slot = names.iter().position(|n| *n == name.trim())?;
+        if values[slot].replace(value.trim()).is_some() {
+            return None;
+        }
+    }
+    let mut found = [""; N];
+    for (out, value) in found.iter_mut().zip(values) {
+        *out = value?;
+    }
+    Some(found)
+}
+
+/// Owned `(name, value)` pairs, for the tests' query and header lists.
+#[cfg(test)]
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +119,26 @@ mod tests {
             sha256_hex(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn authorization_params_are_each_given_exactly_once() {
+        let names = ["A", "B"];
+        assert_eq!(
+            authorization_params(" X B = 2 , A=1 ", "X", names),
+            Some(["1", "2"])
+        );
+        for bad in [
+            "X A=1",
+            "XA=1, B=2",
+            "Y A=1, B=2",
+            "X A=1, B=2, C=3",
+            "X A=1, B=2, A=3",
+            "X A=1, B",
+            "X ",
+        ] {
+            assert_eq!(authorization_params(bad, "X", names), None, "{bad}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::{hex_lower, hmac, sha256_hex, Hash};
+use super::{authorization_params, hex_lower, hmac, sha256_hex, Hash};
 
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 const SCOPE_TERMINATOR: &str = "tc3_request";
@@ -125,24 +125,12 @@ pub struct Authorization {
 /// Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b,
 /// Signature=hex` (parts in any order, each exactly once).
 pub fn parse_authorization(header: &str) -> Option<Authorization> {
-    let params = header.trim().strip_prefix(ALGORITHM)?;
-    if !params.starts_with(' ') {
-        return None;
-    }
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in params.split(',') {
-        let (name, value) = part.trim().split_once('=')?;
-        let slot = match name.trim() {
-            "Credential" => &mut credential,
-            "SignedHeaders" => &mut signed,
-            "Signature" => &mut signature,
-            _ => return None,
-        };
-        if slot.replace(value.trim()).is_some() {
-            return None;
-        }
-    }
-    let scope: Vec<&str> = credential?.split('/').collect();
+    let [credential, signed, signature] = authorization_params(
+        header,
+        ALGORITHM,
+        ["Credential", "SignedHeaders", "Signature"],
+    )?;
+    let scope: Vec<&str> = credential.split('/').collect();
     let [secret_id, date, service, SCOPE_TERMINATOR] = scope.as_slice() else {
         return None;
     };
@@ -150,11 +138,8 @@ pub fn parse_authorization(header: &str) -> Option<Authorization> {
         secret_id: secret_id.to_string(),
         date: date.to_string(),
         service: service.to_string(),
-        signed_headers: signed?
-            .split(';')
-            .map(|h| h.trim().to_lowercase())
-            .collect(),
-        signature: signature?.to_string(),
+        signed_headers: signed.split(';').map(|h| h.trim().to_lowercase()).collect(),
+        signature: signature.to_string(),
     })
 }
 

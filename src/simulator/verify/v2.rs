@@ -45,16 +45,11 @@ pub fn signature(secret_key: &str, hash: Hash, source: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::pairs;
     use super::*;
 
     const KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA";
     const ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA";
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn l2a_published_vector_hmac_sha1_by_default() {
