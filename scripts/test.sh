@@ -13,7 +13,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-tools.sh
-export PATH="$PWD/.tools/bin:$PATH"
 
 echo "== control plane (testenv/build.sh)"
 start=$SECONDS

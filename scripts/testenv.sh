@@ -192,6 +192,8 @@ POLICY
   cat >"$dir/env" <<ENV
 export KUBECONFIG=$dir/kubeconfig
 export KUBECTL=$bin/kubectl
+export HELM=$bin/helm
+export GITOPS_HEALTH=$bin/gitops-health
 export TESTENV_DIR=$dir
 export TESTENV_ETCD=http://127.0.0.1:$(cat "$dir/etcd.port")
 ENV

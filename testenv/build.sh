@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test control plane (kube-apiserver, kubectl, etcd) of Kubernetes $K8S_VERSION
 # from the official Go modules into .tools/k8s/$K8S_VERSION/bin, with the upstream version
-# ldflags so `/version` and `kubectl version` report the real release. A second run with the
+# ldflags so `/version` and `kubectl version` report the real release; helm (helm.sh/helm/v4)
+# and gitops-health (kstatus and Argo CD's Lua VM) from testenv/tools beside them. A second run with the
 # binaries present rebuilds nothing. Prints the bin directory on stdout.
 #   K8S_VERSION   v1.34.x-v1.37.x (default: the version testenv/go.mod pins)
 set -euo pipefail
@@ -15,7 +16,8 @@ cache="$root/.tools/k8s/$version"
 bin="$cache/bin"
 log() { printf 'testenv: %s\n' "$*" >&2; }
 
-if [[ -x "$bin/kube-apiserver" && -x "$bin/kubectl" && -x "$bin/etcd" && -f "$bin/.complete" ]]; then
+if [[ -x "$bin/kube-apiserver" && -x "$bin/kubectl" && -x "$bin/etcd" && -x "$bin/helm" &&
+  -x "$bin/gitops-health" && -f "$bin/.complete" ]]; then
   log "control plane $version cached in $bin"
   echo "$bin"
   exit 0
@@ -32,6 +34,7 @@ else
   modflag=-mod=mod
 fi
 etcd_version="$(cd "$mod" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+helm_version="$(cd "$here/tools" && go list -m -f '{{.Version}}' helm.sh/helm/v4)"
 
 # hack/lib/version.sh sets these for release builds; the commit is the module's content
 # hash's prefix is not meaningful, so it is left empty as in source builds without git.
@@ -52,6 +55,14 @@ log "building kubectl $version"
 go build "$modflag" -trimpath -ldflags "-s -w $ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 log "building etcd $etcd_version"
 go build "$modflag" -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module" -o "$bin/etcd" go.etcd.io/etcd/server/v3
-echo "$version etcd=$etcd_version built in $((SECONDS - start))s" >"$bin/.complete"
+# helm and gitops-health build from their own module (testenv/tools), whatever control
+# plane version was asked for.
+cd "$here/tools"
+log "building helm $helm_version"
+go build -mod=readonly -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$helm_version" \
+  -o "$bin/helm" helm.sh/helm/v4/cmd/helm
+log "building gitops-health (kstatus, Flux's kstatus, Argo CD's Lua VM)"
+go build -mod=readonly -trimpath -o "$bin/gitops-health" ./cmd/gitops-health
+echo "$version etcd=$etcd_version helm=$helm_version built in $((SECONDS - start))s" >"$bin/.complete"
 log "built in $((SECONDS - start))s into $bin"
 echo "$bin"

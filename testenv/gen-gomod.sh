@@ -7,6 +7,9 @@
 #     serves (those modules are replaced by ./staging/... upstream; outside the repository
 #     they must point at their published v0.N.M tags);
 #   * `tool` lines for the binaries we build (kube-apiserver, kubectl, etcd).
+# Nothing else goes in this module: every other requirement could raise, by minimal version
+# selection, a dependency of the control plane above the version Kubernetes pins. The other
+# test tools (helm, gitops-health) live in testenv/tools, a module of their own.
 # Then `go mod tidy` writes go.sum. Never edit the replace block by hand: rerun this.
 # Usage: testenv/gen-gomod.sh v1.37.2 DIR
 set -euo pipefail

@@ -1,4 +1,4 @@
-//! Renders the Helm chart with a real `helm` (installed by `scripts/install-tools.sh`) and
+//! Renders the Helm chart with the real `helm` (built by testenv/build.sh from helm.sh/helm/v4) and
 //! checks what it would apply: least-privilege RBAC, the pod's security settings, controller
 //! arguments and probes, optional resources, and that the chart's CRD is the binary's CRD.
 
@@ -18,7 +18,7 @@ fn chart_dir() -> PathBuf {
 }
 
 fn helm(args: &[&str]) -> Output {
-    let helm = common::find_tool("HELM", "helm");
+    let helm = common::required_tool("HELM", "helm");
     Command::new(&helm)
         .args(args)
         // Keep helm away from the user's config, cache and any kubeconfig.

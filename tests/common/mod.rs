@@ -40,15 +40,15 @@ pub fn find_tool(env_var: &str, name: &str) -> PathBuf {
     );
 }
 
-/// A tool that only `$env_var` may name (for kubectl: the one testenv/build.sh built, never
-/// whatever kubectl happens to be installed); a missing one fails the test.
+/// A tool that only `$env_var` may name (kubectl, helm: the ones testenv/build.sh built,
+/// never whatever happens to be installed); a missing one fails the test.
 pub fn required_tool(env_var: &str, name: &str) -> PathBuf {
     let p = std::env::var_os(env_var)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             panic!(
                 "${env_var} is not set: point it at {name} (`eval \"$(scripts/testenv.sh env)\"` \
-             sets KUBECTL to the kubectl built with the test control plane)"
+             sets KUBECTL and HELM to the ones built with the test control plane)"
             )
         });
     assert!(p.is_file(), "{env_var}={} does not exist", p.display());

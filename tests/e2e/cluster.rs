@@ -61,17 +61,9 @@ pub fn kubectl_path() -> PathBuf {
     required_env("KUBECTL")
 }
 
-/// helm: `$HELM`, else the one scripts/install-tools.sh put in `.tools/bin`.
+/// helm (`$HELM`: the one testenv/build.sh builds from helm.sh/helm/v4).
 pub fn helm_path() -> PathBuf {
-    let path = std::env::var_os("HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/bin/helm"));
-    assert!(
-        path.exists(),
-        "helm not found at {} (run scripts/install-tools.sh or set $HELM)",
-        path.display()
-    );
-    path
+    required_env("HELM")
 }
 
 /// kubectl's discovery cache beside a kubeconfig: never shared with a kubectl that ran
@@ -413,8 +405,14 @@ pub fn operator_identity(cluster: &Cluster, ns: &str, sets: &[&str], dir: &Path)
             "--duration=2h",
         ],
     );
+    token_kubeconfig(cluster, token.trim(), ns, dir)
+}
+
+/// A kubeconfig for `cluster` that holds only `token` (default namespace `ns`).
+pub fn token_kubeconfig(cluster: &Cluster, token: &str, ns: &str, dir: &Path) -> PathBuf {
+    let admin = &cluster.kubeconfig;
     let server = kubectl_sync_ok(
-        &admin,
+        admin,
         &[
             "config",
             "view",
@@ -424,7 +422,7 @@ pub fn operator_identity(cluster: &Cluster, ns: &str, sets: &[&str], dir: &Path)
         ],
     );
     let ca = kubectl_sync_ok(
-        &admin,
+        admin,
         &[
             "config",
             "view",
@@ -445,8 +443,7 @@ pub fn operator_identity(cluster: &Cluster, ns: &str, sets: &[&str], dir: &Path)
     std::fs::write(
         &path,
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n{ca_line}users:\n- name: operator\n  user:\n    token: {}\ncontexts:\n- name: c\n  context: {{cluster: c, user: operator, namespace: {ns}}}\ncurrent-context: c\n",
-            token.trim()
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n{ca_line}users:\n- name: operator\n  user:\n    token: {token}\ncontexts:\n- name: c\n  context: {{cluster: c, user: operator, namespace: {ns}}}\ncurrent-context: c\n"
         ),
     )
     .unwrap();

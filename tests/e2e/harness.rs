@@ -80,6 +80,9 @@ pub struct Options {
     pub fake_apiserver: bool,
     /// Another cluster than the suite's (a private control plane).
     pub cluster: Option<Cluster>,
+    /// Give the operator the chart's ServiceAccount and RBAC (rendered by `helm template`)
+    /// in the test's namespace; off for tests that install the chart with helm themselves.
+    pub chart_identity: bool,
     /// Run the operator as the chart's default install does: all namespaces, under the
     /// ClusterRole (only on a private control plane: it would poll other tests' jobs).
     pub cluster_wide: bool,
@@ -96,6 +99,7 @@ impl Default for Options {
             rust_log: "info,clouddb_job_operator=debug".into(),
             fake_apiserver: false,
             cluster: None,
+            chart_identity: true,
             cluster_wide: false,
         }
     }
@@ -149,6 +153,8 @@ pub struct Harness {
     pub kubeconfig: PathBuf,
     /// The operator's kubeconfig (on a real cluster: only the chart's ServiceAccount token).
     pub operator_kubeconfig: PathBuf,
+    /// Namespace of the operator's leader-election Lease (default: the test's namespace).
+    pub lease_namespace: Option<String>,
     pub client: Client,
     pub history: History,
     pub operator: Option<Operator>,
@@ -216,11 +222,17 @@ impl Harness {
             let scratch = dir.0.clone();
             let tag = tag.to_string();
             let (cluster_wide, c) = (options.cluster_wide, cluster.clone());
+            let chart_identity = options.chart_identity;
             let (ns, operator_kubeconfig) = tokio::task::spawn_blocking(move || {
                 let ns = TestNamespace::create(&c, &tag, &scratch);
                 let watch = format!("watchNamespace={}", ns.name);
                 let sets: Vec<&str> = if cluster_wide { vec![] } else { vec![&watch] };
-                let identity = cluster::operator_identity(&c, &ns.name, &sets, &scratch);
+                let identity = if chart_identity {
+                    cluster::operator_identity(&c, &ns.name, &sets, &scratch)
+                } else {
+                    // Until the test sets one: the admin's.
+                    ns.kubeconfig.clone()
+                };
                 (ns, identity)
             })
             .await
@@ -248,6 +260,7 @@ impl Harness {
             ns,
             kubeconfig,
             operator_kubeconfig,
+            lease_namespace: None,
             client,
             history: History::default(),
             operator: None,
@@ -302,7 +315,8 @@ impl Harness {
         if let Backend::Cluster(_) = self.backend {
             // As the chart runs it: leader election on a Lease in the release namespace,
             // and (namespaced mode) one watched namespace.
-            cmd.args(["--leader-election", "--lease-namespace", &self.ns]);
+            let lease_ns = self.lease_namespace.as_deref().unwrap_or(&self.ns);
+            cmd.args(["--leader-election", "--lease-namespace", lease_ns]);
             if !self.options.cluster_wide {
                 cmd.args(["--namespace", &self.ns]);
             }

@@ -12,6 +12,7 @@ mod harness;
 mod history;
 mod manifests;
 
+mod addon;
 mod admission;
 mod cli;
 mod cluster_status;
