@@ -4,15 +4,19 @@
 # end-to-end suite against a real kube-apiserver + etcd with the real kubectl), then a short
 # fuzz run of every target.
 #
-# Installs what the tests need first (idempotent): scripts/install-tools.sh (helm, lua5.1,
+# Installs what the tests need first (idempotent): scripts/install-tools.sh (lua5.1,
 # promtool) and testenv/build.sh (kube-apiserver, etcd and kubectl of the pinned Kubernetes
-# release, built from the official Go modules and cached in .tools/k8s/). A control plane of
-# its own is started for the run (scripts/testenv.sh, state in .tools/testenv/test-sh) and
-# stopped at the end; its logs stay there.
+# release, helm, crane and gitops-health, built from the official Go modules and cached in
+# .tools/k8s/). It builds the container image (scripts/build-image.sh, for tests/image.rs),
+# and starts a control plane of its own for the run (scripts/testenv.sh, state in
+# .tools/testenv/test-sh), stopped at the end; its logs stay there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-tools.sh
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+(cd testenv/tools && test -z "$(gofmt -l cmd)") || { echo "gofmt: testenv/tools/cmd needs formatting" >&2; exit 1; }
 
 echo "== control plane (testenv/build.sh)"
 start=$SECONDS
@@ -23,8 +27,11 @@ bash scripts/testenv.sh down >/dev/null 2>&1 || true
 trap 'bash scripts/testenv.sh down >/dev/null 2>&1 || true' EXIT
 eval "$(bash scripts/testenv.sh up)"
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
+echo "== container image (scripts/build-image.sh: release binary, no Docker engine)"
+start=$SECONDS
+bash scripts/build-image.sh
+echo "image built in $((SECONDS - start))s"
+
 echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"

@@ -2,7 +2,7 @@
 # Builds the test control plane (kube-apiserver, kubectl, etcd) of Kubernetes $K8S_VERSION
 # from the official Go modules into .tools/k8s/$K8S_VERSION/bin, with the upstream version
 # ldflags so `/version` and `kubectl version` report the real release; helm (helm.sh/helm/v4)
-# and gitops-health (kstatus and Argo CD's Lua VM) from testenv/tools beside them. A second run with the
+# gitops-health (kstatus and Argo CD's Lua VM) and crane from testenv/tools beside them. A second run with the
 # binaries present rebuilds nothing. Prints the bin directory on stdout.
 #   K8S_VERSION   v1.34.x-v1.37.x (default: the version testenv/go.mod pins)
 set -euo pipefail
@@ -17,7 +17,7 @@ bin="$cache/bin"
 log() { printf 'testenv: %s\n' "$*" >&2; }
 
 if [[ -x "$bin/kube-apiserver" && -x "$bin/kubectl" && -x "$bin/etcd" && -x "$bin/helm" &&
-  -x "$bin/gitops-health" && -f "$bin/.complete" ]]; then
+  -x "$bin/gitops-health" && -x "$bin/crane" && -f "$bin/.complete" ]]; then
   log "control plane $version cached in $bin"
   echo "$bin"
   exit 0
@@ -61,6 +61,8 @@ cd "$here/tools"
 log "building helm $helm_version"
 go build -mod=readonly -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$helm_version" \
   -o "$bin/helm" helm.sh/helm/v4/cmd/helm
+log "building crane (go-containerregistry; scripts/build-image.sh)"
+go build -mod=readonly -trimpath -ldflags "-s -w" -o "$bin/crane" github.com/google/go-containerregistry/cmd/crane
 log "building gitops-health (kstatus, Flux's kstatus, Argo CD's Lua VM)"
 go build -mod=readonly -trimpath -o "$bin/gitops-health" ./cmd/gitops-health
 echo "$version etcd=$etcd_version helm=$helm_version built in $((SECONDS - start))s" >"$bin/.complete"
