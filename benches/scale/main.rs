@@ -1,9 +1,13 @@
 //! Scale benchmark: the operator binary (as a child process, for honest CPU and RSS)
-//! tracking N concurrent Tencent `DescribeTasks` jobs against the in-process fake API
-//! server and provider simulator, batched and then `--naive-polling`, in one run.
+//! tracking N concurrent Tencent `DescribeTasks` jobs against the provider simulator and
+//! either the in-process fake API server or, with `--kubeconfig`, a real kube-apiserver
+//! (the test control plane of scripts/testenv.sh), batched and then `--naive-polling`, in
+//! one run.
 //!
-//! `cargo bench --profile dev --bench scale -- --jobs 1000 --interval 30s --duration 120s`
+//! `cargo bench --bench scale -- --jobs 1000 --interval 30s --duration 120s [--kubeconfig F]`
 //! (see BENCHMARKS.md). Not run by `cargo test` (`test = false` in Cargo.toml).
+
+mod backend;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -11,17 +15,16 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backend::{Backend, Traffic};
 use clouddb_job_operator::api::{CloudDbJob, JobPhase};
 use clouddb_job_operator::duration::parse_duration;
 use clouddb_job_operator::simulator::auth::KeyPair;
 use clouddb_job_operator::simulator::{Scenario, SimConfig, Simulator};
-use clouddb_testkit::apiserver::{FakeApiServer, FakeApiServerConfig};
 use futures::{stream, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
-use kube::{Client, Config, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde_json::json;
 
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ struct Args {
     modes: Vec<String>,
     /// Extra flags for the operator's `run` (e.g. `--secret-cache-ttl=10s`), both modes.
     operator_args: Vec<String>,
+    /// A real cluster instead of the fake API server.
+    kubeconfig: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         concurrency: 64,
         modes: vec!["batched".into(), "naive".into()],
         operator_args: Vec::new(),
+        kubeconfig: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--modes" => args.modes = value()?.split(',').map(String::from).collect(),
             "--operator-arg" => args.operator_args.push(value()?),
+            "--kubeconfig" => args.kubeconfig = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -143,14 +150,6 @@ fn sim_config(jobs: &[Job]) -> SimConfig {
     config
 }
 
-async fn client_for(server: &FakeApiServer) -> Client {
-    let kubeconfig = Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
-}
-
 async fn create_objects(client: &Client, namespace: &str, jobs: &[Job], args: &Args, sim: &str) {
     let ns: Api<Namespace> = Api::all(client.clone());
     let _ = ns
@@ -202,14 +201,28 @@ async fn create_objects(client: &Client, namespace: &str, jobs: &[Job], args: &A
 
 /// When each job was first seen `Succeeded`, by namespace/name.
 type Seen = Arc<Mutex<HashMap<String, Instant>>>;
+/// Status changes the watch saw, by namespace (each is one effective status write).
+type Changes = Arc<Mutex<HashMap<String, u64>>>;
 
-fn watch_completions(client: Client, seen: Seen) {
+fn watch_completions(client: Client, seen: Seen, changes: Changes) {
     let api: Api<CloudDbJob> = Api::all(client);
     tokio::spawn(async move {
         let mut events = watcher(api, watcher::Config::default()).boxed();
         while let Some(event) = events.next().await {
             let objects = match event {
-                Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => vec![o],
+                Ok(watcher::Event::Apply(o)) => {
+                    // After the initial list, every event is a write that changed the object,
+                    // and only status changes after creation.
+                    if o.status.is_some() {
+                        *changes
+                            .lock()
+                            .unwrap()
+                            .entry(o.namespace().unwrap_or_default())
+                            .or_default() += 1;
+                    }
+                    vec![o]
+                }
+                Ok(watcher::Event::InitApply(o)) => vec![o],
                 _ => continue,
             };
             for o in objects {
@@ -276,6 +289,8 @@ struct Report {
     status_writes: u64,
     noop_writes: u64,
     changes: u64,
+    /// apiserver requests during the mode, by `VERB resource`.
+    requests: BTreeMap<String, u64>,
     cpu: f64,
     wall: f64,
     rss: f64,
@@ -293,15 +308,16 @@ async fn run_mode(
     args: &Args,
     jobs: &[Job],
     sim: &Simulator,
-    server: &FakeApiServer,
-    kubeconfig: &std::path::Path,
+    api: &Backend,
     seen: &Seen,
+    changes: &Changes,
 ) -> Report {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port");
-    let before = server.stats();
+    let before = api.traffic().await;
+    let changes_before = changes.lock().unwrap().get(mode).copied().unwrap_or(0);
     sim.reset();
     let t0 = Instant::now();
     let log = std::fs::File::create(std::env::temp_dir().join(format!("scale-{mode}.log")))
@@ -312,7 +328,7 @@ async fn run_mode(
         .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
         .args(["--allowed-endpoints", "127.0.0.1"])
         .args(["--max-concurrent-polls", &args.concurrency.to_string()])
-        .env("KUBECONFIG", kubeconfig)
+        .env("KUBECONFIG", api.kubeconfig())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)
@@ -344,16 +360,22 @@ async fn run_mode(
     let cpu = proc_cpu_seconds(pid).unwrap_or(f64::NAN);
     let rss = proc_hwm_mib(pid).unwrap_or(f64::NAN);
     let _ = child.kill().await;
-    let after = server.stats();
-    let delta =
-        |verb: &str, resource: &str| after.count(verb, resource) - before.count(verb, resource);
-    eprintln!(
-        "{mode}: API traffic: {} lists, {} watches ({} answered 410 Gone), {} Secret reads",
-        delta("list", "clouddbjobs"),
-        delta("watch", "clouddbjobs"),
-        after.gone - before.gone,
-        delta("get", "secrets"),
-    );
+    // Let the last status writes reach the watch before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after: Traffic = api.traffic().await;
+    let requests = after.since(&before);
+    eprintln!("{mode}: apiserver requests: {requests:?}");
+    if let (Some(a), Some(b)) = (after.gone, before.gone) {
+        eprintln!("{mode}: watches answered 410 Gone: {}", a - b);
+    }
+    let status_writes = after.status_writes - before.status_writes;
+    let observed = changes.lock().unwrap().get(mode).copied().unwrap_or(0) - changes_before;
+    let noop_writes = match (after.noop_writes, before.noop_writes) {
+        (Some(a), Some(b)) => a - b,
+        // A real apiserver does not bump the resourceVersion of a no-op patch, so the watch
+        // sees no event for it.
+        _ => status_writes.saturating_sub(observed),
+    };
     let calls = sim
         .counters()
         .by_api
@@ -374,8 +396,9 @@ async fn run_mode(
         calls,
         floor: floor_calls(jobs, args.interval),
         job_rounds: job_rounds(jobs, args.interval),
-        status_writes: after.status_writes - before.status_writes,
-        noop_writes: after.noop_writes - before.noop_writes,
+        status_writes,
+        noop_writes,
+        requests,
         // First sighting (Running 10 %), progress 50 %, completion.
         changes: 3 * jobs.len() as u64,
         cpu,
@@ -387,6 +410,20 @@ async fn run_mode(
             percentile(&latencies, 0.95),
             latencies.last().copied().unwrap_or(f64::NAN),
         ),
+    }
+}
+
+fn print_requests(args: &Args, reports: &[Report]) {
+    println!("\napiserver requests per job, by verb and resource:");
+    println!("| mode | requests |");
+    println!("|---|---|");
+    for r in reports {
+        let cells: Vec<String> = r
+            .requests
+            .iter()
+            .map(|(k, v)| format!("{k} {:.3}", *v as f64 / args.jobs as f64))
+            .collect();
+        println!("| {} | {} |", r.mode, cells.join(", "));
     }
 }
 
@@ -444,15 +481,11 @@ async fn main() {
     let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim_config(&jobs))
         .await
         .expect("simulator");
-    let server = FakeApiServer::start_with(
-        "127.0.0.1:0".parse().expect("addr"),
-        FakeApiServerConfig::default(),
-    )
-    .await
-    .expect("fake apiserver");
-    let kubeconfig = std::env::temp_dir().join(format!("scale-kubeconfig-{}", std::process::id()));
-    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).expect("kubeconfig");
-    let client = client_for(&server).await;
+    let api = match &args.kubeconfig {
+        Some(path) => Backend::real(path).await,
+        None => Backend::fake().await,
+    };
+    let client = api.client().await;
     for mode in &args.modes {
         create_objects(&client, mode, &jobs, &args, &sim.url()).await;
     }
@@ -462,13 +495,17 @@ async fn main() {
         setup.elapsed().as_secs_f64()
     );
     let seen: Seen = Arc::default();
-    watch_completions(client.clone(), seen.clone());
+    let changes: Changes = Arc::default();
+    watch_completions(client.clone(), seen.clone(), changes.clone());
     let mut reports = Vec::new();
     for mode in &args.modes {
-        let r = run_mode(mode, &args, &jobs, &sim, &server, &kubeconfig, &seen).await;
+        let r = run_mode(mode, &args, &jobs, &sim, &api, &seen, &changes).await;
         eprintln!("{r:?}");
         reports.push(r);
     }
-    let _ = std::fs::remove_file(&kubeconfig);
+    if !api.is_real() {
+        let _ = std::fs::remove_file(api.kubeconfig());
+    }
     print(&args, &reports);
+    print_requests(&args, &reports);
 }
