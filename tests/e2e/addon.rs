@@ -377,23 +377,9 @@ async fn kstatus_flux_and_argo_cd_read_every_state_as_intended() {
     let health = std::env::var_os("GITOPS_HEALTH")
         .expect("$GITOPS_HEALTH (built by testenv/build.sh; `scripts/testenv.sh env` prints it)");
     let script = cluster::root().join("examples/gitops/argocd/health.lua");
-    let out = {
-        use std::io::Write;
-        let mut child = Command::new(health)
-            .arg(&script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(objects.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let mut cmd = Command::new(health);
+    cmd.arg(&script);
+    let out = cluster::with_stdin(cmd, &objects);
     assert!(out.status.success(), "{}", output_text(&out));
     let verdicts: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -100,24 +100,30 @@ pub fn kubectl_sync_ok(kubeconfig: &Path, args: &[&str]) -> String {
 
 /// Runs kubectl with a manifest on standard input.
 pub fn kubectl_stdin(kubeconfig: &Path, args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(kubectl_path())
-        .args(args)
+    let mut cmd = Command::new(kubectl_path());
+    cmd.args(args)
         .arg("--request-timeout=30s")
         .arg(cache_dir(kubeconfig))
-        .env("KUBECONFIG", kubeconfig)
+        .env("KUBECONFIG", kubeconfig);
+    with_stdin(cmd, input)
+}
+
+/// Runs a command with `input` on its standard input; returns its output.
+pub fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("kubectl runs");
+        .expect("the command runs");
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(input.as_bytes())
-        .expect("manifest written");
-    child.wait_with_output().expect("kubectl finished")
+        .expect("input written");
+    child.wait_with_output().expect("the command finished")
 }
 
 /// A cluster the tests talk to.
