@@ -3,7 +3,6 @@
 //! operator made. Named `testenv_*`: they cannot run against an arbitrary cluster.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::simulator::scenario::Phase;
@@ -145,7 +144,6 @@ async fn testenv_etcd_compaction_forces_a_relist_that_loses_and_repeats_nothing(
         );
     }
     h.assert_operator_alive();
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
 /// The chart's RBAC is derived from what the operator does: run it cluster-wide (the
