@@ -18,7 +18,8 @@
 # Identities (static token file): `admin` (system:masters, the kubeconfig's default context)
 # and `developer` (no rights beyond discovery; context `developer`). A service-account signing
 # key is configured, so `kubectl create token SA` works. Every request is written to
-# audit.log (JSON, level Metadata) so tests can see which verbs a client used.
+# audit.log (JSON; level Metadata, CloudDbJob writes with bodies) so tests can see which
+# verbs a client used and which writes changed an object.
 # There is no kubelet, scheduler or controller-manager: pods never run, namespaces are not
 # finalized, garbage is not collected.
 set -euo pipefail
@@ -182,7 +183,15 @@ apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
-  # Metadata only: verb, user, objectRef, response code. Never request bodies (Secrets).
+  # Writes of CloudDbJobs with their bodies: the response's resourceVersion tells a real
+  # write from a no-op one (the apiserver returns the stored object unchanged), which no
+  # watch can tell once it has missed an event. CloudDbJobs hold no secrets.
+  - level: RequestResponse
+    verbs: ["create", "update", "patch"]
+    resources:
+      - group: clouddb.io
+        resources: ["clouddbjobs", "clouddbjobs/status"]
+  # Everything else: verb, user, objectRef, response code. Never bodies (Secrets).
   - level: Metadata
 POLICY
   start_etcd "$bin"

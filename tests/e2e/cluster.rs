@@ -223,18 +223,18 @@ impl Cluster {
         }
     }
 
-    /// Every resource request of `user` in the control plane's audit log (final stage).
-    pub fn audited_requests(&self, user: &str) -> Vec<Request> {
+    /// Every resource request in the control plane's audit log (final stage), oldest first.
+    pub fn audited(&self) -> Vec<Request> {
         let path = self.testenv_dir().join("audit.log");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("audit log {}: {e}", path.display()));
         text.lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|e| e["stage"] == "ResponseComplete" && e["user"]["username"] == user)
-            .filter(|e| e["objectRef"].is_object())
+            .filter(|e| e["stage"] == "ResponseComplete" && e["objectRef"].is_object())
             .map(|e| {
                 let s = |v: &Value| v.as_str().unwrap_or("").to_string();
                 Request {
+                    user: s(&e["user"]["username"]),
                     verb: s(&e["verb"]),
                     group: s(&e["objectRef"]["apiGroup"]),
                     resource: s(&e["objectRef"]["resource"]),
@@ -242,24 +242,66 @@ impl Cluster {
                     namespace: s(&e["objectRef"]["namespace"]),
                     name: s(&e["objectRef"]["name"]),
                     code: e["responseStatus"]["code"].as_u64().unwrap_or(0) as u16,
+                    response_version: s(&e["responseObject"]["metadata"]["resourceVersion"]),
                 }
             })
             .collect()
+    }
+
+    /// Every resource request of `user` in the control plane's audit log (final stage).
+    pub fn audited_requests(&self, user: &str) -> Vec<Request> {
+        let mut requests = self.audited();
+        requests.retain(|r| r.user == user);
+        requests
     }
 
     /// Successful status writes (`patch` of `clouddbjobs/status`) by `user` to one object.
     pub fn status_writes(&self, user: &str, ns: &str, name: &str) -> usize {
         self.audited_requests(user)
             .iter()
-            .filter(|r| {
-                r.verb == "patch"
-                    && r.full_resource() == "clouddbjobs/status"
-                    && r.namespace == ns
-                    && r.name == name
-                    && (200..300).contains(&r.code)
-            })
+            .filter(|r| r.is_status_write_of(ns, name))
             .count()
     }
+
+    /// The successful writes of one CloudDbJob by anyone, oldest first (their bodies are
+    /// audited: see scripts/testenv.sh).
+    pub fn job_writes(&self, ns: &str, name: &str) -> Vec<Request> {
+        let mut writes = self.audited();
+        writes.retain(|r| {
+            r.group == "clouddb.io"
+                && r.resource == "clouddbjobs"
+                && r.namespace == ns
+                && r.name == name
+                && matches!(r.verb.as_str(), "create" | "update" | "patch")
+                && (200..300).contains(&r.code)
+        });
+        writes
+    }
+}
+
+/// The status writes of `user` in `writes` (one object's, oldest first) that changed
+/// nothing: the apiserver answered with a resourceVersion the object already had.
+pub fn noop_status_writes(writes: &[Request], user: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut noops = Vec::new();
+    for (i, w) in writes.iter().enumerate() {
+        assert!(
+            !w.response_version.is_empty(),
+            "the audit log holds no body for write #{i} of {}: a control plane started with an \
+             older audit policy (restart it: scripts/testenv.sh down && up)",
+            w.name
+        );
+        let new = seen.insert(w.response_version.clone());
+        if !new && w.user == user && w.subresource == "status" {
+            noops.push(format!(
+                "write #{i} ({} {}) returned resourceVersion {} again",
+                w.verb,
+                w.full_resource(),
+                w.response_version
+            ));
+        }
+    }
+    noops
 }
 
 /// A private control plane (scripts/testenv.sh with its own state directory) for tests that
@@ -464,6 +506,7 @@ pub fn operator_user(ns: &str) -> String {
 /// One request, as the apiserver's audit log recorded it.
 #[derive(Clone, Debug)]
 pub struct Request {
+    pub user: String,
     pub verb: String,
     pub group: String,
     pub resource: String,
@@ -471,9 +514,20 @@ pub struct Request {
     pub namespace: String,
     pub name: String,
     pub code: u16,
+    /// The resourceVersion of the object in the response, where the body was audited.
+    pub response_version: String,
 }
 
 impl Request {
+    /// A successful `patch` of `clouddbjobs/status` of one object.
+    pub fn is_status_write_of(&self, ns: &str, name: &str) -> bool {
+        self.verb == "patch"
+            && self.full_resource() == "clouddbjobs/status"
+            && self.namespace == ns
+            && self.name == name
+            && (200..300).contains(&self.code)
+    }
+
     /// `resource` or `resource/subresource`.
     pub fn full_resource(&self) -> String {
         if self.subresource.is_empty() {

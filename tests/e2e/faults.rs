@@ -199,7 +199,7 @@ async fn transient_provider_faults_never_fail_a_job() {
     }
     let recorded = h.sim.requests();
     for (name, job, label) in &cases {
-        let list = h.history.assert_sane(name, false);
+        let list = h.assert_sane(name, false).await;
         assert_eq!(list.last().unwrap().progress(), Some(100), "{name}");
         let mine: Vec<_> = recorded
             .iter()
@@ -229,7 +229,7 @@ async fn transient_provider_faults_never_fail_a_job() {
     .await;
     let status = h.status("hammered");
     assert_eq!(status["phase"], "Running", "{status}");
-    h.history.assert_sane("hammered", false);
+    h.assert_sane("hammered", false).await;
     // Throttling is counted per provider API in metrics: each throttled job was answered
     // "throttled" at least twice.
     let metrics = h.metrics().await;
@@ -295,8 +295,8 @@ async fn api_server_conflicts_and_expired_watches_are_survived() {
         h.fake().stats().count("list", "clouddbjobs") > lists,
         "the operator re-listed after its watch expired"
     );
-    h.history.assert_sane("steady", false);
-    h.history.assert_sane("later", false);
+    h.assert_sane("steady", false).await;
+    h.assert_sane("later", false).await;
     h.assert_operator_alive();
     h.assert_no_noop_writes(&["steady", "later"]).await;
 }

@@ -64,6 +64,10 @@ impl Drop for AbortOnDrop {
 #[derive(Clone, Default)]
 pub struct History {
     seen: Arc<Mutex<BTreeMap<String, Vec<Snapshot>>>>,
+    /// The newest resourceVersion seen per object name.
+    latest: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Errors of the watch (it re-lists after each, with a backoff), for failure messages.
+    errors: Arc<Mutex<Vec<String>>>,
     _task: Option<Arc<AbortOnDrop>>,
 }
 
@@ -71,7 +75,9 @@ impl History {
     /// Starts watching `api` (re-listing after errors, e.g. expired watches).
     pub fn start(api: Api<CloudDbJob>) -> History {
         let seen: Arc<Mutex<BTreeMap<String, Vec<Snapshot>>>> = Arc::default();
-        let sink = seen.clone();
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        let latest: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+        let (sink, error_sink, latest_sink) = (seen.clone(), errors.clone(), latest.clone());
         let task = tokio::spawn(async move {
             let mut stream = watcher::watcher(api, watcher::Config::default())
                 .default_backoff()
@@ -79,12 +85,17 @@ impl History {
             while let Some(event) = stream.next().await {
                 let obj = match event {
                     Ok(Event::Apply(obj)) | Ok(Event::InitApply(obj)) => obj,
+                    Err(e) => {
+                        error_sink.lock().unwrap().push(e.to_string());
+                        continue;
+                    }
                     _ => continue,
                 };
                 let rv = obj
                     .resource_version()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
+                latest_sink.lock().unwrap().insert(obj.name_any(), rv);
                 let status = serde_json::to_value(&obj.status).unwrap_or(Value::Null);
                 if status.is_null() {
                     continue;
@@ -102,6 +113,8 @@ impl History {
         });
         History {
             seen,
+            latest,
+            errors,
             _task: Some(Arc::new(AbortOnDrop(task))),
         }
     }
@@ -116,11 +129,24 @@ impl History {
             .unwrap_or_default()
     }
 
+    /// Whether the watch has seen `name` at `resource_version` or later.
+    pub fn has_caught_up(&self, name: &str, resource_version: u64) -> bool {
+        self.latest
+            .lock()
+            .unwrap()
+            .get(name)
+            .is_some_and(|rv| *rv >= resource_version)
+    }
+
     /// Checks the invariants every job must keep; `may_fail` says whether `Failed` is an
     /// acceptable outcome. Returns the snapshots for further checks.
     pub fn assert_sane(&self, name: &str, may_fail: bool) -> Vec<Snapshot> {
         let list = self.of(name);
-        assert!(!list.is_empty(), "{name}: no status recorded");
+        assert!(
+            !list.is_empty(),
+            "{name}: no status recorded; watch errors: {:?}",
+            self.errors.lock().unwrap()
+        );
         let dump = || {
             list.iter()
                 .map(|s| s.status.to_string())

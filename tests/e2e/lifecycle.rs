@@ -69,7 +69,7 @@ async fn restart_mid_job_keeps_status_and_polls_on() {
     h.start_operator().await;
     h.wait_for("long", "Complete", 30).await;
 
-    let list = h.history.assert_sane("long", false);
+    let list = h.assert_sane("long", false).await;
     let after = h.status("long");
     assert_eq!(after["progress"], 100);
     // The first status written after the restart continues from the old one.
@@ -101,7 +101,7 @@ async fn restart_mid_job_keeps_status_and_polls_on() {
         "a finished job is not written again after a restart"
     );
     assert_eq!(
-        h.history.assert_sane("short", false).len(),
+        h.assert_sane("short", false).await.len(),
         short_statuses_before,
         "no status of the finished job was recorded after the restart"
     );
@@ -182,8 +182,8 @@ async fn deleting_a_job_mid_flight_stops_its_polls_only() {
     assert!(h.object("doomed").is_null(), "deleted");
     h.wait_for("other", "Complete", 20).await;
     h.wait_for("third", "Complete", 20).await;
-    h.history.assert_sane("other", false);
-    h.history.assert_sane("third", false);
+    h.assert_sane("other", false).await;
+    h.assert_sane("third", false).await;
     h.assert_operator_alive();
     let logs = h.operator_logs();
     assert!(!logs.contains("panicked"), "{}", tail(&logs, 40));

@@ -168,7 +168,7 @@ async fn every_provider_api_is_tracked_to_its_end() {
     for case in &cases {
         let name = &case.manifest.name;
         let failed = case.condition == "Failed";
-        h.history.assert_sane(name, failed);
+        h.assert_sane(name, failed).await;
         let status = h.status(name);
         let generation = h.object(name)["metadata"]["generation"].as_i64();
         assert!(generation.is_some(), "{name}: no generation");
@@ -306,7 +306,7 @@ async fn status_is_written_once_per_observed_change() {
     );
     h.assert_no_noop_writes(&["stepwise"]).await;
     assert_eq!(
-        h.history.assert_sane("stepwise", false).len(),
+        h.assert_sane("stepwise", false).await.len(),
         writes,
         "every write is a distinct status"
     );

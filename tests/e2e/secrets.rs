@@ -96,7 +96,7 @@ async fn deleted_secret_and_missing_keys_stall_then_recover() {
     h.wait_for("deleted", "Complete", 50).await;
     h.wait_for("missing", "Complete", 50).await;
     for name in ["deleted", "missing"] {
-        let list = h.history.assert_sane(name, false);
+        let list = h.assert_sane(name, false).await;
         assert!(
             list.iter()
                 .any(|s| s.condition("Stalled").as_deref() == Some("True")),
@@ -218,7 +218,7 @@ async fn rotate(name: &str, operator_args: &[&str]) -> usize {
         .filter(|r| r.seq > rotated_at && r.job_id.as_deref() == Some(job.job_id.as_str()))
         .collect();
     assert!(after.len() >= 2, "polled after the rotation: {after:?}");
-    let list = h.history.assert_sane("rotating", false);
+    let list = h.assert_sane("rotating", false).await;
     assert!(list
         .iter()
         .all(|s| s.condition("Stalled").as_deref() != Some("True")));
