@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates examples/gitops/argocd/argocd-cm.yaml, which embeds health.lua.
-# tests/argocd_health.rs fails when the two differ; run this after editing health.lua.
+# tests/packaging/argocd_health.rs fails when the two differ; run this after editing health.lua.
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../examples/gitops/argocd" && pwd)"
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates charts/clouddb-job-operator/templates/crd.yaml from `clouddb-job-operator crd`.
-# tests/chart.rs fails when the chart's CRD and the binary's drift apart; run this to fix it.
+# tests/packaging/chart.rs fails when the chart's CRD and the binary's drift apart; run this to fix it.
 #
 # Usage: scripts/gen-chart-crd.sh [path/to/clouddb-job-operator]
 #   (without an argument the binary is run with `cargo run -q --`).

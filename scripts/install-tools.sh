@@ -25,7 +25,7 @@ install_lua() {
   log "installed $(lua5.1 -v 2>&1)"
 }
 
-# promtool validates the /metrics exposition (tests/ops.rs); Debian ships it in
+# promtool validates the /metrics exposition (tests/operator/ops.rs); Debian ships it in
 # the `prometheus` package.
 install_promtool() {
   if command -v promtool >/dev/null 2>&1; then

@@ -7,7 +7,7 @@
 # Installs what the tests need first (idempotent): scripts/install-tools.sh (lua5.1,
 # promtool) and testenv/build.sh (kube-apiserver, etcd and kubectl of the pinned Kubernetes
 # release, helm, crane and gitops-health, built from the official Go modules and cached in
-# .tools/k8s/). It builds the container image (scripts/build-image.sh, for tests/image.rs),
+# .tools/k8s/). It builds the container image (scripts/build-image.sh, for tests/packaging/image.rs),
 # and starts a control plane of its own for the run (scripts/testenv.sh, state in
 # .tools/testenv/test-sh), stopped at the end; its logs stay there.
 set -euo pipefail

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use clouddb_job_operator::cli::run::shutdown_signal;
 use clouddb_job_operator::cli::{self, exit, Cli, Command};
 
 // mimalloc returns freed memory to the OS more readily than glibc's malloc, which keeps the
@@ -49,13 +50,15 @@ async fn dispatch(command: Command) -> u8 {
             }
         },
         Command::Demo(args) => cli::demo::run(args).await,
-        Command::Simulate(args) => match clouddb_job_operator::simulator::cli::run(args).await {
-            Ok(()) => exit::SUCCEEDED,
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::USAGE
+        Command::Simulate(args) => {
+            match clouddb_job_operator::simulator::cli::run(args, shutdown_signal()).await {
+                Ok(()) => exit::SUCCEEDED,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit::USAGE
+                }
             }
-        },
+        }
         Command::Track(args) => {
             let (target, credentials) = match cli::track::prepare(&args, |k| std::env::var(k).ok())
             {

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use clouddb_job_operator::api::ProviderKind;
-use clouddb_job_operator::controller::endpoints::EndpointPolicy;
-use clouddb_job_operator::duration::{format_duration, parse_duration};
-use clouddb_job_operator::providers::decode;
-use clouddb_job_operator::providers::huawei::sign as hw_sign;
-use clouddb_job_operator::providers::target::{parse_endpoint, JobTarget};
-use clouddb_job_operator::providers::tencent::sign as tc_sign;
+use clouddb_providers::ProviderKind;
+use clouddb_providers::endpoints::EndpointPolicy;
+use clouddb_providers::duration::{format_duration, parse_duration};
+use clouddb_providers::decode;
+use clouddb_providers::huawei::sign as hw_sign;
+use clouddb_providers::target::{parse_endpoint, JobTarget};
+use clouddb_providers::tencent::sign as tc_sign;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

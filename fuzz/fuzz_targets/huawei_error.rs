@@ -2,7 +2,7 @@
 //! and classification for every status.
 #![no_main]
 
-use clouddb_job_operator::providers::huawei::errors::{self, Failure};
+use clouddb_providers::huawei::errors::{self, Failure};
 use clouddb_job_operator_fuzz::check_error;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! (`huawei::client::interpret`) and the job mapping on its own.
 #![no_main]
 
-use clouddb_job_operator::providers::huawei::{client, mapping, model};
+use clouddb_providers::huawei::{client, mapping, model};
 use clouddb_job_operator_fuzz::{check, check_observation, response, STATUSES};
 use libfuzzer_sys::fuzz_target;
 

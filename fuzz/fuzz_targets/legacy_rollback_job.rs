@@ -2,7 +2,7 @@
 //! mapping (`tencent_legacy::client::decode_response`).
 #![no_main]
 
-use clouddb_job_operator::providers::tencent_legacy::client::{decode_response, Api};
+use clouddb_providers::tencent_legacy::client::{decode_response, Api};
 use clouddb_job_operator_fuzz::{check, response, STATUSES};
 use libfuzzer_sys::fuzz_target;
 

@@ -1,7 +1,7 @@
 //! Tencent API 3.0 `DescribeAsyncRequestInfo`: envelope and mapping.
 #![no_main]
 
-use clouddb_job_operator::providers::tencent::{errors, mapping, AsyncRequestInfo};
+use clouddb_providers::tencent::{errors, mapping, AsyncRequestInfo};
 use clouddb_job_operator_fuzz::{check_observation, STATUSES};
 use libfuzzer_sys::fuzz_target;
 

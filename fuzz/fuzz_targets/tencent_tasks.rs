@@ -2,7 +2,7 @@
 //! lookup and mapping.
 #![no_main]
 
-use clouddb_job_operator::providers::tencent::{errors, mapping, DescribeTasksPage};
+use clouddb_providers::tencent::{errors, mapping, DescribeTasksPage};
 use clouddb_job_operator_fuzz::{check_observation, STATUSES};
 use libfuzzer_sys::fuzz_target;
 

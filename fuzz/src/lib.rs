@@ -1,8 +1,8 @@
 //! Invariants shared by the fuzz targets: a violated one panics, which libFuzzer reports as a
 //! crash with the input saved under `fuzz/artifacts/<target>/`.
 
-use clouddb_job_operator::providers::http::HttpResponse;
-use clouddb_job_operator::providers::{JobObservation, ProviderError};
+use clouddb_providers::http::HttpResponse;
+use clouddb_providers::{JobObservation, ProviderError};
 
 /// HTTP statuses each response body is tried with: success, client errors, not found,
 /// throttling and server errors take different paths.

@@ -10,7 +10,6 @@ use kube::Client;
 use tokio::sync::watch;
 use tracing::{error, info};
 
-use crate::controller::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
 use crate::controller::events::EventPublisher;
 use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
@@ -20,6 +19,7 @@ use crate::controller::runner::{run_controller, ControllerSettings};
 use crate::controller::secrets::SecretReader;
 use crate::controller::server::{self, Health};
 use crate::controller::{Clock, Context, Schedule};
+use crate::providers::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
 use crate::providers::http::HttpOptions;
 use crate::providers::Provider;
 

@@ -103,7 +103,7 @@ pub async fn track(
         let result = provider
             .observe(target, credentials)
             .await
-            .or_else(|e| crate::controller::reconcile::not_found_yet_within_grace(e, age));
+            .or_else(|e| crate::controller::poll::not_found_yet_within_grace(e, age));
         polls += 1;
         let ctx = StatusContext {
             generation: None,

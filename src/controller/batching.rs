@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use jiff::Timestamp;
 
+use super::context::Clock;
 use super::ratelimit::{limit_key, rate_limited, RateLimits};
-use super::reconcile::Clock;
 use super::rounds::Rounds;
 use crate::api::ProviderKind;
 use crate::providers::tencent::client::{DEFAULT_MAX_PAGES, PAGE_LIMIT};
@@ -192,7 +192,7 @@ impl BatchingTencentProvider {
             slots: Arc::default(),
             stats: Arc::default(),
             rounds: None,
-            clock: Arc::new(Timestamp::now),
+            clock: crate::providers::clock::system_clock(),
         }
     }
 

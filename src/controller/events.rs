@@ -17,8 +17,8 @@ use kube::runtime::events::{Event, EventType, Reporter};
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
+use super::context::Context;
 use super::metrics::EventLabels;
-use super::reconcile::Context;
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 
 /// Publishes events as one controller instance.
@@ -34,22 +34,22 @@ impl EventPublisher {
         EventPublisher { client, reporter }
     }
 
-    /// Creates one event about `regarding` in its namespace.
+    /// Creates one event about `regarding` in its namespace, stamped `now`.
     pub async fn publish(
         &self,
         event: &Event,
         regarding: &ObjectReference,
+        now: jiff::Timestamp,
     ) -> Result<(), kube::Error> {
         let namespace = regarding.namespace.as_deref().unwrap_or("default");
         let api: Api<K8sEvent> = Api::namespaced(self.client.clone(), namespace);
-        let object = build_event(event, regarding, &self.reporter, jiff::Timestamp::now());
+        let object = build_event(event, regarding, &self.reporter, now);
         api.create(&PostParams::default(), &object)
             .await
             .map(|_| ())
     }
 }
 
-/// The `events.k8s.io/v1` object for `event` at `now` (pure, for tests).
 /// The apiserver refuses an `events.k8s.io/v1` Event whose note exceeds 1 KiB or whose
 /// reason exceeds 128 bytes (422 Invalid); provider messages can be longer.
 const NOTE_LIMIT: usize = 1024;
@@ -67,6 +67,7 @@ fn truncate(text: &str, limit: usize) -> &str {
     &text[..end]
 }
 
+/// The `events.k8s.io/v1` object for `event` at `now` (pure, for tests).
 pub fn build_event(
     event: &Event,
     regarding: &ObjectReference,
@@ -108,25 +109,19 @@ pub fn build_event(
     }
 }
 
-/// Events mark transitions only (phase changes, stalls and recoveries), never polls.
-pub(super) async fn publish_events(
-    job: &CloudDbJob,
+/// The events of one status change (pure): a phase change, a new or changed stall, a
+/// recovery. Never one for a plain poll, so events do not repeat.
+pub fn transition_events(
+    job_id: &str,
     prev: &CloudDbJobStatus,
     next: &CloudDbJobStatus,
-    ctx: &Context,
-) {
-    let Some(recorder) = &ctx.recorder else {
-        return;
-    };
+) -> Vec<Event> {
     let mut events = Vec::new();
     if prev.phase != next.phase {
         if let Some(phase) = next.phase {
             let (type_, note) = match phase {
                 JobPhase::Failed => (EventType::Warning, next.message.clone()),
-                JobPhase::Succeeded => (
-                    EventType::Normal,
-                    Some(format!("job {} succeeded", job.spec.job_id)),
-                ),
+                JobPhase::Succeeded => (EventType::Normal, Some(format!("job {job_id} succeeded"))),
                 _ => (EventType::Normal, next.message.clone()),
             };
             let reason = match (phase, next.reason.as_deref()) {
@@ -162,10 +157,24 @@ pub(super) async fn publish_events(
             secondary: None,
         });
     }
+    events
+}
+
+/// Publishes the [`transition_events`] of one status write.
+pub(super) async fn publish_events(
+    job: &CloudDbJob,
+    prev: &CloudDbJobStatus,
+    next: &CloudDbJobStatus,
+    ctx: &Context,
+) {
+    let Some(recorder) = &ctx.recorder else {
+        return;
+    };
+    let events = transition_events(&job.spec.job_id, prev, next);
     let reference = job.object_ref(&());
     // Notes and reasons are cut to the Events API's limits in `build_event`.
     for event in events {
-        match recorder.publish(&event, &reference).await {
+        match recorder.publish(&event, &reference, (ctx.clock)()).await {
             Ok(()) => {
                 ctx.metrics
                     .events
@@ -248,5 +257,83 @@ mod tests {
         assert_eq!(built.reason.unwrap().len(), 128);
         // Short texts are kept whole.
         assert_eq!(truncate("job 1 failed", NOTE_LIMIT), "job 1 failed");
+    }
+
+    fn after(
+        prev: &CloudDbJobStatus,
+        outcome: super::super::status::PollOutcome<'_>,
+    ) -> CloudDbJobStatus {
+        let ctx = super::super::status::StatusContext {
+            generation: Some(1),
+            now: "2026-01-01T00:00:00Z".parse().unwrap(),
+            poll_count: 1,
+        };
+        super::super::status::next_status(prev, outcome, &ctx)
+    }
+
+    fn reasons(events: &[Event]) -> Vec<(String, bool)> {
+        events
+            .iter()
+            .map(|e| (e.reason.clone(), e.type_ == EventType::Warning))
+            .collect()
+    }
+
+    #[test]
+    fn transitions_and_only_transitions_are_events() {
+        use super::super::status::PollOutcome::{Observed, ProviderFailed};
+        use crate::providers::{ErrorReason, JobObservation, ProviderError};
+        let running = |progress| JobObservation {
+            phase: Some(JobPhase::Running),
+            progress: Some(progress),
+            ..Default::default()
+        };
+        let start = CloudDbJobStatus::default();
+        let first = after(&start, Observed(&running(10)));
+        assert_eq!(
+            reasons(&transition_events("42", &start, &first)),
+            [("Running".to_string(), false)]
+        );
+        // A poll that only moves the progress is not an event.
+        let second = after(&first, Observed(&running(50)));
+        assert!(transition_events("42", &first, &second).is_empty());
+        // A stall is one warning, named by its reason; the same stall again is none.
+        let denied = ProviderError::permanent(ErrorReason::AccessDenied, "403", "denied");
+        let stalled = after(&second, ProviderFailed(&denied));
+        assert_eq!(
+            reasons(&transition_events("42", &second, &stalled)),
+            [("AccessDenied".to_string(), true)]
+        );
+        let still = after(&stalled, ProviderFailed(&denied));
+        assert!(transition_events("42", &stalled, &still).is_empty());
+        // Tracking again after a stall is a recovery.
+        let back = after(&still, Observed(&running(60)));
+        assert_eq!(
+            reasons(&transition_events("42", &still, &back)),
+            [("Recovered".to_string(), false)]
+        );
+        // Success names the job; failure is a warning with the provider's reason.
+        let done = after(
+            &back,
+            Observed(&JobObservation {
+                phase: Some(JobPhase::Succeeded),
+                progress: Some(100),
+                ..Default::default()
+            }),
+        );
+        let events = transition_events("42", &back, &done);
+        assert_eq!(reasons(&events), [("Succeeded".to_string(), false)]);
+        assert_eq!(events[0].note.as_deref(), Some("job 42 succeeded"));
+        let failed = after(
+            &back,
+            Observed(&JobObservation {
+                phase: Some(JobPhase::Failed),
+                reason: Some("JobFailed".into()),
+                message: Some("disk full".into()),
+                ..Default::default()
+            }),
+        );
+        let events = transition_events("42", &back, &failed);
+        assert_eq!(reasons(&events), [("JobFailed".to_string(), true)]);
+        assert_eq!(events[0].note.as_deref(), Some("disk full"));
     }
 }

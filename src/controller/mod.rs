@@ -1,15 +1,18 @@
 //! The controller: watches CloudDbJobs, polls their providers, writes status.
 //!
-//! Pure logic (status transitions, conditions, requeue policy, endpoint policy) lives in
-//! its own modules and is tested without a cluster; `reconcile` wires it to the API.
+//! Pure logic (gates and validation, status transitions, conditions, requeue policy,
+//! transition events) lives in its own modules and is tested without a cluster; `poll` is
+//! the one provider step and `reconcile` wires them to the API, top to bottom.
 
 pub mod batching;
 pub mod conditions;
-pub mod endpoints;
+pub mod context;
 pub mod events;
+pub mod gates;
 pub mod memory;
 pub mod metrics;
 pub mod policy;
+pub mod poll;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod rounds;
@@ -18,6 +21,5 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 
-pub use reconcile::{
-    error_policy, reconcile, Clock, Context, Error, Sampler, Schedule, FIELD_MANAGER,
-};
+pub use context::{Clock, Context, Error, Sampler, Schedule, FIELD_MANAGER};
+pub use reconcile::{error_policy, reconcile};

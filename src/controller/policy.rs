@@ -13,6 +13,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::api::{CloudDbJobStatus, JobPhase, MIN_POLL_INTERVAL};
+use crate::providers::{ErrorClass, ProviderError};
 
 /// Jitter applied to every poll delay: ±10 %, so jobs created together drift apart.
 const JITTER: f64 = 0.10;
@@ -67,6 +68,59 @@ pub fn next_poll_delay(
         }
     }
     with_jitter(delay, sample).max(MIN_POLL_INTERVAL)
+}
+
+/// What a reconcile found, as far as the next look depends on it.
+#[derive(Clone, Copy, Debug)]
+pub enum Found<'a> {
+    /// The provider answered; `naive` is the benchmark baseline (exactly the interval).
+    Observed { interval: Duration, naive: bool },
+    /// The provider call failed.
+    Failed(&'a ProviderError),
+    /// Blocked on something a human must fix; `retry` when it may be fixed outside the
+    /// object (a Secret), so it is looked at again on a backoff.
+    Blocked { retry: bool },
+    /// `spec.timeout` passed: only a change of the object matters now.
+    TimedOut,
+}
+
+/// When to look at a job again after a reconcile that wrote (or kept) `status`: `None`
+/// for "only when the object changes".
+pub fn requeue_delay(
+    found: Found<'_>,
+    status: &CloudDbJobStatus,
+    now: Timestamp,
+    sample: f64,
+) -> Option<Duration> {
+    if status.phase.is_some_and(JobPhase::is_terminal) {
+        return None;
+    }
+    let errors = status.consecutive_errors.unwrap_or(0);
+    match found {
+        Found::Observed {
+            interval,
+            naive: true,
+        } => Some(interval),
+        Found::Observed { interval, .. } => Some(next_poll_delay(interval, status, now, sample)),
+        Found::Failed(e) if e.class != ErrorClass::Permanent => {
+            Some(transient_backoff(errors, e.retry_after, sample))
+        }
+        Found::Failed(_) => Some(permanent_backoff(errors, sample)),
+        Found::Blocked { retry: true } => Some(secret_backoff(errors, sample)),
+        Found::Blocked { retry: false } | Found::TimedOut => None,
+    }
+}
+
+/// For a job whose credential the provider refused: its Secret is re-read (no provider
+/// call) within the Secret backoff, so a fixed credential is picked up within two minutes
+/// even while the provider is not asked again until `delay`.
+pub fn recheck_credentials_within(
+    delay: Option<Duration>,
+    status: &CloudDbJobStatus,
+    sample: f64,
+) -> Option<Duration> {
+    let errors = status.consecutive_errors.unwrap_or(0);
+    delay.map(|d| d.min(secret_backoff(errors, sample)))
 }
 
 /// Backoff after `consecutive_errors` transient failures (1 = first): 2 s doubling to
@@ -203,5 +257,63 @@ mod tests {
         assert_eq!(secret_backoff(3, 1.0), Duration::from_secs(120));
         assert_eq!(secret_backoff(100, 1.0), Duration::from_secs(120));
         assert_eq!(secret_backoff(100, 0.0), Duration::from_secs(60));
+    }
+
+    fn status(phase: JobPhase, errors: i32) -> CloudDbJobStatus {
+        CloudDbJobStatus {
+            phase: Some(phase),
+            consecutive_errors: Some(errors),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn requeue_delay_follows_what_was_found() {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let running = status(JobPhase::Running, 0);
+        let interval = Duration::from_secs(30);
+        let naive = Found::Observed {
+            interval,
+            naive: true,
+        };
+        assert_eq!(requeue_delay(naive, &running, now, 0.9), Some(interval));
+        let adaptive = Found::Observed {
+            interval,
+            naive: false,
+        };
+        assert_eq!(
+            requeue_delay(adaptive, &running, now, 0.5),
+            Some(next_poll_delay(interval, &running, now, 0.5))
+        );
+        let failing = status(JobPhase::Running, 4);
+        let transient = ProviderError::transient("HTTP 503", "x");
+        assert_eq!(
+            requeue_delay(Found::Failed(&transient), &failing, now, 1.0),
+            Some(transient_backoff(4, None, 1.0))
+        );
+        let denied =
+            ProviderError::permanent(crate::providers::ErrorReason::AccessDenied, "403", "no");
+        let stalled = requeue_delay(Found::Failed(&denied), &failing, now, 1.0);
+        assert_eq!(stalled, Some(permanent_backoff(4, 1.0)));
+        // Stalled on a refused credential: the Secret is looked at within its backoff.
+        assert_eq!(
+            recheck_credentials_within(stalled, &failing, 1.0),
+            Some(secret_backoff(4, 1.0))
+        );
+        assert_eq!(recheck_credentials_within(None, &failing, 1.0), None);
+        assert!(secret_backoff(4, 1.0) < permanent_backoff(4, 1.0));
+        let missing_secret = Found::Blocked { retry: true };
+        assert_eq!(
+            requeue_delay(missing_secret, &failing, now, 0.0),
+            Some(secret_backoff(4, 0.0))
+        );
+        assert_eq!(
+            requeue_delay(Found::Blocked { retry: false }, &failing, now, 0.0),
+            None
+        );
+        assert_eq!(requeue_delay(Found::TimedOut, &failing, now, 0.0), None);
+        // A terminal status is never polled again, whatever was found.
+        let done = status(JobPhase::Succeeded, 0);
+        assert_eq!(requeue_delay(naive, &done, now, 0.0), None);
     }
 }

@@ -25,11 +25,9 @@ use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use crate::api::ProviderKind;
-use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
-
-/// `ProviderError::reason` of a poll refused by the local limiter (no request was sent).
-/// The reconciler requeues such a job after `retry_after` without touching its status.
-pub const RATE_LIMITED: &str = "LocalRateLimit";
+use crate::providers::{
+    Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError,
+};
 
 /// Which published limit a call counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -221,8 +219,10 @@ impl<C: Clock + Clone> RateLimits<C> {
 
 /// The error for a poll refused locally: throttled, with the wait as `retry_after`.
 pub fn rate_limited(key: &LimitKey, wait: Duration) -> ProviderError {
+    // Reason `LocalRateLimit`: no request was sent, and the reconciler requeues the job
+    // after `retry_after` without touching its status.
     let mut e = ProviderError::throttled(
-        RATE_LIMITED,
+        ErrorReason::LocalRateLimit.as_str(),
         format!(
             "local rate limit for {:?} calls to {} reached; next slot in {} ms",
             key.family,
@@ -231,7 +231,7 @@ pub fn rate_limited(key: &LimitKey, wait: Duration) -> ProviderError {
         ),
     )
     .with_retry_after(Some(wait.max(Duration::from_millis(10))));
-    e.reason = RATE_LIMITED;
+    e.reason = ErrorReason::LocalRateLimit;
     e
 }
 
@@ -407,7 +407,7 @@ mod tests {
         let wait = limits.acquire(&key).unwrap_err();
         assert_eq!(wait, Duration::from_millis(500));
         let e = rate_limited(&key, wait);
-        assert_eq!(e.reason, RATE_LIMITED);
+        assert_eq!(e.reason, ErrorReason::LocalRateLimit);
         assert_eq!(e.retry_after, Some(Duration::from_millis(500)));
     }
 }

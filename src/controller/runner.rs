@@ -9,7 +9,8 @@ use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::{Api, Resource};
 use tracing::{info, warn};
 
-use super::reconcile::{error_policy, reconcile, Context};
+use super::context::Context;
+use super::reconcile::{error_policy, reconcile};
 use super::server::Health;
 use crate::api::CloudDbJob;
 

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
-use super::reconcile::Error;
+use super::context::Error;
 use crate::api::CloudDbJob;
 use crate::providers::Credentials;
 

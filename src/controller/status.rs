@@ -81,7 +81,7 @@ pub fn next_status(
                 }
                 ErrorClass::Permanent => blocked(
                     &mut next,
-                    err.reason,
+                    err.reason.as_str(),
                     &format!("provider rejected the request: {}", err.describe()),
                 ),
             }
@@ -132,7 +132,7 @@ fn apply_observation(
     obs: &JobObservation,
     now: Timestamp,
 ) {
-    let not_listed = obs.reason.as_deref() == Some("NotFoundYet");
+    let not_listed = obs.is_not_found_yet();
     if not_listed && prev.phase == Some(JobPhase::Running) {
         // Listings lag and page; a job seen running does not go back to Pending because
         // one poll missed it.

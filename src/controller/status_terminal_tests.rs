@@ -2,6 +2,7 @@
 //! failure, tracking timeout) and every later outcome: only `observedGeneration` moves.
 
 use super::*;
+use crate::providers::ErrorReason;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -81,7 +82,8 @@ fn terminal_statuses_are_what_they_claim() {
 fn no_later_outcome_changes_a_terminal_status() {
     let transient = ProviderError::transient("HTTP 503", "unavailable");
     let throttled = ProviderError::throttled("RequestLimitExceeded", "slow down");
-    let rejected = ProviderError::permanent("AuthenticationFailed", "4100", "bad signature");
+    let rejected =
+        ProviderError::permanent(ErrorReason::AuthenticationFailed, "4100", "bad signature");
     let later_observations = [
         observed(JobPhase::Running, 10, "restarted"),
         observed(JobPhase::Pending, 0, "queued"),

@@ -1,6 +1,7 @@
 use super::*;
 use crate::api::UpgradeDetail;
 use crate::controller::conditions::find;
+use crate::providers::ErrorReason;
 use crate::providers::JobDetail;
 
 fn ts(s: &str) -> Timestamp {
@@ -242,7 +243,7 @@ fn permanent_errors_stall_until_fixed() {
         &ctx("2026-01-01T00:10:00Z", 1),
     );
     let err = ProviderError::permanent(
-        "AuthenticationFailed",
+        ErrorReason::AuthenticationFailed,
         "AuthFailure.SignatureFailure",
         "signature mismatch",
     )

@@ -3,11 +3,11 @@
 use std::sync::{Arc, Mutex};
 
 use clouddb_job_operator::api::{CloudDbJob, JobPhase};
-use clouddb_job_operator::controller::endpoints::EndpointPolicy;
 use clouddb_job_operator::controller::events::EventPublisher;
 use clouddb_job_operator::controller::memory::JobMemory;
 use clouddb_job_operator::controller::metrics::Metrics;
 use clouddb_job_operator::controller::{reconcile, Context};
+use clouddb_job_operator::providers::endpoints::EndpointPolicy;
 use clouddb_job_operator::providers::scripted::ScriptedProvider;
 use clouddb_job_operator::providers::JobObservation;
 use clouddb_testkit::apiserver::FakeApiServerConfig;

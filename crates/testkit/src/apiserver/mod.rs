@@ -102,7 +102,7 @@ impl FakeApiServer {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let crd = if config.preregister_clouddbjobs {
-            serde_json::to_value(clouddb_job_operator::api::CloudDbJob::crd()).ok()
+            serde_json::to_value(clouddb_api::CloudDbJob::crd()).ok()
         } else {
             None
         };

@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn the_clouddbjob_crd_registers_a_namespaced_resource_with_status() {
-        let crd = serde_json::to_value(clouddb_job_operator::api::CloudDbJob::crd()).unwrap();
+        let crd = serde_json::to_value(clouddb_api::CloudDbJob::crd()).unwrap();
         let def = from_crd(&crd).unwrap();
         assert_eq!(def.group, "clouddb.io");
         assert_eq!(def.versions, vec!["v1alpha1".to_string()]);
@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_crd_whose_name_does_not_match_is_rejected() {
-        let mut crd = serde_json::to_value(clouddb_job_operator::api::CloudDbJob::crd()).unwrap();
+        let mut crd = serde_json::to_value(clouddb_api::CloudDbJob::crd()).unwrap();
         crd["metadata"]["name"] = "wrong".into();
         assert!(from_crd(&crd).is_err());
     }

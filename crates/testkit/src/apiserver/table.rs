@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn rows_use_the_crd_printer_columns() {
-        let crd = serde_json::to_value(clouddb_job_operator::api::CloudDbJob::crd()).unwrap();
+        let crd = serde_json::to_value(clouddb_api::CloudDbJob::crd()).unwrap();
         let def = super::super::resources::from_crd(&crd).unwrap();
         let object = json!({"metadata": {"name": "x", "creationTimestamp": "2020-01-01T00:00:00Z"}, "spec": {"provider": "tencent", "jobId": "42"}, "status": {"progress": 50}});
         let table = render(&def, &[object], Some("7".into()), IncludeObject::Metadata);

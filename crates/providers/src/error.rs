@@ -1,0 +1,199 @@
+//! Provider call failures, classified so the controller knows whether to retry.
+
+use std::time::Duration;
+
+/// How the controller treats a failed provider call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Network failures, 5xx, internal errors: retry with exponential backoff. Never
+    /// changes the job's phase.
+    Transient,
+    /// The provider asked us to slow down: retry after `retry_after` or with backoff.
+    Throttled,
+    /// Needs a human (bad credentials, bad parameters, unknown job): `Stalled` with a
+    /// reason, retried rarely in case it was fixed.
+    Permanent,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::Throttled => "throttled",
+            ErrorClass::Permanent => "permanent",
+        }
+    }
+}
+
+/// Why a provider call failed: written to `status.reason` (as its name) and what the
+/// controller branches on. Strings only at the edges ([`ErrorReason::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorReason {
+    /// The provider refused the signature or the key.
+    AuthenticationFailed,
+    /// The token or key is not valid for this call (Huawei 401).
+    Unauthorized,
+    /// The identity lacks permission for the call.
+    AccessDenied,
+    /// The request itself is wrong (parameters, region, endpoint).
+    InvalidRequest,
+    /// The provider does not know the job ID.
+    JobNotFound,
+    /// Anything else the provider answered (transient failures included).
+    ProviderError,
+    /// No client for the job's provider in this build.
+    UnsupportedProvider,
+    /// The provider asked us to slow down.
+    Throttled,
+    /// Refused by the operator's own per-credential rate limit: no request was sent.
+    LocalRateLimit,
+}
+
+impl ErrorReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorReason::AuthenticationFailed => "AuthenticationFailed",
+            ErrorReason::Unauthorized => "Unauthorized",
+            ErrorReason::AccessDenied => "AccessDenied",
+            ErrorReason::InvalidRequest => "InvalidRequest",
+            ErrorReason::JobNotFound => "JobNotFound",
+            ErrorReason::ProviderError => "ProviderError",
+            ErrorReason::UnsupportedProvider => "UnsupportedProvider",
+            ErrorReason::Throttled => "Throttled",
+            ErrorReason::LocalRateLimit => "LocalRateLimit",
+        }
+    }
+
+    /// Whether the provider refused the credential itself rather than the request.
+    pub fn rejects_credentials(self) -> bool {
+        matches!(
+            self,
+            ErrorReason::AuthenticationFailed
+                | ErrorReason::Unauthorized
+                | ErrorReason::AccessDenied
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tests and callers at the edges compare with the serialized name.
+impl PartialEq<&str> for ErrorReason {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A failed provider call. `message` must never contain credentials.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    /// Written to `status.reason` for permanent errors.
+    pub reason: ErrorReason,
+    /// The provider's error code (e.g. `AuthFailure.SignatureFailure`, `4100`, `DBS.200022`,
+    /// `HTTP 503`, `Timeout`).
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Provider request ID, for support cases.
+    pub request_id: Option<String>,
+    /// Server-advised delay before retrying (throttling).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorClass::Transient,
+            ErrorReason::ProviderError,
+            code,
+            message,
+        )
+    }
+
+    pub fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Throttled, ErrorReason::Throttled, code, message)
+    }
+
+    pub fn permanent(
+        reason: ErrorReason,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(ErrorClass::Permanent, reason, code, message)
+    }
+
+    fn new(
+        class: ErrorClass,
+        reason: ErrorReason,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ProviderError {
+            class,
+            reason,
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id.filter(|r| !r.is_empty());
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.class == ErrorClass::Permanent
+    }
+
+    /// Whether the provider refused the credential itself (unknown or wrong key,
+    /// signature, permission), as opposed to the request.
+    pub fn rejects_credentials(&self) -> bool {
+        self.is_permanent() && self.reason.rejects_credentials()
+    }
+
+    /// One line for status messages and events: code, message and request ID.
+    pub fn describe(&self) -> String {
+        match &self.request_id {
+            Some(id) => format!("{}: {} (request ID {id})", self.code, self.message),
+            None => format!("{}: {}", self.code, self.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_includes_request_id() {
+        let e = ProviderError::permanent(
+            ErrorReason::AuthenticationFailed,
+            "AuthFailure.SignatureFailure",
+            "bad sig",
+        )
+        .with_request_id(Some("req-1".into()));
+        assert_eq!(
+            e.describe(),
+            "AuthFailure.SignatureFailure: bad sig (request ID req-1)"
+        );
+        assert!(e.is_permanent());
+        assert!(!ProviderError::transient("HTTP 503", "x").is_permanent());
+        assert_eq!(
+            ProviderError::throttled("T", "x").class,
+            ErrorClass::Throttled
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! The resolved description of one job to poll, shared by the controller and `track`.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::duration::parse_duration;
+use clouddb_api::{CloudDbJobSpec, ProviderKind, DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
+
+/// Everything a provider call needs about the job, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobTarget {
+    pub provider: ProviderKind,
+    /// The API name, defaulted from the provider when the spec leaves it out.
+    pub api: String,
+    pub job_id: String,
+    pub region: Option<String>,
+    pub instance_id: Option<String>,
+    pub project_id: Option<String>,
+    /// Endpoint override (scheme, host and optional port; a path prefix is kept).
+    pub endpoint: Option<Url>,
+}
+
+/// Why a spec cannot be turned into a [`JobTarget`] (admission rules normally catch these;
+/// the controller re-checks because CRDs can be installed without them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidTarget(pub String);
+
+impl JobTarget {
+    /// Validates and resolves a spec.
+    pub fn from_spec(spec: &CloudDbJobSpec) -> Result<Self, InvalidTarget> {
+        Self::new(
+            spec.provider,
+            spec.api.as_deref(),
+            &spec.job_id,
+            spec.region.as_deref(),
+            spec.instance_id.as_deref(),
+            spec.project_id.as_deref(),
+            spec.endpoint.as_deref(),
+        )
+    }
+
+    /// Validates and resolves the parts of a target (also used by the `track` CLI).
+    pub fn new(
+        provider: ProviderKind,
+        api: Option<&str>,
+        job_id: &str,
+        region: Option<&str>,
+        instance_id: Option<&str>,
+        project_id: Option<&str>,
+        endpoint: Option<&str>,
+    ) -> Result<Self, InvalidTarget> {
+        let api = api.unwrap_or(provider.default_api());
+        if !provider.apis().contains(&api) {
+            return Err(InvalidTarget(format!(
+                "api {api:?} does not belong to provider {provider}: expected one of {}",
+                provider.apis().join(", ")
+            )));
+        }
+        let job_id = job_id.trim();
+        if job_id.is_empty() {
+            return Err(InvalidTarget("jobId must not be empty".into()));
+        }
+        let numeric_id = !(provider == ProviderKind::Huawei || api == "DescribeAsyncRequestInfo");
+        if numeric_id && job_id.parse::<u64>().is_err() {
+            return Err(InvalidTarget(format!(
+                "jobId {job_id:?} must be an integer task ID for {provider} {api}"
+            )));
+        }
+        let non_empty =
+            |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let region = non_empty(region);
+        let project_id = non_empty(project_id);
+        let endpoint = endpoint.map(parse_endpoint).transpose()?;
+        match provider {
+            ProviderKind::Tencent | ProviderKind::TencentLegacy if region.is_none() => {
+                return Err(InvalidTarget(format!(
+                    "region is required for provider {provider}"
+                )));
+            }
+            ProviderKind::Huawei if project_id.is_none() => {
+                return Err(InvalidTarget(
+                    "projectId is required for provider huawei".into(),
+                ));
+            }
+            ProviderKind::Huawei if region.is_none() && endpoint.is_none() => {
+                return Err(InvalidTarget(
+                    "region is required for provider huawei unless endpoint is set".into(),
+                ));
+            }
+            _ => {}
+        }
+        Ok(JobTarget {
+            provider,
+            api: api.to_string(),
+            job_id: job_id.to_string(),
+            region,
+            instance_id: non_empty(instance_id),
+            project_id,
+            endpoint,
+        })
+    }
+}
+
+/// Parses an endpoint override: `https://` anywhere, `http://` only on loopback.
+pub fn parse_endpoint(raw: &str) -> Result<Url, InvalidTarget> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| InvalidTarget(format!("endpoint {raw:?} is not a valid URL: {e}")))?;
+    let host = url
+        .host()
+        .ok_or_else(|| InvalidTarget(format!("endpoint {raw:?} has no host")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(InvalidTarget("endpoint must not carry user info".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(InvalidTarget(format!(
+            "endpoint {raw:?} must not have a query or fragment"
+        )));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&host) => Ok(url),
+        "http" => Err(InvalidTarget(format!(
+            "endpoint {raw:?} uses http://, which is allowed only for loopback hosts; use https://"
+        ))),
+        other => Err(InvalidTarget(format!(
+            "endpoint {raw:?} has unsupported scheme {other:?}; use https://"
+        ))),
+    }
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// The spec's poll interval, defaulted and clamped to the minimum.
+pub fn poll_interval(spec: &CloudDbJobSpec) -> Result<Duration, InvalidTarget> {
+    match spec.poll_interval.as_deref() {
+        None => Ok(DEFAULT_POLL_INTERVAL),
+        Some(raw) => {
+            let d = parse_duration(raw)
+                .map_err(|e| InvalidTarget(format!("pollInterval {raw:?}: {e}")))?;
+            if d < MIN_POLL_INTERVAL {
+                return Err(InvalidTarget(format!(
+                    "pollInterval {raw:?} is below the minimum of 1s"
+                )));
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// The spec's tracking timeout, if any.
+pub fn tracking_timeout(spec: &CloudDbJobSpec) -> Result<Option<Duration>, InvalidTarget> {
+    spec.timeout
+        .as_deref()
+        .map(|raw| {
+            parse_duration(raw)
+                .map_err(|e| InvalidTarget(format!("timeout {raw:?}: {e}")))
+                .and_then(|d| {
+                    if d.is_zero() {
+                        Err(InvalidTarget("timeout must be greater than zero".into()))
+                    } else {
+                        Ok(d)
+                    }
+                })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tencent(api: Option<&str>, job: &str) -> Result<JobTarget, InvalidTarget> {
+        JobTarget::new(
+            ProviderKind::Tencent,
+            api,
+            job,
+            Some("ap-guangzhou"),
+            None,
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn defaults_the_api_per_provider() {
+        assert_eq!(tencent(None, "15964").unwrap().api, "DescribeTasks");
+        let legacy = JobTarget::new(
+            ProviderKind::TencentLegacy,
+            None,
+            "1",
+            Some("gz"),
+            None,
+            None,
+            None,
+        );
+        assert_eq!(legacy.unwrap().api, "GetCdbTaskInfo");
+        let hw = JobTarget::new(
+            ProviderKind::Huawei,
+            None,
+            "a-b",
+            Some("cn-north-4"),
+            None,
+            Some("p"),
+            None,
+        );
+        assert_eq!(hw.unwrap().api, "rds");
+    }
+
+    #[test]
+    fn rejects_api_of_another_provider() {
+        let err = tencent(Some("GetCdbTaskInfo"), "1").unwrap_err();
+        assert!(
+            err.0.contains("does not belong to provider tencent"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tencent_task_ids_must_be_integers_but_async_request_ids_need_not() {
+        assert!(tencent(None, "abc")
+            .unwrap_err()
+            .0
+            .contains("must be an integer"));
+        let async_request = tencent(Some("DescribeAsyncRequestInfo"), " f3ab-77 ").unwrap();
+        assert_eq!(async_request.api, "DescribeAsyncRequestInfo");
+        assert_eq!(
+            async_request.job_id, "f3ab-77",
+            "trimmed, otherwise as given"
+        );
+    }
+
+    #[test]
+    fn huawei_needs_project_and_region_or_endpoint() {
+        let no_project =
+            JobTarget::new(ProviderKind::Huawei, None, "j", Some("r"), None, None, None);
+        assert!(no_project.unwrap_err().0.contains("projectId"));
+        let no_region =
+            JobTarget::new(ProviderKind::Huawei, None, "j", None, None, Some("p"), None);
+        assert!(no_region.unwrap_err().0.contains("region"));
+        let endpoint_only = JobTarget::new(
+            ProviderKind::Huawei,
+            None,
+            "j",
+            None,
+            None,
+            Some("p"),
+            Some("https://gaussdb.example.com"),
+        );
+        let t = endpoint_only.unwrap();
+        assert_eq!(
+            t.endpoint.as_ref().map(Url::as_str),
+            Some("https://gaussdb.example.com/")
+        );
+        assert_eq!((t.region, t.project_id.as_deref()), (None, Some("p")));
+    }
+
+    #[test]
+    fn endpoint_scheme_rules() {
+        // Accepted endpoints come back normalised: lower-case scheme and host, default port
+        // dropped, a path prefix kept as given (the clients append their API path to it).
+        for (raw, normalised) in [
+            (
+                "https://cdb.ap-shanghai-fsi.tencentcloudapi.com",
+                "https://cdb.ap-shanghai-fsi.tencentcloudapi.com/",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("http://[::1]:8080", "http://[::1]:8080/"),
+            ("http://localhost:1", "http://localhost:1/"),
+            ("http://LocalHost:80/", "http://localhost/"),
+            (
+                "  HTTPS://Gateway.Corp.Example:443/cdb/v3  ",
+                "https://gateway.corp.example/cdb/v3",
+            ),
+            (
+                "https://gateway.corp.example:8443/prefix/",
+                "https://gateway.corp.example:8443/prefix/",
+            ),
+        ] {
+            let url = parse_endpoint(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(url.as_str(), normalised, "{raw}");
+        }
+        let err = parse_endpoint("http://evil.example.com").unwrap_err();
+        assert!(err.0.contains("only for loopback"), "{err}");
+        assert!(parse_endpoint("ftp://x").unwrap_err().0.contains("scheme"));
+        assert!(parse_endpoint("https://u:p@x.example.com").is_err());
+        assert!(parse_endpoint("not a url").is_err());
+    }
+
+    #[test]
+    fn poll_interval_defaults_and_floor() {
+        let mut spec: CloudDbJobSpec = serde_json::from_value(serde_json::json!({
+            "provider": "tencent", "jobId": "1", "region": "ap-guangzhou",
+            "credentialsSecretRef": {"name": "s"}
+        }))
+        .unwrap();
+        assert_eq!(poll_interval(&spec).unwrap(), DEFAULT_POLL_INTERVAL);
+        spec.poll_interval = Some("500ms".into());
+        assert!(poll_interval(&spec).unwrap_err().0.contains("minimum"));
+        spec.poll_interval = Some("1m30s".into());
+        assert_eq!(poll_interval(&spec).unwrap(), Duration::from_secs(90));
+        spec.timeout = Some("0s".into());
+        assert!(tracking_timeout(&spec).is_err());
+        spec.timeout = Some("2h".into());
+        assert_eq!(
+            tracking_timeout(&spec).unwrap(),
+            Some(Duration::from_secs(7200))
+        );
+    }
+}

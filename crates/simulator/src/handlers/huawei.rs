@@ -1,0 +1,148 @@
+//! Huawei Cloud: `GET /v3/{project_id}/jobs?id=` (RDS and TaurusDB) and the legacy
+//! `GET /mysql/v3/{project_id}/jobs?id=` (TaurusDB), authenticated with SDK-HMAC-SHA256 or
+//! `X-Auth-Token`. Every response carries `X-Request-Id`.
+
+use super::{unix_now, Incoming, Reply, Target};
+use crate::auth::{verify_huawei, HuaweiInput};
+use crate::render::{huawei as render, RenderJob};
+use crate::state::{Clock, SimState};
+use clouddb_api::ProviderKind;
+
+/// `(legacy, project_id)` for a jobs path.
+fn parse_path(path: &str) -> Option<(bool, String)> {
+    let (legacy, rest) = match path.strip_prefix("/mysql") {
+        Some(rest) => (true, rest),
+        None => (false, path),
+    };
+    let rest = rest.strip_prefix("/v3/")?;
+    let project = rest
+        .strip_suffix("/jobs")
+        .or_else(|| rest.strip_suffix("/jobs/"))?;
+    if project.is_empty() || project.contains('/') {
+        return None;
+    }
+    Some((legacy, project.to_string()))
+}
+
+fn decoded_path(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The job named by `id` on this path's API family and project; `None` for other paths.
+pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Option<Target> {
+    let (legacy, project) = parse_path(&decoded_path(req.path))?;
+    let job_id = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty());
+    let targets = match &job_id {
+        Some(id) => st.find(|j| {
+            j.provider == ProviderKind::Huawei
+                && j.job_id == *id
+                && (j.api() == "taurusdb-legacy") == legacy
+                && j.project_id.as_ref().is_none_or(|p| *p == project)
+        }),
+        None => Vec::new(),
+    };
+    let api = match targets.first() {
+        Some(idx) => st.jobs[*idx].spec.api().to_string(),
+        None if legacy => "taurusdb-legacy".into(),
+        None => "rds".into(),
+    };
+    Some(Target {
+        provider: ProviderKind::Huawei,
+        api,
+        job_id,
+        targets,
+    })
+}
+
+fn error(st: &mut SimState, status: u16, code: &str, message: &str) -> Reply {
+    let id = st.request_id();
+    Reply::json(status, &render::error(code, message)).with_header("x-request-id", id)
+}
+
+/// HTTP 429 `APIGW.0308` with `Retry-After`.
+pub(crate) fn throttled(st: &mut SimState, retry_after: Option<u64>) -> Reply {
+    error(
+        st,
+        429,
+        "APIGW.0308",
+        "The throttling threshold has been reached.",
+    )
+    .with_header("retry-after", retry_after.unwrap_or(1).to_string())
+}
+
+/// Checks the credentials, then answers with the job.
+pub(crate) fn answer(
+    st: &mut SimState,
+    req: &Incoming<'_>,
+    target: &Target,
+    hidden: &[usize],
+    now: Clock,
+) -> Reply {
+    if req.method != http::Method::GET {
+        return error(
+            st,
+            405,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment.",
+        );
+    }
+    let path = decoded_path(req.path);
+    let query = req.query_pairs();
+    let input = HuaweiInput {
+        method: req.method.as_str(),
+        path: &path,
+        query: &query,
+        headers: req.headers,
+        body: req.body,
+    };
+    if let Err(e) = verify_huawei(
+        &st.config.credentials,
+        &input,
+        unix_now(st.config.clock_skew_secs),
+    ) {
+        return error(st, e.status, e.code, &e.message);
+    }
+    if target.job_id.is_none() {
+        return error(st, 400, "DBS.200001", "The parameter id is missing.");
+    }
+    let found = target
+        .targets
+        .iter()
+        .copied()
+        .filter(|idx| !hidden.contains(idx))
+        .find_map(|idx| st.view(idx, now).map(|v| (idx, v)));
+    let Some((idx, view)) = found else {
+        return error(st, 404, "DBS.280011", "The job does not exist.");
+    };
+    let id = st.request_id();
+    let job = &st.jobs[idx].spec;
+    let rj = RenderJob {
+        job,
+        state: &view.state,
+        start: view.start,
+        end: view.end,
+    };
+    Reply::json(200, &render::job(&rj)).with_header("x-request-id", id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_path;
+
+    #[test]
+    fn jobs_paths() {
+        assert_eq!(parse_path("/v3/p1/jobs"), Some((false, "p1".into())));
+        assert_eq!(parse_path("/mysql/v3/p1/jobs"), Some((true, "p1".into())));
+        assert_eq!(parse_path("/v3/p1/jobs/"), Some((false, "p1".into())));
+        assert_eq!(parse_path("/v3//jobs"), None);
+        assert_eq!(parse_path("/v3/a/b/jobs"), None);
+        assert_eq!(parse_path("/v2/p1/jobs"), None);
+    }
+}

@@ -1,0 +1,260 @@
+//! Tencent Cloud API 3.0: `POST /` with `X-TC-*` headers and a TC3-signed JSON body;
+//! `DescribeTasks` and `DescribeAsyncRequestInfo`. Errors are HTTP 200 with
+//! `Response.Error`.
+
+use serde_json::Value;
+
+use super::{unix_now, Incoming, Reply, Target};
+use crate::auth::{verify_tc3, Tc3Input};
+use crate::render::{tencent as render, RenderJob};
+use crate::scenario::Shape;
+use crate::state::{Clock, SimState};
+use clouddb_api::ProviderKind;
+use clouddb_providers::decode::{value_to_i64, value_to_string};
+
+/// The API version this simulator serves.
+pub const VERSION: &str = "2017-03-20";
+
+fn body_json(req: &Incoming<'_>) -> Option<serde_json::Map<String, Value>> {
+    serde_json::from_slice::<Value>(req.body)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+}
+
+fn param(body: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    body.get(name)
+        .and_then(value_to_string)
+        .filter(|s| !s.is_empty())
+}
+
+/// The jobs a request concerns: the AsyncRequestId's job, or the jobs of the instance.
+pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
+    let action = req.header("x-tc-action").unwrap_or("").to_string();
+    let body = body_json(req).unwrap_or_default();
+    let async_id = param(&body, "AsyncRequestId");
+    let instance = param(&body, "InstanceId");
+    let targets = match (action.as_str(), &async_id, &instance) {
+        ("DescribeAsyncRequestInfo", Some(id), _) => {
+            st.find(|j| j.provider == ProviderKind::Tencent && j.async_id() == Some(id.as_str()))
+        }
+        ("DescribeTasks", Some(id), _) => st.find(|j| {
+            j.provider == ProviderKind::Tencent
+                && j.api() == "DescribeTasks"
+                && j.async_request_id.as_deref() == Some(id.as_str())
+        }),
+        ("DescribeTasks", None, Some(inst)) => st.find(|j| {
+            j.provider == ProviderKind::Tencent
+                && j.api() == "DescribeTasks"
+                && (j.instance_id.as_deref() == Some(inst.as_str())
+                    || j.detail.instance_ids.contains(inst))
+        }),
+        _ => Vec::new(),
+    };
+    let job_id = match (action.as_str(), targets.as_slice()) {
+        ("DescribeAsyncRequestInfo", _) => async_id,
+        (_, [one]) => Some(st.jobs[*one].spec.job_id.clone()),
+        _ => None,
+    };
+    Target {
+        provider: ProviderKind::Tencent,
+        api: if action.is_empty() {
+            "(no X-TC-Action)".into()
+        } else {
+            action
+        },
+        job_id,
+        targets,
+    }
+}
+
+fn error(st: &mut SimState, code: &str, message: &str) -> Reply {
+    let id = st.request_id();
+    Reply::json(200, &render::error(code, message, &id))
+}
+
+/// `RequestLimitExceeded`.
+pub(crate) fn throttled(st: &mut SimState) -> Reply {
+    error(
+        st,
+        "RequestLimitExceeded",
+        "Your current request times equals to `100` in a second, which exceeds the frequency limit `100` for a second. Please reduce the frequency of calls.",
+    )
+}
+
+/// Checks the envelope and signature, then answers the action.
+pub(crate) fn answer(
+    st: &mut SimState,
+    req: &Incoming<'_>,
+    target: &Target,
+    hidden: &[usize],
+    now: Clock,
+) -> Reply {
+    if req.method != http::Method::POST {
+        return error(
+            st,
+            "UnsupportedProtocol",
+            "The simulator serves API 3.0 as POST / with a JSON body.",
+        );
+    }
+    for name in [
+        "x-tc-action",
+        "x-tc-version",
+        "x-tc-region",
+        "x-tc-timestamp",
+    ] {
+        if req.header(name).is_none_or(|v| v.trim().is_empty()) {
+            return error(
+                st,
+                "MissingParameter",
+                &format!("The request is missing a required header `{name}`."),
+            );
+        }
+    }
+    let input = Tc3Input {
+        authorization: req.header("authorization"),
+        timestamp: req.header("x-tc-timestamp"),
+        host: Some(req.host),
+        content_type: req.header("content-type"),
+        body: req.body,
+    };
+    if let Err(e) = verify_tc3(
+        &st.config.credentials,
+        &input,
+        unix_now(st.config.clock_skew_secs),
+    ) {
+        return error(st, e.code, &e.message);
+    }
+    if req.header("x-tc-version") != Some(VERSION) {
+        return error(
+            st,
+            "NoSuchVersion",
+            &format!("The API version does not exist; cdb serves {VERSION}."),
+        );
+    }
+    let Some(body) = body_json(req) else {
+        return error(
+            st,
+            "InvalidParameter",
+            "The request body is not a JSON object.",
+        );
+    };
+    match target.api.as_str() {
+        "DescribeTasks" => describe_tasks(st, &body, hidden, now),
+        "DescribeAsyncRequestInfo" => describe_async(st, &body, target, hidden, now),
+        other => error(
+            st,
+            "InvalidAction",
+            &format!("The action `{other}` is not supported by the simulator."),
+        ),
+    }
+}
+
+fn int_list(body: &serde_json::Map<String, Value>, name: &str) -> Option<Vec<i64>> {
+    body.get(name)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(value_to_i64).collect())
+}
+
+fn describe_tasks(
+    st: &mut SimState,
+    body: &serde_json::Map<String, Value>,
+    hidden: &[usize],
+    now: Clock,
+) -> Reply {
+    let offset = body.get("Offset").and_then(value_to_i64).unwrap_or(0);
+    let limit = body.get("Limit").and_then(value_to_i64).unwrap_or(20);
+    if offset < 0 || !(0..=100).contains(&limit) {
+        return error(
+            st,
+            "InvalidParameterValue",
+            "Offset must be >= 0 and Limit within 0..100.",
+        );
+    }
+    let instance = param(body, "InstanceId");
+    let async_id = param(body, "AsyncRequestId");
+    let types = int_list(body, "TaskTypes");
+    let statuses = int_list(body, "TaskStatus");
+    let candidates = st.find(|j| {
+        j.provider == ProviderKind::Tencent
+            && j.api() == "DescribeTasks"
+            && instance.as_ref().is_none_or(|i| {
+                j.instance_id.as_ref() == Some(i) || j.detail.instance_ids.contains(i)
+            })
+            && async_id
+                .as_ref()
+                .is_none_or(|a| j.async_request_id.as_ref() == Some(a))
+            && types.as_ref().is_none_or(|t| t.contains(&j.kind.code()))
+    });
+    let mut items = Vec::new();
+    for idx in candidates {
+        if hidden.contains(&idx) {
+            continue;
+        }
+        let Some(view) = st.view(idx, now) else {
+            continue;
+        };
+        if statuses
+            .as_ref()
+            .is_some_and(|s| !s.contains(&render::seed_status(view.state.phase)))
+        {
+            continue;
+        }
+        let job = &st.jobs[idx].spec;
+        let rj = RenderJob {
+            job,
+            state: &view.state,
+            start: view.start,
+            end: view.end,
+        };
+        items.push(match job.shape.unwrap_or_default() {
+            Shape::Real => render::real_item(&rj),
+            Shape::Seed => render::seed_item(&rj),
+        });
+    }
+    let total = items.len();
+    let page: Vec<Value> = items
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let id = st.request_id();
+    Reply::json(200, &render::describe_tasks(page, total, &id))
+}
+
+fn describe_async(
+    st: &mut SimState,
+    body: &serde_json::Map<String, Value>,
+    target: &Target,
+    hidden: &[usize],
+    now: Clock,
+) -> Reply {
+    if param(body, "AsyncRequestId").is_none() {
+        return error(
+            st,
+            "MissingParameter",
+            "The parameter `AsyncRequestId` is missing.",
+        );
+    }
+    let found = target
+        .targets
+        .iter()
+        .copied()
+        .filter(|idx| !hidden.contains(idx))
+        .find_map(|idx| st.view(idx, now).map(|v| (idx, v)));
+    let Some((idx, view)) = found else {
+        return error(
+            st,
+            "InvalidParameter.InvalidAsyncRequestId",
+            "The AsyncRequestId does not exist.",
+        );
+    };
+    let id = st.request_id();
+    let job = &st.jobs[idx].spec;
+    let rj = RenderJob {
+        job,
+        state: &view.state,
+        start: view.start,
+        end: view.end,
+    };
+    Reply::json(200, &render::async_request_info(&rj, &id))
+}

@@ -1,0 +1,12 @@
+//! The operator against the fake Kubernetes API server (clouddb-testkit) and a mocked one: API semantics, kubectl against it, watches, logs, operations endpoints, and the reconciler request by request.
+
+mod apiserver;
+mod apiserver_kubectl;
+mod apiserver_watch;
+#[path = "../common/mod.rs"]
+mod common;
+mod json_logs;
+mod ops;
+mod reconcile_mock;
+#[path = "../support/mod.rs"]
+mod support;

@@ -1,0 +1,95 @@
+//! Operations: the metrics exposition passes `promtool check metrics`, and Events mark
+//! phase changes but not unchanged polls (the reconciler against the in-process fake API
+//! server with a scripted provider).
+
+use crate::support;
+use std::io::Write;
+use std::sync::Arc;
+
+use clouddb_job_operator::api::JobPhase;
+use clouddb_job_operator::controller::memory::JobMemory;
+use clouddb_job_operator::controller::metrics::{prometheus_text, CallLabels, Metrics};
+use support::operator::{observation, setup};
+
+#[tokio::test]
+async fn events_mark_phase_changes_not_unchanged_polls() {
+    let s = setup(vec![
+        observation(JobPhase::Running, 10),
+        observation(JobPhase::Running, 10),
+        observation(JobPhase::Running, 10),
+        observation(JobPhase::Succeeded, 100),
+    ])
+    .await;
+    let job = s.poll().await;
+    assert_eq!(job.status.unwrap().phase, Some(JobPhase::Running));
+    let after_first = s.events_written();
+    assert_eq!(after_first, 1, "Pending -> Running publishes one event");
+    s.poll().await;
+    s.poll().await;
+    assert_eq!(s.events_written(), 1, "unchanged polls publish nothing");
+    let job = s.poll().await;
+    assert_eq!(job.status.unwrap().phase, Some(JobPhase::Succeeded));
+    assert_eq!(
+        s.events_written(),
+        2,
+        "Running -> Succeeded publishes one event"
+    );
+    assert_eq!(
+        s.server.stats().noop_writes,
+        0,
+        "unchanged polls write nothing"
+    );
+}
+
+#[test]
+fn metrics_exposition_passes_promtool() {
+    let Ok(promtool) = which("promtool") else {
+        panic!(
+            "promtool not found: run scripts/install-tools.sh (installs the Debian package \
+             `prometheus`, which provides promtool)"
+        );
+    };
+    let m = Metrics::new();
+    m.provider_calls
+        .get_or_create(&CallLabels {
+            provider: "tencent",
+            api: "DescribeTasks".into(),
+            outcome: "ok",
+        })
+        .inc();
+    m.status_writes.inc();
+    m.rate_limited.inc();
+    m.reconcile_duration.observe(0.01);
+    let memory = Arc::new(JobMemory::default());
+    memory.record("u", Some(1), 1, None, Some(JobPhase::Running));
+    let text = prometheus_text(&m.render(Some(&memory)));
+    let mut child = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}

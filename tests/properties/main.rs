@@ -1,0 +1,6 @@
+//! Property tests of every parser that reads provider responses, the shared decoders and secret redaction.
+
+mod decoders;
+mod fuzzkit;
+mod parsers;
+mod secrets;
