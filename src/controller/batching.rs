@@ -12,6 +12,7 @@
 //! list (typically created after the sweep) gets a fresh sweep, shared with its batch.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +24,7 @@ use jiff::Timestamp;
 use super::context::Clock;
 use super::ratelimit::{limit_key, rate_limited, RateLimits};
 use super::rounds::Rounds;
-use crate::api::ProviderKind;
+use crate::api::ProviderApi;
 use crate::providers::tencent::client::{DEFAULT_MAX_PAGES, PAGE_LIMIT};
 use crate::providers::tencent::{map_task_item, DescribeTasksPage, TasksQuery, TencentProvider};
 use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
@@ -40,7 +41,7 @@ pub struct BatchKey {
 /// The batch of a target, or `None` when its API is not batched (only Tencent
 /// `DescribeTasks` lists many jobs per call).
 pub fn batch_key(target: &JobTarget, credentials: &Credentials) -> Option<BatchKey> {
-    if target.provider != ProviderKind::Tencent || target.api != "DescribeTasks" {
+    if target.api != ProviderApi::DescribeTasks {
         return None;
     }
     let Credentials::Tencent { secret_id, .. } = credentials else {
@@ -335,33 +336,24 @@ impl BatchingTencentProvider {
     }
 }
 
-/// Reads every page of `query` (up to `max_pages`); `before_page` may refuse a page (rate
-/// limit), which fails the sweep.
+/// Reads every page of `query` (up to `max_pages`) through the provider's one paging
+/// loop; `before_page` may refuse a page (rate limit), which fails the sweep.
 async fn read_all(
     inner: &TencentProvider,
     mut query: TasksQuery,
     credentials: &Credentials,
     max_pages: u32,
-    mut before_page: impl FnMut(u64) -> Result<(), ProviderError>,
+    before_page: impl FnMut(u64) -> Result<(), ProviderError> + Send,
 ) -> Result<Sweep, ProviderError> {
     query.limit = PAGE_LIMIT;
     let mut pages = Vec::new();
-    for _ in 0..max_pages {
-        before_page(query.offset)?;
-        let page = inner.describe_tasks_page(&query, credentials).await?;
-        let listed = page.items.len() as u64;
-        query.offset = query.offset.saturating_add(listed);
-        let exhausted = listed == 0
-            || match page.total_count {
-                Some(total) => query.offset >= u64::try_from(total).unwrap_or(0),
-                None => listed < query.limit,
-            };
-        pages.push(page);
-        if exhausted {
-            return Ok(Sweep::new(pages, true));
-        }
-    }
-    Ok(Sweep::new(pages, false))
+    let paged = inner
+        .page_tasks(&query, credentials, max_pages, before_page, |page| {
+            pages.push(page);
+            ControlFlow::Continue(())
+        })
+        .await?;
+    Ok(Sweep::new(pages, paged.ended))
 }
 
 #[async_trait]
@@ -400,6 +392,7 @@ impl Provider for BatchingTencentProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ProviderKind;
     use crate::providers::credentials::SecretString;
     use crate::providers::tencent::TaskItem;
 

@@ -56,4 +56,7 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("CloudDbJob has no namespace")]
     MissingNamespace,
+    /// Refused (403) and not yet confirmed: see `poll::FORBIDDEN_RETRIES`.
+    #[error("{0} (retrying before reporting it)")]
+    Refused(String),
 }

@@ -14,7 +14,7 @@ use k8s_openapi::api::events::v1::Event as K8sEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::PostParams;
 use kube::runtime::events::{Event, EventType, Reporter};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
 use super::context::Context;
@@ -42,11 +42,13 @@ impl EventPublisher {
         now: jiff::Timestamp,
     ) -> Result<(), kube::Error> {
         let namespace = regarding.namespace.as_deref().unwrap_or("default");
-        let api: Api<K8sEvent> = Api::namespaced(self.client.clone(), namespace);
         let object = build_event(event, regarding, &self.reporter, now);
-        api.create(&PostParams::default(), &object)
-            .await
-            .map(|_| ())
+        let body = serde_json::to_vec(&object).map_err(kube::Error::SerdeError)?;
+        let request = kube::core::Request::new(K8sEvent::url_path(&(), Some(namespace)))
+            .create(&PostParams::default(), body)
+            .map_err(kube::Error::BuildRequest)?;
+        // The created Event is not needed back: its answer is not decoded.
+        self.client.request_text(request).await.map(|_| ())
     }
 }
 

@@ -21,6 +21,8 @@ struct Entry {
     polls: i64,
     /// Consecutive failures talking to the Kubernetes API (for `error_policy`).
     api_errors: u32,
+    /// Consecutive refused (403) reads of the job's Secret.
+    refusals: u32,
     /// Last known phase, for the jobs-by-phase gauge.
     phase: Option<JobPhase>,
     /// Fingerprint of the credential the provider last rejected, while the job is stalled
@@ -99,6 +101,25 @@ impl JobMemory {
     /// The credential the provider rejected, if the job is stalled on one.
     pub fn rejected(&self, uid: &str) -> Option<u64> {
         self.with(|m| m.get(uid)?.rejected)
+    }
+
+    /// Counts a refused read of the job's Secret and returns the count since the Secret
+    /// was last read.
+    pub fn count_refusal(&self, uid: &str) -> u32 {
+        self.with(|m| {
+            let e = m.entry(uid.to_string()).or_default();
+            e.refusals = e.refusals.saturating_add(1);
+            e.refusals
+        })
+    }
+
+    /// The job's Secret was read.
+    pub fn clear_refusals(&self, uid: &str) {
+        self.with(|m| {
+            if let Some(e) = m.get_mut(uid) {
+                e.refusals = 0;
+            }
+        })
     }
 
     /// Counts a failed Kubernetes API call and returns the new count.

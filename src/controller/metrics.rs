@@ -21,7 +21,7 @@ pub struct ResultLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallLabels {
     pub provider: &'static str,
-    pub api: String,
+    pub api: &'static str,
     /// `ok`, `transient`, `throttled` or `permanent`.
     pub outcome: &'static str,
 }
@@ -29,7 +29,7 @@ pub struct CallLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ApiLabels {
     pub provider: &'static str,
-    pub api: String,
+    pub api: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -201,7 +201,7 @@ mod tests {
         m.provider_calls
             .get_or_create(&CallLabels {
                 provider: "tencent",
-                api: "DescribeTasks".into(),
+                api: "DescribeTasks",
                 outcome: "ok",
             })
             .inc();

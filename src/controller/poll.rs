@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::context::{Context, Error};
 use super::gates::{Blocked, Pollable};
 use super::metrics::{ApiLabels, CallLabels};
+use super::secrets::SECRET_FORBIDDEN;
 use crate::api::CloudDbJob;
 use crate::duration::format_duration;
 use crate::providers::{
@@ -44,19 +45,28 @@ pub async fn poll(
     ctx: &Context,
 ) -> Result<Polled, Error> {
     let secrets = &ctx.secrets;
+    let uid = job.metadata.uid.as_deref().unwrap_or_default();
     let mut credentials = match known {
         Some(c) => c,
         None => match secrets
             .credentials(&ctx.client, job, namespace, now)
             .await?
         {
-            Ok(c) => c,
+            Ok(c) => {
+                ctx.memory.clear_refusals(uid);
+                c
+            }
+            Err((SECRET_FORBIDDEN, message))
+                if ctx.memory.count_refusal(uid) <= FORBIDDEN_RETRIES =>
+            {
+                return Err(Error::Refused(message));
+            }
             Err((reason, message)) => {
                 return Ok(Polled::NoCredentials(Blocked {
                     reason,
                     message,
                     retry: true,
-                }))
+                }));
             }
         },
     };
@@ -95,6 +105,14 @@ pub async fn poll(
         pollable,
     })))
 }
+
+/// How many times in a row a Secret read refused with 403 is retried as an API failure
+/// (the controller's API backoff, 1-2 s doubling) before the job is reported stalled on
+/// `SecretForbidden`.
+/// A kube-apiserver that has just started serves requests a moment before its RBAC caches
+/// are synced and refuses them meanwhile; that must not show as a stall and a warning
+/// Event. Missing RBAC refuses every time and is reported a few seconds later.
+pub const FORBIDDEN_RETRIES: u32 = 3;
 
 /// How long after a CloudDbJob is created an unknown job ID still counts as "not listed
 /// yet": providers show new jobs only seconds after creation, and users often apply the
@@ -137,7 +155,7 @@ async fn observe(
     let result = ctx.provider.observe(target, credentials).await;
     let labels = ApiLabels {
         provider: target.provider.as_str(),
-        api: target.api.clone(),
+        api: target.api.as_str(),
     };
     ctx.metrics
         .provider_latency

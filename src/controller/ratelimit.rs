@@ -24,7 +24,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-use crate::api::ProviderKind;
+use crate::api::{ProviderApi, ProviderKind};
 use crate::providers::{
     Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError,
 };
@@ -55,7 +55,9 @@ pub struct LimitKey {
 /// The bucket for a poll of `target` with `credentials`.
 pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
     let family = match target.provider {
-        ProviderKind::Tencent if target.api == "DescribeAsyncRequestInfo" => Family::TencentAsync,
+        ProviderKind::Tencent if target.api == ProviderApi::DescribeAsyncRequestInfo => {
+            Family::TencentAsync
+        }
         ProviderKind::Tencent => Family::TencentTasks,
         ProviderKind::TencentLegacy => Family::TencentLegacy,
         ProviderKind::Huawei => Family::Huawei,

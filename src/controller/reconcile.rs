@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
+use kube::{Resource, ResourceExt};
 use tracing::{debug, warn};
 
 use super::batching::batch_key;
@@ -213,18 +213,22 @@ async fn write_status(
     status: &CloudDbJobStatus,
     ctx: &Context,
 ) -> Result<(), Error> {
-    let api: Api<CloudDbJob> = Api::namespaced(ctx.client.clone(), namespace);
     let patch = serde_json::json!({
         "apiVersion": "clouddb.io/v1alpha1",
         "kind": "CloudDbJob",
         "status": status,
     });
-    api.patch_status(
-        &job.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    let request = kube::core::Request::new(CloudDbJob::url_path(&(), Some(namespace)))
+        .patch_subresource(
+            "status",
+            &job.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .map_err(kube::Error::BuildRequest)?;
+    // The answer is the whole object, managedFields included; the watch brings it anyway,
+    // so it is not decoded (at 10,000 jobs that decoding was a large share of the CPU).
+    ctx.client.request_text(request).await?;
     ctx.metrics.status_writes.inc();
     Ok(())
 }

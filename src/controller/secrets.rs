@@ -24,6 +24,9 @@ type SecretData = Arc<BTreeMap<String, Vec<u8>>>;
 /// A configuration problem to report in status: (reason, message).
 pub type Blocked = (&'static str, String);
 
+/// The reason of a Secret the apiserver refuses to give the controller.
+pub const SECRET_FORBIDDEN: &str = "SecretForbidden";
+
 /// Reads Secrets for the reconciler; cheap to share.
 #[derive(Debug, Default)]
 pub struct SecretReader {
@@ -126,7 +129,7 @@ async fn fetch(
         }
         Err(kube::Error::Api(status)) if status.code == 403 => {
             return Ok(Err((
-                "SecretForbidden",
+                SECRET_FORBIDDEN,
                 format!(
                     "the controller may not read Secret {name:?} in namespace {namespace:?} (check its RBAC)"
                 ),

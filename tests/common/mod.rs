@@ -43,16 +43,26 @@ pub fn find_tool(env_var: &str, name: &str) -> PathBuf {
 /// A tool that only `$env_var` may name (kubectl, helm: the ones testenv/build.sh built,
 /// never whatever happens to be installed); a missing one fails the test.
 pub fn required_tool(env_var: &str, name: &str) -> PathBuf {
-    let p = std::env::var_os(env_var)
+    required_path(
+        env_var,
+        &format!(
+            "point it at {name} (`eval \"$(scripts/testenv.sh env)\"` sets KUBECTL and HELM to \
+             the ones built with the test control plane)"
+        ),
+    )
+}
+
+/// The existing file that `$env_var` names; `hint` says how to set it when it is not set.
+pub fn required_path(env_var: &str, hint: &str) -> PathBuf {
+    let path = std::env::var_os(env_var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!(
-                "${env_var} is not set: point it at {name} (`eval \"$(scripts/testenv.sh env)\"` \
-             sets KUBECTL and HELM to the ones built with the test control plane)"
-            )
-        });
-    assert!(p.is_file(), "{env_var}={} does not exist", p.display());
-    p
+        .unwrap_or_else(|| panic!("${env_var} is not set: {hint}"));
+    assert!(
+        path.is_file(),
+        "${env_var} points at {}, which does not exist",
+        path.display()
+    );
+    path
 }
 
 /// Parses a multi-document YAML stream into JSON values, dropping empty documents.

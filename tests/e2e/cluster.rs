@@ -35,20 +35,12 @@ pub fn root() -> &'static Path {
 }
 
 fn required_env(name: &str) -> PathBuf {
-    let value = std::env::var_os(name).unwrap_or_else(|| {
-        panic!(
-            "${name} is not set: the end-to-end suite runs against a real cluster. Start the \
-             test control plane with `eval \"$(scripts/testenv.sh up)\"` (or run \
-             ./scripts/test.sh), or point KUBECONFIG and KUBECTL at a cluster and its kubectl"
-        )
-    });
-    let path = PathBuf::from(value);
-    assert!(
-        path.exists(),
-        "${name} points at {}, which does not exist",
-        path.display()
-    );
-    path
+    crate::common::required_path(
+        name,
+        "the end-to-end suite runs against a real cluster. Start the test control plane \
+         with `eval \"$(scripts/testenv.sh up)\"` (or run ./scripts/test.sh), or point \
+         KUBECONFIG and KUBECTL at a cluster and its kubectl",
+    )
 }
 
 /// The cluster's kubeconfig (`$KUBECONFIG`).

@@ -7,6 +7,9 @@
 //! `testenv_` tests (they restart or audit the control plane): `-- --skip testenv_`.
 //! Each test has its own namespace; every wait is bounded.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod cluster;
 mod harness;
 mod history;

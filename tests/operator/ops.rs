@@ -53,7 +53,7 @@ fn metrics_exposition_passes_promtool() {
     m.provider_calls
         .get_or_create(&CallLabels {
             provider: "tencent",
-            api: "DescribeTasks".into(),
+            api: "DescribeTasks",
             outcome: "ok",
         })
         .inc();

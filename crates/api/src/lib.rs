@@ -4,10 +4,12 @@
 //! jsonpath against, so they change only with a new API version.
 
 mod conditions;
+mod provider_api;
 mod spec;
 mod status;
 
 pub use conditions::{ConditionStatus, ConditionType};
+pub use provider_api::ProviderApi;
 pub use spec::{
     CloudDbJob, CloudDbJobSpec, CredentialsSecretRef, ProviderKind, DEFAULT_POLL_INTERVAL,
     MIN_POLL_INTERVAL,

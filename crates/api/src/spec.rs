@@ -171,11 +171,7 @@ impl ProviderKind {
 
     /// The API used when `spec.api` is not set.
     pub fn default_api(self) -> &'static str {
-        match self {
-            ProviderKind::Tencent => "DescribeTasks",
-            ProviderKind::TencentLegacy => "GetCdbTaskInfo",
-            ProviderKind::Huawei => "rds",
-        }
+        crate::ProviderApi::default_for(self).as_str()
     }
 
     /// Every API that belongs to this provider (mirrors the admission rules).

@@ -5,14 +5,16 @@ use std::time::Duration;
 use url::Url;
 
 use crate::duration::parse_duration;
-use clouddb_api::{CloudDbJobSpec, ProviderKind, DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
+use clouddb_api::{
+    CloudDbJobSpec, ProviderApi, ProviderKind, DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL,
+};
 
 /// Everything a provider call needs about the job, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobTarget {
     pub provider: ProviderKind,
-    /// The API name, defaulted from the provider when the spec leaves it out.
-    pub api: String,
+    /// The API, defaulted from the provider when the spec leaves it out.
+    pub api: ProviderApi,
     pub job_id: String,
     pub region: Option<String>,
     pub instance_id: Option<String>,
@@ -51,19 +53,20 @@ impl JobTarget {
         project_id: Option<&str>,
         endpoint: Option<&str>,
     ) -> Result<Self, InvalidTarget> {
-        let api = api.unwrap_or(provider.default_api());
-        if !provider.apis().contains(&api) {
-            return Err(InvalidTarget(format!(
-                "api {api:?} does not belong to provider {provider}: expected one of {}",
-                provider.apis().join(", ")
-            )));
-        }
+        let api = match api {
+            None => ProviderApi::default_for(provider),
+            Some(name) => ProviderApi::parse(provider, name).ok_or_else(|| {
+                InvalidTarget(format!(
+                    "api {name:?} does not belong to provider {provider}: expected one of {}",
+                    provider.apis().join(", ")
+                ))
+            })?,
+        };
         let job_id = job_id.trim();
         if job_id.is_empty() {
             return Err(InvalidTarget("jobId must not be empty".into()));
         }
-        let numeric_id = !(provider == ProviderKind::Huawei || api == "DescribeAsyncRequestInfo");
-        if numeric_id && job_id.parse::<u64>().is_err() {
+        if api.takes_integer_job_id() && job_id.parse::<u64>().is_err() {
             return Err(InvalidTarget(format!(
                 "jobId {job_id:?} must be an integer task ID for {provider} {api}"
             )));
@@ -93,7 +96,7 @@ impl JobTarget {
         }
         Ok(JobTarget {
             provider,
-            api: api.to_string(),
+            api,
             job_id: job_id.to_string(),
             region,
             instance_id: non_empty(instance_id),

@@ -13,7 +13,6 @@ mod secrets;
 mod skew;
 mod terminal;
 
-use clouddb_job_operator::providers::ErrorReason;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,7 +24,7 @@ use clouddb_job_operator::controller::metrics::Metrics;
 use clouddb_job_operator::controller::{reconcile, Context};
 use clouddb_job_operator::providers::endpoints::EndpointPolicy;
 use clouddb_job_operator::providers::scripted::ScriptedProvider;
-use clouddb_job_operator::providers::{JobObservation, ProviderError};
+use clouddb_job_operator::providers::{ErrorReason, JobObservation, ProviderError};
 use http::{Method, Request, Response};
 use jiff::Timestamp;
 use kube::client::Body;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use clouddb_job_operator::cli::{run as run_cli, Cli, Command};
+use clouddb_job_operator::controller::poll::FORBIDDEN_RETRIES;
 use clouddb_job_operator::controller::reconcile;
 use clouddb_job_operator::controller::rounds::Rounds;
 use clouddb_job_operator::controller::secrets::SecretReader;
@@ -46,6 +47,61 @@ async fn the_first_secret_recheck_is_drawn_between_15_and_30_seconds() {
         h.reconcile_once(job(None), missing_secret()).await.0
     })
     .await;
+}
+
+/// A Secret read refused with 403.
+fn refused() -> Expect {
+    Expect::Read(
+        403,
+        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "secrets \"tencent-creds\" is forbidden", "reason": "Forbidden", "code": 403}),
+    )
+}
+
+#[tokio::test]
+async fn a_refused_secret_is_retried_before_the_job_is_reported_stalled() {
+    // A kube-apiserver that has just started refuses requests until its RBAC caches are
+    // synced: the first refusals are API failures to retry, without a status write.
+    let mut h = harness(false);
+    let mut expected: Vec<Expect> = (0..=FORBIDDEN_RETRIES).map(|_| refused()).collect();
+    expected.push(Expect::Write(200));
+    let mut verifier = h.serve(expected);
+    for _ in 0..FORBIDDEN_RETRIES {
+        let err = reconcile(Arc::new(job(None)), h.ctx.clone())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("may not read Secret"), "{err}");
+    }
+    // Still refused: missing RBAC, reported.
+    reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
+    let patch = verifier.next().await;
+    verifier.finish().await;
+    assert_eq!(patch["status"]["reason"], "SecretForbidden");
+    assert_eq!(condition(&patch["status"], "Stalled")["status"], "True");
+    assert_eq!(h.provider.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_secret_read_again_restarts_the_count_of_refusals() {
+    let mut h = harness(false);
+    h.provider.script("15967", vec![Ok(running(40))]);
+    let mut expected: Vec<Expect> = (0..FORBIDDEN_RETRIES).map(|_| refused()).collect();
+    expected.extend(reads_and_writes(1));
+    expected.push(refused());
+    let mut verifier = h.serve(expected);
+    for _ in 0..FORBIDDEN_RETRIES {
+        assert!(reconcile(Arc::new(job(None)), h.ctx.clone()).await.is_err());
+    }
+    reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
+    let patch = verifier.next().await;
+    assert_eq!(patch["status"]["phase"], "Running");
+    // Refused again later (as after another restart): retried, not reported.
+    h.ctx.memory.forget("uid-1");
+    assert!(
+        reconcile(Arc::new(job(Some(patch["status"].clone()))), h.ctx.clone())
+            .await
+            .is_err()
+    );
+    verifier.finish().await;
 }
 
 /// The Secret read answered 404, and the status write after it.

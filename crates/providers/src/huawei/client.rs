@@ -98,7 +98,7 @@ impl HuaweiProvider {
         })?;
         let base = match (&target.endpoint, &target.region) {
             (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(region)) => default_endpoint(&target.api, region),
+            (None, Some(region)) => default_endpoint(target.api.as_str(), region),
             (None, None) => {
                 return Err(ProviderError::permanent(
                     ErrorReason::InvalidRequest,
@@ -107,7 +107,7 @@ impl HuaweiProvider {
                 ))
             }
         };
-        let url = request_url(&base, &target.api, project_id, &target.job_id)?;
+        let url = request_url(&base, target.api.as_str(), project_id, &target.job_id)?;
         let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
         match credentials {
             Credentials::HuaweiAkSk { ak, sk } => {

@@ -1,9 +1,10 @@
 //! The CDB API 3.0 client: signs (TC3-HMAC-SHA256), posts JSON, pages through
 //! `DescribeTasks` and reads `DescribeAsyncRequestInfo`.
 
-use crate::error::ErrorReason;
+use std::ops::ControlFlow;
 
 use async_trait::async_trait;
+use clouddb_api::ProviderApi;
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -12,6 +13,7 @@ use super::mapping::{map_async_request_info, observe_in_page};
 use super::model::{AsyncRequestInfo, DescribeTasksPage};
 use super::sign::{authorization, Tc3Request};
 use crate::clock::Clock;
+use crate::error::ErrorReason;
 use crate::http::HttpClient;
 use crate::redact::redact;
 use crate::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
@@ -105,6 +107,15 @@ fn target_region(target: &JobTarget) -> Result<String, ProviderError> {
             "region is required for provider tencent",
         )
     })
+}
+
+/// Where a walk over `DescribeTasks` pages stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paged {
+    /// The list ended (not cut short by the visitor or the page cap).
+    pub ended: bool,
+    /// The offset after the last page read.
+    pub offset: u64,
 }
 
 /// The Tencent Cloud API 3.0 provider (`DescribeTasks`, `DescribeAsyncRequestInfo`).
@@ -218,6 +229,49 @@ impl TencentProvider {
         })
     }
 
+    /// The one paging loop over `DescribeTasks`: from `query.offset`, hands each page to
+    /// `visit` until it breaks, the list ends, or `max_pages` pages were read.
+    /// `before_page` (given the page's offset) may refuse a page, e.g. the local rate
+    /// limit, which fails the walk.
+    pub async fn page_tasks(
+        &self,
+        query: &TasksQuery,
+        credentials: &Credentials,
+        max_pages: u32,
+        mut before_page: impl FnMut(u64) -> Result<(), ProviderError> + Send,
+        mut visit: impl FnMut(DescribeTasksPage) -> ControlFlow<()> + Send,
+    ) -> Result<Paged, ProviderError> {
+        let mut query = query.clone();
+        query.limit = query.limit.clamp(1, PAGE_LIMIT);
+        for _ in 0..max_pages {
+            before_page(query.offset)?;
+            let page = self.describe_tasks_page(&query, credentials).await?;
+            let listed = page.items.len() as u64;
+            query.offset = query.offset.saturating_add(listed);
+            let ended = listed == 0
+                || match page.total_count {
+                    Some(total) => query.offset >= u64::try_from(total).unwrap_or(0),
+                    None => listed < query.limit,
+                };
+            if visit(page).is_break() {
+                return Ok(Paged {
+                    ended: false,
+                    offset: query.offset,
+                });
+            }
+            if ended {
+                return Ok(Paged {
+                    ended: true,
+                    offset: query.offset,
+                });
+            }
+        }
+        Ok(Paged {
+            ended: false,
+            offset: query.offset,
+        })
+    }
+
     /// Pages through `DescribeTasks` from `query.offset` until the task is found, the list
     /// ends, or the page cap is reached; an unlisted task is not-found-yet (`Pending`).
     pub async fn find_task(
@@ -226,35 +280,37 @@ impl TencentProvider {
         job_id: &str,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        let mut query = query.clone();
-        query.limit = query.limit.clamp(1, PAGE_LIMIT);
         let scope = match &query.instance_id {
             Some(id) => format!(" for instance {id}"),
             None => String::new(),
         };
-        for _ in 0..self.max_pages {
-            let page = self.describe_tasks_page(&query, credentials).await?;
-            if let Some(observation) = observe_in_page(&page, job_id) {
-                return Ok(observation);
-            }
-            let listed = page.items.len() as u64;
-            query.offset = query.offset.saturating_add(listed);
-            let exhausted = listed == 0
-                || match page.total_count {
-                    Some(total) => query.offset >= u64::try_from(total).unwrap_or(0),
-                    None => listed < query.limit,
-                };
-            if exhausted {
-                return Ok(JobObservation::not_found_yet(format!(
-                    "task {job_id} is not listed by DescribeTasks{scope} yet"
-                )));
-            }
+        let mut found = None;
+        let paged = self
+            .page_tasks(
+                query,
+                credentials,
+                self.max_pages,
+                |_| Ok(()),
+                |page| {
+                    found = observe_in_page(&page, job_id);
+                    match found {
+                        Some(_) => ControlFlow::Break(()),
+                        None => ControlFlow::Continue(()),
+                    }
+                },
+            )
+            .await?;
+        match found {
+            Some(observation) => Ok(observation),
+            None if paged.ended => Ok(JobObservation::not_found_yet(format!(
+                "task {job_id} is not listed by DescribeTasks{scope} yet"
+            ))),
+            None => Ok(JobObservation::not_found_yet(format!(
+                "task {job_id} is not among the first {} tasks DescribeTasks lists{scope}; \
+                 set instanceId to narrow the search",
+                paged.offset
+            ))),
         }
-        Ok(JobObservation::not_found_yet(format!(
-            "task {job_id} is not among the first {} tasks DescribeTasks lists{scope}; \
-             set instanceId to narrow the search",
-            query.offset
-        )))
     }
 
     /// `DescribeAsyncRequestInfo` for one `AsyncRequestId`.
@@ -341,12 +397,14 @@ impl Provider for TencentProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        match target.api.as_str() {
-            "DescribeTasks" => {
+        match target.api {
+            ProviderApi::DescribeTasks => {
                 let query = TasksQuery::for_target(target)?;
                 self.find_task(&query, &target.job_id, credentials).await
             }
-            "DescribeAsyncRequestInfo" => self.observe_async_request(target, credentials).await,
+            ProviderApi::DescribeAsyncRequestInfo => {
+                self.observe_async_request(target, credentials).await
+            }
             other => Err(ProviderError::permanent(
                 ErrorReason::InvalidRequest,
                 "UnsupportedApi",

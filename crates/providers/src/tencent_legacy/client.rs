@@ -241,7 +241,7 @@ impl Provider for TencentLegacyProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        let api = Api::from_name(&target.api).ok_or_else(|| {
+        let api = Api::from_name(target.api.as_str()).ok_or_else(|| {
             ProviderError::permanent(
                 ErrorReason::InvalidRequest,
                 "UnsupportedApi",

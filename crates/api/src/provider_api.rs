@@ -1,0 +1,167 @@
+//! The provider APIs a job can be tracked through: typed inside the operator, named by
+//! their spec value (`spec.api`) only at the edges.
+
+use crate::ProviderKind;
+
+/// One provider API (`spec.api`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProviderApi {
+    /// Tencent Cloud API 3.0 `DescribeTasks`.
+    DescribeTasks,
+    /// Tencent Cloud API 3.0 `DescribeAsyncRequestInfo` (an AsyncRequestId string).
+    DescribeAsyncRequestInfo,
+    /// Tencent CDB API 2.0 `GetCdbTaskInfo`.
+    GetCdbTaskInfo,
+    /// Tencent CDB API 2.0 `GetCdbUpgradeJobInfo`.
+    GetCdbUpgradeJobInfo,
+    /// Tencent CDB API 2.0 `GetCdbRollbackJobTask`.
+    GetCdbRollbackJobTask,
+    /// Huawei Cloud RDS jobs.
+    Rds,
+    /// Huawei Cloud TaurusDB (GaussDB for MySQL) jobs.
+    TaurusDb,
+    /// Huawei Cloud TaurusDB through its legacy endpoint.
+    TaurusDbLegacy,
+}
+
+impl ProviderApi {
+    pub const ALL: [ProviderApi; 8] = [
+        ProviderApi::DescribeTasks,
+        ProviderApi::DescribeAsyncRequestInfo,
+        ProviderApi::GetCdbTaskInfo,
+        ProviderApi::GetCdbUpgradeJobInfo,
+        ProviderApi::GetCdbRollbackJobTask,
+        ProviderApi::Rds,
+        ProviderApi::TaurusDb,
+        ProviderApi::TaurusDbLegacy,
+    ];
+
+    /// The `spec.api` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderApi::DescribeTasks => "DescribeTasks",
+            ProviderApi::DescribeAsyncRequestInfo => "DescribeAsyncRequestInfo",
+            ProviderApi::GetCdbTaskInfo => "GetCdbTaskInfo",
+            ProviderApi::GetCdbUpgradeJobInfo => "GetCdbUpgradeJobInfo",
+            ProviderApi::GetCdbRollbackJobTask => "GetCdbRollbackJobTask",
+            ProviderApi::Rds => "rds",
+            ProviderApi::TaurusDb => "taurusdb",
+            ProviderApi::TaurusDbLegacy => "taurusdb-legacy",
+        }
+    }
+
+    /// The provider the API belongs to.
+    pub fn provider(self) -> ProviderKind {
+        match self {
+            ProviderApi::DescribeTasks | ProviderApi::DescribeAsyncRequestInfo => {
+                ProviderKind::Tencent
+            }
+            ProviderApi::GetCdbTaskInfo
+            | ProviderApi::GetCdbUpgradeJobInfo
+            | ProviderApi::GetCdbRollbackJobTask => ProviderKind::TencentLegacy,
+            ProviderApi::Rds | ProviderApi::TaurusDb | ProviderApi::TaurusDbLegacy => {
+                ProviderKind::Huawei
+            }
+        }
+    }
+
+    /// The API named `name` of `provider`, if it has one by that name.
+    pub fn parse(provider: ProviderKind, name: &str) -> Option<ProviderApi> {
+        Self::ALL
+            .into_iter()
+            .find(|api| api.provider() == provider && api.as_str() == name)
+    }
+
+    /// The API used when `spec.api` is not set.
+    pub fn default_for(provider: ProviderKind) -> ProviderApi {
+        match provider {
+            ProviderKind::Tencent => ProviderApi::DescribeTasks,
+            ProviderKind::TencentLegacy => ProviderApi::GetCdbTaskInfo,
+            ProviderKind::Huawei => ProviderApi::Rds,
+        }
+    }
+
+    /// Whether the job ID is an integer task ID (everything but Huawei's job IDs and
+    /// Tencent's AsyncRequestId strings).
+    pub fn takes_integer_job_id(self) -> bool {
+        !matches!(
+            self,
+            ProviderApi::DescribeAsyncRequestInfo
+                | ProviderApi::Rds
+                | ProviderApi::TaurusDb
+                | ProviderApi::TaurusDbLegacy
+        )
+    }
+}
+
+impl std::fmt::Display for ProviderApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tests and callers at the edges compare with the spec value.
+impl PartialEq<&str> for ProviderApi {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROVIDERS: [ProviderKind; 3] = [
+        ProviderKind::Tencent,
+        ProviderKind::TencentLegacy,
+        ProviderKind::Huawei,
+    ];
+
+    #[test]
+    fn the_typed_apis_are_exactly_the_spec_names_of_each_provider() {
+        for provider in PROVIDERS {
+            let typed: Vec<&str> = ProviderApi::ALL
+                .into_iter()
+                .filter(|api| api.provider() == provider)
+                .map(ProviderApi::as_str)
+                .collect();
+            assert_eq!(typed, provider.apis(), "{provider}");
+            assert_eq!(
+                ProviderApi::default_for(provider).as_str(),
+                provider.default_api()
+            );
+            for name in provider.apis() {
+                let api = ProviderApi::parse(provider, name).unwrap();
+                assert_eq!(api.as_str(), *name);
+                assert_eq!(api.provider(), provider);
+            }
+        }
+        // A name of another provider's API is not this provider's.
+        assert_eq!(
+            ProviderApi::parse(ProviderKind::Huawei, "DescribeTasks"),
+            None
+        );
+        assert_eq!(
+            ProviderApi::parse(ProviderKind::Tencent, "describetasks"),
+            None
+        );
+    }
+
+    #[test]
+    fn only_task_id_apis_take_integer_job_ids() {
+        let integer: Vec<&str> = ProviderApi::ALL
+            .into_iter()
+            .filter(|api| api.takes_integer_job_id())
+            .map(ProviderApi::as_str)
+            .collect();
+        assert_eq!(
+            integer,
+            [
+                "DescribeTasks",
+                "GetCdbTaskInfo",
+                "GetCdbUpgradeJobInfo",
+                "GetCdbRollbackJobTask"
+            ]
+        );
+    }
+}
