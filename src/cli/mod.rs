@@ -41,6 +41,18 @@ pub struct Cli {
     )]
     pub log_format: logging::LogFormat,
 
+    /// Threads that run the async work. 1 (the default) runs everything on one thread:
+    /// the operator waits on I/O, and one thread spares it the cross-thread wake-ups that
+    /// cost more CPU than they save (BENCHMARKS.md: 10,000 jobs on one core).
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 1,
+        env = "WORKER_THREADS",
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub worker_threads: u16,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,4 +71,24 @@ pub enum Command {
     /// Run the provider simulator: all three provider APIs on loopback, with signature
     /// checks, scripted job timelines and fault injection.
     Simulate(crate::simulator::cli::SimulateArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn one_worker_thread_by_default_and_a_bounded_override() {
+        let cli = Cli::try_parse_from(["clouddb-job-operator", "crd"]).unwrap();
+        assert_eq!(cli.worker_threads, 1);
+        let cli =
+            Cli::try_parse_from(["clouddb-job-operator", "crd", "--worker-threads", "4"]).unwrap();
+        assert_eq!(cli.worker_threads, 4);
+        for bad in ["0", "257", "many"] {
+            let err = Cli::try_parse_from(["clouddb-job-operator", "--worker-threads", bad, "crd"])
+                .unwrap_err();
+            assert!(err.to_string().contains("worker-threads"), "{bad}: {err}");
+        }
+    }
 }
