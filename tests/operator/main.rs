@@ -1,4 +1,6 @@
-//! The operator against the fake Kubernetes API server (clouddb-testkit) and a mocked one: API semantics, kubectl against it, watches, logs, operations endpoints, and the reconciler request by request.
+//! The operator against the fake Kubernetes API server (clouddb-testkit) and a mocked one:
+//! API semantics, kubectl against it, watches, logs, operations endpoints, and the
+//! reconciler request by request.
 
 mod apiserver;
 mod apiserver_kubectl;

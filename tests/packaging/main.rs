@@ -1,4 +1,5 @@
-//! What ships: the CRD, the Helm chart, the examples, the container image and the Argo CD health check.
+//! What ships: the CRD, the Helm chart, the examples, the container image and the Argo CD
+//! health check.
 
 mod argocd_health;
 mod chart;

@@ -1,4 +1,5 @@
-//! Property tests of every parser that reads provider responses, the shared decoders and secret redaction.
+//! Property tests of every parser that reads provider responses, the shared decoders and
+//! secret redaction.
 
 mod decoders;
 mod fuzzkit;

@@ -1,4 +1,5 @@
-//! Provider clients over HTTP against local servers: Huawei and Tencent API 2.0 clients, response limits, TLS verification, and the batching provider.
+//! Provider clients over HTTP against local servers: Huawei and Tencent API 2.0 clients,
+//! response limits, TLS verification, and the batching provider.
 
 mod batching;
 mod huawei_http;
