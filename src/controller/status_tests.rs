@@ -1,8 +1,8 @@
 use super::*;
 use crate::api::UpgradeDetail;
 use crate::controller::conditions::find;
-use crate::providers::ErrorReason;
-use crate::providers::JobDetail;
+
+use crate::providers::{ErrorReason, JobDetail};
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()

@@ -13,8 +13,7 @@ use clouddb_job_operator::controller::Clock;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::tencent::TencentProvider;
-use clouddb_job_operator::providers::ErrorReason;
-use clouddb_job_operator::providers::{Credentials, JobTarget, Provider};
+use clouddb_job_operator::providers::{Credentials, ErrorReason, JobTarget, Provider};
 use clouddb_job_operator::simulator::auth::{
     DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };

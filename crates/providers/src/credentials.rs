@@ -1,10 +1,11 @@
 //! Provider credentials. `Debug` never prints secret material.
 
-use crate::error::ErrorReason;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use clouddb_api::{CredentialsSecretRef, ProviderKind};
+
+use crate::ErrorReason;
 
 /// A secret string whose `Debug` and `Display` are redacted.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,6 +1,5 @@
 //! What one poll writes, when the next one comes, and what a series of polls keeps.
 
-use clouddb_job_operator::providers::ErrorReason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +7,9 @@ use clouddb_job_operator::api::{CloudDbJob, JobPhase};
 use clouddb_job_operator::controller::batching::batch_key;
 use clouddb_job_operator::controller::{reconcile, Context};
 use clouddb_job_operator::providers::credentials::SecretString;
-use clouddb_job_operator::providers::{Credentials, JobObservation, JobTarget, ProviderError};
+use clouddb_job_operator::providers::{
+    Credentials, ErrorReason, JobObservation, JobTarget, ProviderError,
+};
 use kube::runtime::controller::Action;
 use serde_json::{json, Value};
 

@@ -8,8 +8,6 @@
 //! * IAM token (`Credentials::HuaweiToken`): `X-Auth-Token`, unsigned. The token is already
 //!   scoped to a project, so no `X-Project-Id` is sent.
 
-use crate::error::ErrorReason;
-
 use async_trait::async_trait;
 use jiff::Timestamp;
 use percent_encoding::percent_decode_str;
@@ -18,7 +16,7 @@ use url::Url;
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
 use crate::redact::redact;
-use crate::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
+use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::endpoints::{default_endpoint, request_url};
 use super::errors::{classify, classify_envelope, error_in_success_body, Failure};

@@ -13,10 +13,9 @@
 //! table, or a private deployment, set `spec.endpoint` (scheme, host, optional port and path
 //! prefix): it replaces the default host, and the API path is appended to its path.
 
-use crate::error::ErrorReason;
 use url::Url;
 
-use crate::ProviderError;
+use crate::{ErrorReason, ProviderError};
 
 /// Regions whose TaurusDB endpoint is not `gaussdb.{region}`: (region, host prefix).
 pub const TAURUSDB_HOST_PREFIXES: &[(&str, &str)] = &[

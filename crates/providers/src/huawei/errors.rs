@@ -21,13 +21,12 @@
 //! No RDS/TaurusDB error code is documented for "job does not exist" (`DBS.200022`, seen in
 //! the docs, means "DB instance name already exists"), hence the status/message rules.
 
-use crate::error::ErrorReason;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::decode::value_to_string;
-use crate::ProviderError;
+use crate::{ErrorReason, ProviderError};
 
 /// The fields of an error body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -13,10 +13,9 @@ use super::mapping::{map_async_request_info, observe_in_page};
 use super::model::{AsyncRequestInfo, DescribeTasksPage};
 use super::sign::{authorization, Tc3Request};
 use crate::clock::Clock;
-use crate::error::ErrorReason;
 use crate::http::HttpClient;
 use crate::redact::redact;
-use crate::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
+use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 /// Signing service name.
 pub const SERVICE: &str = "cdb";

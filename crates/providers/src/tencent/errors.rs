@@ -21,14 +21,13 @@
 //! - `InvalidParameter*`, `InvalidParameterValue*`, `MissingParameter*`, `UnknownParameter*`,
 //!   `InvalidAction`, `NoSuchVersion`, `Unsupported*` → permanent `InvalidRequest`.
 
-use crate::error::ErrorReason;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::model::ApiError;
 use crate::decode::value_to_string;
-use crate::ProviderError;
+use crate::{ErrorReason, ProviderError};
 
 /// The `AsyncRequestId` is unknown (or not yet registered).
 pub const INVALID_ASYNC_REQUEST_ID: &str = "InvalidParameter.InvalidAsyncRequestId";

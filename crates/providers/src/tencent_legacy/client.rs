@@ -1,7 +1,6 @@
 //! The API 2.0 client: builds and signs `GET /v2/index.php` requests and turns responses
 //! (or failures) into observations and classified errors.
 
-use crate::error::ErrorReason;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use super::sign::{sign, source_string, SignatureMethod};
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
 use crate::redact::redact;
-use crate::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
+use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 /// Path of every API 2.0 call, after the endpoint's own path prefix.
 pub const API_PATH: &str = "/v2/index.php";

@@ -9,10 +9,9 @@ use serde_json::json;
 
 use super::gateway::{header, start, tasks, Fault, Sim, ID, KEY, NOW, TOKEN};
 use crate::credentials::SecretString;
-use crate::error::ErrorReason;
 use crate::http::{HttpClient, HttpOptions};
 use crate::tencent::{TasksQuery, TencentProvider};
-use crate::{Credentials, ErrorClass, JobTarget, Provider};
+use crate::{Credentials, ErrorClass, ErrorReason, JobTarget, Provider};
 use clouddb_api::{JobPhase, ProviderKind};
 
 fn provider(clock_offset_secs: i64) -> TencentProvider {
