@@ -51,11 +51,11 @@ pub fn pick_jobs(config: &SimConfig) -> Vec<JobSpec> {
         for api in kind.apis() {
             let candidates: Vec<&&JobSpec> = jobs
                 .iter()
-                .filter(|j| j.provider == kind && j.api() == *api)
+                .filter(|j| j.provider == kind && j.api() == api)
                 .collect();
             let preferred = PREFERRED
                 .iter()
-                .find(|(a, _)| a == api)
+                .find(|(a, _)| *a == api)
                 .and_then(|(_, id)| candidates.iter().find(|j| j.job_id == *id));
             if let Some(job) = preferred.or(candidates.first()) {
                 picked.push((**job).clone());

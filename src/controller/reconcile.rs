@@ -167,9 +167,11 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
                     interval: a.pollable.interval,
                     naive,
                 },
-                batch_key(&a.pollable.target, &a.credentials)
-                    .filter(|_| !naive)
-                    .map(|key| (key, a.pollable.interval)),
+                match naive {
+                    true => None,
+                    false => batch_key(&a.pollable.target, &a.credentials)
+                        .map(|key| (key, a.pollable.interval)),
+                },
             ),
             Err(e) => (Found::Failed(e), None),
         },

@@ -540,12 +540,12 @@ impl Harness {
     /// The audited writes of one job, once the audit log holds the write that produced
     /// the object as it is now (the log trails the response by a moment), or after 5 s.
     pub async fn settled_job_writes(&self, cluster: &Cluster, name: &str) -> Vec<cluster::Request> {
+        let current = self.object(name)["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let current = self.object(name)["metadata"]["resourceVersion"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
             let writes = cluster.job_writes(&self.ns, name);
             if writes.iter().any(|w| w.response_version == current) || Instant::now() > deadline {
                 return writes;

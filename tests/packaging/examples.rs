@@ -171,7 +171,7 @@ fn examples_cover_every_provider_api_and_token_auth() {
     ] {
         for api in provider.apis() {
             assert!(
-                seen.contains(&(provider, (*api).to_owned())),
+                seen.contains(&(provider, api.to_owned())),
                 "no example for {provider} {api}"
             );
         }

@@ -174,17 +174,13 @@ impl ProviderKind {
         crate::ProviderApi::default_for(self).as_str()
     }
 
-    /// Every API that belongs to this provider (mirrors the admission rules).
-    pub fn apis(self) -> &'static [&'static str] {
-        match self {
-            ProviderKind::Tencent => &["DescribeTasks", "DescribeAsyncRequestInfo"],
-            ProviderKind::TencentLegacy => &[
-                "GetCdbTaskInfo",
-                "GetCdbUpgradeJobInfo",
-                "GetCdbRollbackJobTask",
-            ],
-            ProviderKind::Huawei => &["rds", "taurusdb", "taurusdb-legacy"],
-        }
+    /// The `spec.api` names of this provider's APIs (the admission rules list the same).
+    pub fn apis(self) -> Vec<&'static str> {
+        crate::ProviderApi::ALL
+            .into_iter()
+            .filter(|api| api.provider() == self)
+            .map(crate::ProviderApi::as_str)
+            .collect()
     }
 }
 

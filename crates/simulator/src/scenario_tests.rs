@@ -14,8 +14,7 @@ fn builtins_parse_and_cover_every_api() {
     ] {
         for api in provider.apis() {
             assert!(
-                all.iter()
-                    .any(|j| j.provider == provider && j.api() == *api),
+                all.iter().any(|j| j.provider == provider && j.api() == api),
                 "no built-in job for {provider} {api}"
             );
         }

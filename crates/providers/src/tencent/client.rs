@@ -253,14 +253,11 @@ impl TencentProvider {
                     None => listed < query.limit,
                 };
             if visit(page).is_break() {
-                return Ok(Paged {
-                    ended: false,
-                    offset: query.offset,
-                });
+                break;
             }
             if ended {
                 return Ok(Paged {
-                    ended: true,
+                    ended,
                     offset: query.offset,
                 });
             }
