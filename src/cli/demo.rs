@@ -17,8 +17,9 @@ use crate::providers::credentials::SecretString;
 use crate::providers::http::HttpOptions;
 use crate::providers::{Credentials, JobTarget};
 use crate::simulator::auth::{
-    DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID,
-    DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
+    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use crate::simulator::{JobSpec, SimConfig, Simulator};
 
@@ -43,11 +44,7 @@ const PREFERRED: &[(&str, &str)] = &[("DescribeTasks", "15967")];
 pub fn pick_jobs(config: &SimConfig) -> Vec<JobSpec> {
     let jobs: Vec<&JobSpec> = config.scenarios.iter().flat_map(|s| &s.jobs).collect();
     let mut picked = Vec::new();
-    for kind in [
-        ProviderKind::Tencent,
-        ProviderKind::TencentLegacy,
-        ProviderKind::Huawei,
-    ] {
+    for kind in ProviderKind::ALL {
         for api in kind.apis() {
             let candidates: Vec<&&JobSpec> = jobs
                 .iter()
@@ -81,6 +78,16 @@ fn demo_credentials(job: &JobSpec) -> Credentials {
             ak: DEFAULT_HUAWEI_AK.into(),
             sk: SecretString::new(DEFAULT_HUAWEI_SK),
         },
+        ProviderKind::Alibaba => Credentials::Alibaba {
+            access_key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
+            access_key_secret: SecretString::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+            security_token: None,
+        },
+        ProviderKind::Aws => Credentials::Aws {
+            access_key_id: DEFAULT_AWS_ACCESS_KEY_ID.into(),
+            secret_access_key: SecretString::new(DEFAULT_AWS_SECRET_ACCESS_KEY),
+            session_token: None,
+        },
     }
 }
 
@@ -89,6 +96,8 @@ fn demo_target(job: &JobSpec, endpoint: &str) -> Result<JobTarget, String> {
         ProviderKind::Tencent => "ap-guangzhou",
         ProviderKind::TencentLegacy => "gz",
         ProviderKind::Huawei => "cn-north-4",
+        ProviderKind::Alibaba => "cn-hangzhou",
+        ProviderKind::Aws => "us-east-1",
     };
     JobTarget::new(
         job.provider,

@@ -105,6 +105,16 @@ pub struct RunArgs {
     /// TaurusDB publishes none, the RDS limit is assumed).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_huawei_per_minute: u32,
+
+    /// Alibaba Cloud `DescribeHistoryTasks` calls per second per AccessKey and endpoint (no
+    /// published limit for this action; 20 is an assumption).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_alibaba: u32,
+
+    /// AWS RDS describe calls per second per access key and endpoint (RDS does not publish
+    /// its bucket sizes; 10 is an assumption).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_aws: u32,
 }
 
 /// The polling options implied by the arguments.
@@ -116,6 +126,8 @@ pub fn polling_options(args: &RunArgs) -> PollingOptions {
             tencent_async_per_second: args.rate_limit_tencent_async,
             tencent_legacy_per_second: args.rate_limit_tencent_legacy,
             huawei_per_minute: args.rate_limit_huawei_per_minute,
+            alibaba_per_second: args.rate_limit_alibaba,
+            aws_per_second: args.rate_limit_aws,
         },
         batch_cache_ttl: args.batch_cache_ttl,
     }

@@ -22,7 +22,6 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
-use sha2::{Digest, Sha256};
 
 use crate::api::{ProviderApi, ProviderKind};
 use crate::providers::{
@@ -40,6 +39,10 @@ pub enum Family {
     TencentLegacy,
     /// Huawei Cloud RDS and TaurusDB job queries.
     Huawei,
+    /// Alibaba Cloud RDS and PolarDB `DescribeHistoryTasks`.
+    Alibaba,
+    /// AWS RDS Query API describe calls.
+    Aws,
 }
 
 /// The bucket a call draws from: API family, caller identity and endpoint.
@@ -61,6 +64,8 @@ pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
         ProviderKind::Tencent => Family::TencentTasks,
         ProviderKind::TencentLegacy => Family::TencentLegacy,
         ProviderKind::Huawei => Family::Huawei,
+        ProviderKind::Alibaba => Family::Alibaba,
+        ProviderKind::Aws => Family::Aws,
     };
     LimitKey {
         family,
@@ -74,14 +79,7 @@ pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
 
 /// A non-secret identity of the caller: the access key ID, or a digest of a token.
 pub fn credential_identity(credentials: &Credentials) -> String {
-    match credentials {
-        Credentials::Tencent { secret_id, .. } => secret_id.clone(),
-        Credentials::HuaweiAkSk { ak, .. } => ak.clone(),
-        Credentials::HuaweiToken { token } => {
-            let digest = Sha256::digest(token.expose().as_bytes());
-            format!("token-sha256:{}", hex::encode(&digest[..8]))
-        }
-    }
+    credentials.identity()
 }
 
 /// The limits, as requests per period for each family.
@@ -97,6 +95,12 @@ pub struct RateLimitConfig {
     /// Huawei calls per minute (RDS publishes 60/min per user; TaurusDB publishes none, so
     /// the RDS limit is assumed).
     pub huawei_per_minute: u32,
+    /// Alibaba Cloud calls per second. The per-API flow-control quotas are per account and
+    /// not published for `DescribeHistoryTasks`; 20/s is an assumption.
+    pub alibaba_per_second: u32,
+    /// AWS RDS describe calls per second. RDS throttles with per-account token buckets of
+    /// unpublished size; 10/s stays well inside what the SDKs' waiters use.
+    pub aws_per_second: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -106,6 +110,8 @@ impl Default for RateLimitConfig {
             tencent_async_per_second: 40,
             tencent_legacy_per_second: 20,
             huawei_per_minute: 60,
+            alibaba_per_second: 20,
+            aws_per_second: 10,
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct RateLimits<C: Clock = DefaultClock> {
     tencent_async: Buckets<C>,
     tencent_legacy: Buckets<C>,
     huawei: Buckets<C>,
+    alibaba: Buckets<C>,
+    aws: Buckets<C>,
     /// The last slot handed to a refused poll, per bucket.
     queued: Mutex<HashMap<LimitKey, C::Instant>>,
     acquires: AtomicU64,
@@ -169,6 +177,8 @@ impl<C: Clock + Clone> RateLimits<C> {
                 Quota::per_minute(nonzero(config.huawei_per_minute)),
                 clock.clone(),
             ),
+            alibaba: Buckets::new(per_second(config.alibaba_per_second), clock.clone()),
+            aws: Buckets::new(per_second(config.aws_per_second), clock.clone()),
             clock,
             queued: Mutex::default(),
             acquires: AtomicU64::new(0),
@@ -191,6 +201,8 @@ impl<C: Clock + Clone> RateLimits<C> {
             Family::TencentAsync => &self.tencent_async,
             Family::TencentLegacy => &self.tencent_legacy,
             Family::Huawei => &self.huawei,
+            Family::Alibaba => &self.alibaba,
+            Family::Aws => &self.aws,
         };
         let not_until = match buckets.limiter.check_key(key) {
             Ok(()) => return Ok(()),
@@ -214,6 +226,8 @@ impl<C: Clock + Clone> RateLimits<C> {
         self.tencent_async.limiter.retain_recent();
         self.tencent_legacy.limiter.retain_recent();
         self.huawei.limiter.retain_recent();
+        self.alibaba.limiter.retain_recent();
+        self.aws.limiter.retain_recent();
         let now = self.clock.now();
         self.lock_queued().retain(|_, slot| *slot > now);
     }

@@ -177,11 +177,22 @@ fn apply_observation(
     }
     next.import = d.import.clone().or_else(|| prev.import.clone());
     next.huawei = d.huawei.clone().or_else(|| prev.huawei.clone());
+    next.alibaba = d.alibaba.clone().or_else(|| prev.alibaba.clone());
+    next.aws = d.aws.clone().or_else(|| prev.aws.clone());
     next.estimated_completion_time = if phase != JobPhase::Running {
         None
     } else if progress == prev.progress && prev.estimated_completion_time.is_some() {
-        // Recomputed only when progress moves, so an unchanged job causes no write.
+        // Recomputed only when progress moves, so an unchanged job causes no write (a
+        // provider's countdown, moving on every poll, would otherwise cause one each time).
         prev.estimated_completion_time.clone()
+    } else if let Some(remaining) = obs.remaining {
+        // The provider's own estimate, to the second.
+        let remaining =
+            jiff::SignedDuration::from_secs(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX));
+        now.round(jiff::Unit::Second)
+            .ok()
+            .and_then(|now| now.checked_add(remaining).ok())
+            .map(Time)
     } else {
         let start = next.start_time.as_ref().map(|t| t.0);
         match (start, progress) {

@@ -350,6 +350,41 @@ fn an_unchanged_job_needs_no_write() {
 }
 
 #[test]
+fn a_provider_countdown_sets_the_eta_only_when_progress_moves() {
+    let mut obs = running(40);
+    obs.remaining = Some(std::time::Duration::from_secs(600));
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:10:00.400Z", 1),
+    );
+    // The provider's estimate, not the extrapolation from progress (which would say 00:25).
+    assert_eq!(
+        first.estimated_completion_time.as_ref().map(|t| t.0),
+        Some(ts("2026-01-01T00:20:00Z"))
+    );
+    // The countdown moved with the clock; progress did not: no write.
+    obs.remaining = Some(std::time::Duration::from_secs(585));
+    let second = next_status(
+        &first,
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:10:15Z", 2),
+    );
+    assert!(!needs_write(&first, &second));
+    obs.progress = Some(50);
+    obs.remaining = Some(std::time::Duration::from_secs(300));
+    let third = next_status(
+        &second,
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:11:00Z", 3),
+    );
+    assert_eq!(
+        third.estimated_completion_time.as_ref().map(|t| t.0),
+        Some(ts("2026-01-01T00:16:00Z"))
+    );
+}
+
+#[test]
 fn missing_fields_keep_what_earlier_polls_learnt() {
     let mut with_detail = running(40);
     with_detail.detail = JobDetail {

@@ -145,7 +145,7 @@ async fn bad_manifests_are_refused_by_the_apiserver_with_the_rules_message() {
             |d| {
                 d["spec"].as_object_mut().unwrap().remove("region");
             },
-            "region is required for Tencent Cloud providers",
+            "region is required for providers tencent, tencent-legacy, alibaba and aws",
         ),
         (
             "unknown provider",

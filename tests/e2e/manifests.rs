@@ -10,8 +10,9 @@ use clouddb_job_operator::simulator::scenario::{Phase, Step};
 use clouddb_job_operator::simulator::JobSpec;
 
 use clouddb_job_operator::simulator::auth::{
-    DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID,
-    DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
+    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -31,6 +32,26 @@ pub fn huawei_aksk() -> Vec<(String, String)> {
     vec![
         ("ak".into(), DEFAULT_HUAWEI_AK.into()),
         ("sk".into(), DEFAULT_HUAWEI_SK.into()),
+    ]
+}
+
+pub fn alibaba_creds() -> Vec<(String, String)> {
+    vec![
+        ("accessKeyId".into(), DEFAULT_ALIBABA_ACCESS_KEY_ID.into()),
+        (
+            "accessKeySecret".into(),
+            DEFAULT_ALIBABA_ACCESS_KEY_SECRET.into(),
+        ),
+    ]
+}
+
+pub fn aws_creds() -> Vec<(String, String)> {
+    vec![
+        ("accessKeyId".into(), DEFAULT_AWS_ACCESS_KEY_ID.into()),
+        (
+            "secretAccessKey".into(),
+            DEFAULT_AWS_SECRET_ACCESS_KEY.into(),
+        ),
     ]
 }
 
@@ -229,6 +250,15 @@ pub fn manifest_for(job: &JobSpec, name: &str, endpoint: &str) -> JobManifest {
         (ProviderKind::Huawei, "taurusdb") => ("huawei-taurusdb.yaml", huawei_aksk()),
         (ProviderKind::Huawei, "taurusdb-legacy") => ("huawei-taurusdb-legacy.yaml", huawei_aksk()),
         (ProviderKind::Huawei, _) => ("huawei-rds.yaml", huawei_aksk()),
+        (ProviderKind::Alibaba, "polardb") => ("alibaba-polardb.yaml", alibaba_creds()),
+        (ProviderKind::Alibaba, _) => ("alibaba-rds.yaml", alibaba_creds()),
+        (ProviderKind::Aws, "db-snapshot") => ("aws-db-snapshot.yaml", aws_creds()),
+        (ProviderKind::Aws, "cluster-snapshot") => ("aws-cluster-snapshot.yaml", aws_creds()),
+        (ProviderKind::Aws, "blue-green") => ("aws-blue-green.yaml", aws_creds()),
+        (ProviderKind::Aws, "blue-green-switchover") => {
+            ("aws-blue-green-switchover.yaml", aws_creds())
+        }
+        (ProviderKind::Aws, _) => ("aws-export-task.yaml", aws_creds()),
     };
     let mut spec = json!({"projectId": job.project_id, "instanceId": job.instance_id});
     if job.provider != ProviderKind::Huawei {

@@ -262,6 +262,7 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             secret: HW_SK.into(),
         }],
         huawei_tokens: vec![HW_TOKEN.into()],
+        ..SimCredentials::default()
     };
     let steps = [(0, Phase::Running, Some(10)), (4, Phase::Succeed, None)];
     let mut malformed = sim_job(ProviderKind::Tencent, "DescribeTasks", "730005", &steps);

@@ -138,7 +138,8 @@ fn huawei_needs_a_project_and_a_region_or_endpoint() {
 fn tencent_needs_a_region_and_integer_task_ids() {
     let mut no_region = base();
     no_region.as_object_mut().unwrap().remove("region");
-    assert!(rejection(no_region).contains("region is required for Tencent Cloud providers"));
+    assert!(rejection(no_region)
+        .contains("region is required for providers tencent, tencent-legacy, alibaba and aws"));
     let msg = rejection(with(base(), "jobId", json!("abc")));
     assert!(msg.contains("jobId must be an integer task ID"), "{msg}");
 }

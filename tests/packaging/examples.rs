@@ -202,17 +202,22 @@ fn every_example_job_has_its_secret_with_the_expected_keys() {
         let data = secret.1["stringData"]
             .as_object()
             .unwrap_or_else(|| panic!("{}: Secret without stringData", path.display()));
-        let has = |key: &Option<String>, default: &str| {
-            data.contains_key(key.as_deref().unwrap_or(default))
-        };
-        let ok = match job.spec.provider {
-            ProviderKind::Tencent | ProviderKind::TencentLegacy => {
-                has(&r.secret_id_key, "secretId") && has(&r.secret_key_key, "secretKey")
-            }
-            ProviderKind::Huawei => {
-                has(&r.token_key, "token") || (has(&r.ak_key, "ak") && has(&r.sk_key, "sk"))
-            }
-        };
+        // The operator's own reader decides: the keys it would look up must be there.
+        let data: std::collections::BTreeMap<String, Vec<u8>> = data
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().unwrap_or_default().as_bytes().to_vec(),
+                )
+            })
+            .collect();
+        let ok = clouddb_job_operator::providers::Credentials::from_secret_data(
+            job.spec.provider,
+            r,
+            &data,
+        )
+        .is_ok();
         assert!(
             ok,
             "{}: Secret {} lacks the credential keys",
@@ -270,7 +275,7 @@ fn cel_rules_reject_broken_jobs() {
     assert_rejected(
         &v,
         &no_region,
-        "region is required for Tencent Cloud providers",
+        "region is required for providers tencent, tencent-legacy, alibaba and aws",
     );
 }
 

@@ -250,6 +250,8 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                 .unwrap();
                 (target, creds, Box::new(HuaweiProvider::new(h.http.clone())))
             }
+            // PLACEHOLDER until the Alibaba and AWS clients land.
+            ProviderKind::Alibaba | ProviderKind::Aws => unimplemented!(),
         };
         let outcome = h.rt.block_on(provider.observe(&target, &creds));
         if let Err(e) = outcome {

@@ -15,9 +15,9 @@ pub use spec::{
     MIN_POLL_INTERVAL,
 };
 pub use status::{
-    CloudDbJobStatus, DatabaseRename, HuaweiDetail, HuaweiEntities, HuaweiInstanceEntity,
-    ImportDetail, InstanceRef, InstanceSnapshot, JobPhase, ParameterChange, RollbackDetail,
-    RollbackInstance, RollbackSubTask, TableRename, UpgradeDetail,
+    AlibabaDetail, AwsDetail, AwsTask, CloudDbJobStatus, DatabaseRename, HuaweiDetail,
+    HuaweiEntities, HuaweiInstanceEntity, ImportDetail, InstanceRef, InstanceSnapshot, JobPhase,
+    ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask, TableRename, UpgradeDetail,
 };
 
 /// API group of every resource this operator owns.

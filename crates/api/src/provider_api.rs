@@ -22,10 +22,24 @@ pub enum ProviderApi {
     TaurusDb,
     /// Huawei Cloud TaurusDB through its legacy endpoint.
     TaurusDbLegacy,
+    /// Alibaba Cloud RDS `DescribeHistoryTasks` (2014-08-15).
+    AlibabaRds,
+    /// Alibaba Cloud PolarDB `DescribeHistoryTasks` (2017-08-01).
+    PolarDb,
+    /// AWS RDS `DescribeExportTasks` (snapshot exports to S3).
+    ExportTask,
+    /// AWS RDS `DescribeDBSnapshots` (a DB instance snapshot being created).
+    DbSnapshot,
+    /// AWS RDS `DescribeDBClusterSnapshots` (a DB cluster snapshot being created).
+    ClusterSnapshot,
+    /// AWS RDS `DescribeBlueGreenDeployments`, done when the green environment is ready.
+    BlueGreen,
+    /// AWS RDS `DescribeBlueGreenDeployments`, done when the switchover completed.
+    BlueGreenSwitchover,
 }
 
 impl ProviderApi {
-    pub const ALL: [ProviderApi; 8] = [
+    pub const ALL: [ProviderApi; 15] = [
         ProviderApi::DescribeTasks,
         ProviderApi::DescribeAsyncRequestInfo,
         ProviderApi::GetCdbTaskInfo,
@@ -34,6 +48,13 @@ impl ProviderApi {
         ProviderApi::Rds,
         ProviderApi::TaurusDb,
         ProviderApi::TaurusDbLegacy,
+        ProviderApi::AlibabaRds,
+        ProviderApi::PolarDb,
+        ProviderApi::ExportTask,
+        ProviderApi::DbSnapshot,
+        ProviderApi::ClusterSnapshot,
+        ProviderApi::BlueGreen,
+        ProviderApi::BlueGreenSwitchover,
     ];
 
     /// The `spec.api` value.
@@ -47,6 +68,14 @@ impl ProviderApi {
             ProviderApi::Rds => "rds",
             ProviderApi::TaurusDb => "taurusdb",
             ProviderApi::TaurusDbLegacy => "taurusdb-legacy",
+            // Alibaba's RDS shares the spec name `rds` with Huawei's; `parse` is per provider.
+            ProviderApi::AlibabaRds => "rds",
+            ProviderApi::PolarDb => "polardb",
+            ProviderApi::ExportTask => "export-task",
+            ProviderApi::DbSnapshot => "db-snapshot",
+            ProviderApi::ClusterSnapshot => "cluster-snapshot",
+            ProviderApi::BlueGreen => "blue-green",
+            ProviderApi::BlueGreenSwitchover => "blue-green-switchover",
         }
     }
 
@@ -62,6 +91,12 @@ impl ProviderApi {
             ProviderApi::Rds | ProviderApi::TaurusDb | ProviderApi::TaurusDbLegacy => {
                 ProviderKind::Huawei
             }
+            ProviderApi::AlibabaRds | ProviderApi::PolarDb => ProviderKind::Alibaba,
+            ProviderApi::ExportTask
+            | ProviderApi::DbSnapshot
+            | ProviderApi::ClusterSnapshot
+            | ProviderApi::BlueGreen
+            | ProviderApi::BlueGreenSwitchover => ProviderKind::Aws,
         }
     }
 
@@ -78,18 +113,20 @@ impl ProviderApi {
             ProviderKind::Tencent => ProviderApi::DescribeTasks,
             ProviderKind::TencentLegacy => ProviderApi::GetCdbTaskInfo,
             ProviderKind::Huawei => ProviderApi::Rds,
+            ProviderKind::Alibaba => ProviderApi::AlibabaRds,
+            ProviderKind::Aws => ProviderApi::ExportTask,
         }
     }
 
-    /// Whether the job ID is an integer task ID (everything but Huawei's job IDs and
-    /// Tencent's AsyncRequestId strings).
+    /// Whether the job ID is an integer task ID (Tencent's task APIs; every other API
+    /// names jobs with strings).
     pub fn takes_integer_job_id(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            ProviderApi::DescribeAsyncRequestInfo
-                | ProviderApi::Rds
-                | ProviderApi::TaurusDb
-                | ProviderApi::TaurusDbLegacy
+            ProviderApi::DescribeTasks
+                | ProviderApi::GetCdbTaskInfo
+                | ProviderApi::GetCdbUpgradeJobInfo
+                | ProviderApi::GetCdbRollbackJobTask
         )
     }
 }
@@ -111,11 +148,7 @@ impl PartialEq<&str> for ProviderApi {
 mod tests {
     use super::*;
 
-    const PROVIDERS: [ProviderKind; 3] = [
-        ProviderKind::Tencent,
-        ProviderKind::TencentLegacy,
-        ProviderKind::Huawei,
-    ];
+    const PROVIDERS: [ProviderKind; 5] = ProviderKind::ALL;
 
     #[test]
     fn each_provider_has_exactly_its_spec_names() {
@@ -136,6 +169,17 @@ mod tests {
             ProviderKind::Huawei.apis(),
             ["rds", "taurusdb", "taurusdb-legacy"]
         );
+        assert_eq!(ProviderKind::Alibaba.apis(), ["rds", "polardb"]);
+        assert_eq!(
+            ProviderKind::Aws.apis(),
+            [
+                "export-task",
+                "db-snapshot",
+                "cluster-snapshot",
+                "blue-green",
+                "blue-green-switchover"
+            ]
+        );
         for provider in PROVIDERS {
             assert_eq!(
                 ProviderApi::default_for(provider).provider(),
@@ -148,6 +192,15 @@ mod tests {
                 assert_eq!(api.provider(), provider);
             }
         }
+        // The same spec name is a different API per provider.
+        assert_eq!(
+            ProviderApi::parse(ProviderKind::Alibaba, "rds"),
+            Some(ProviderApi::AlibabaRds)
+        );
+        assert_eq!(
+            ProviderApi::parse(ProviderKind::Huawei, "rds"),
+            Some(ProviderApi::Rds)
+        );
         // A name of another provider's API is not this provider's.
         assert_eq!(
             ProviderApi::parse(ProviderKind::Huawei, "DescribeTasks"),

@@ -63,10 +63,13 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("self.provider != 'tencent' || !has(self.api) || self.api in ['DescribeTasks', 'DescribeAsyncRequestInfo']").message("for provider tencent, api must be DescribeTasks or DescribeAsyncRequestInfo").field_path(".api"),
     validation = Rule::new("self.provider != 'tencent-legacy' || !has(self.api) || self.api in ['GetCdbTaskInfo', 'GetCdbUpgradeJobInfo', 'GetCdbRollbackJobTask']").message("for provider tencent-legacy, api must be GetCdbTaskInfo, GetCdbUpgradeJobInfo or GetCdbRollbackJobTask").field_path(".api"),
     validation = Rule::new("self.provider != 'huawei' || !has(self.api) || self.api in ['rds', 'taurusdb', 'taurusdb-legacy']").message("for provider huawei, api must be rds, taurusdb or taurusdb-legacy").field_path(".api"),
+    validation = Rule::new("self.provider != 'alibaba' || !has(self.api) || self.api in ['rds', 'polardb']").message("for provider alibaba, api must be rds or polardb").field_path(".api"),
+    validation = Rule::new("self.provider != 'aws' || !has(self.api) || self.api in ['export-task', 'db-snapshot', 'cluster-snapshot', 'blue-green', 'blue-green-switchover']").message("for provider aws, api must be export-task, db-snapshot, cluster-snapshot, blue-green or blue-green-switchover").field_path(".api"),
     validation = Rule::new("self.provider != 'huawei' || (has(self.projectId) && self.projectId != '')").message("projectId is required for provider huawei").field_path(".projectId"),
-    validation = Rule::new("self.provider == 'huawei' || has(self.region)").message("region is required for Tencent Cloud providers (it is a signed request parameter)").field_path(".region"),
+    validation = Rule::new("self.provider == 'huawei' || has(self.region)").message("region is required for providers tencent, tencent-legacy, alibaba and aws (it is a signed request parameter)").field_path(".region"),
     validation = Rule::new("self.provider != 'huawei' || has(self.region) || has(self.endpoint)").message("region is required for provider huawei unless endpoint is set").field_path(".region"),
-    validation = Rule::new("self.provider == 'huawei' || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
+    validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
+    validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
     validation = Rule::new("self.provider == oldSelf.provider").message("provider is immutable; create a new CloudDbJob to track another job").field_path(".provider"),
     validation = Rule::new("has(self.api) == has(oldSelf.api) && (!has(self.api) || self.api == oldSelf.api)").message("api is immutable; create a new CloudDbJob to track another job").field_path(".api"),
     validation = Rule::new("self.jobId == oldSelf.jobId").message("jobId is immutable; create a new CloudDbJob to track another job").field_path(".jobId"),
@@ -74,37 +77,43 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 #[serde(rename_all = "camelCase")]
 pub struct CloudDbJobSpec {
     /// Cloud provider API family that runs the job: `tencent` (Tencent Cloud API 3.0),
-    /// `tencent-legacy` (Tencent Cloud CDB API 2.0) or `huawei` (Huawei Cloud RDS / TaurusDB).
+    /// `tencent-legacy` (Tencent Cloud CDB API 2.0), `huawei` (Huawei Cloud RDS / TaurusDB),
+    /// `alibaba` (Alibaba Cloud RDS / PolarDB) or `aws` (Amazon RDS / Aurora).
     pub provider: ProviderKind,
 
     /// Provider call used to track the job. tencent: `DescribeTasks` (default) or
     /// `DescribeAsyncRequestInfo`; tencent-legacy: `GetCdbTaskInfo` (default),
     /// `GetCdbUpgradeJobInfo` or `GetCdbRollbackJobTask`; huawei: `rds` (default),
-    /// `taurusdb` or `taurusdb-legacy` (the historical `/mysql/v3/` path).
+    /// `taurusdb` or `taurusdb-legacy` (the historical `/mysql/v3/` path); alibaba: `rds`
+    /// (default) or `polardb` (`DescribeHistoryTasks`); aws: `export-task` (default),
+    /// `db-snapshot`, `cluster-snapshot`, `blue-green` (done when the green environment is
+    /// ready) or `blue-green-switchover` (done when the switchover completed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = [
         "DescribeTasks", "DescribeAsyncRequestInfo",
         "GetCdbTaskInfo", "GetCdbUpgradeJobInfo", "GetCdbRollbackJobTask",
-        "rds", "taurusdb", "taurusdb-legacy"
+        "rds", "taurusdb", "taurusdb-legacy", "polardb",
+        "export-task", "db-snapshot", "cluster-snapshot", "blue-green", "blue-green-switchover"
     ]))]
     pub api: Option<String>,
 
-    /// Provider job ID. Tencent task and job IDs are integers; Tencent AsyncRequestIds and
-    /// Huawei job IDs are strings.
+    /// Provider job ID. Tencent task and job IDs are integers; Tencent AsyncRequestIds,
+    /// Huawei job IDs and Alibaba task IDs (`t-...`) are strings; for AWS it is the export
+    /// task, snapshot or blue/green deployment (`bgd-...`) identifier.
     #[schemars(
         length(min = 1, max = 128),
         regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
     )]
     pub job_id: String,
 
-    /// Provider region, e.g. `ap-guangzhou` (Tencent) or `cn-north-4` (Huawei). Required for
-    /// Tencent; for Huawei required unless `endpoint` is set.
+    /// Provider region, e.g. `ap-guangzhou` (Tencent), `cn-north-4` (Huawei), `cn-hangzhou`
+    /// (Alibaba) or `us-east-1` (AWS). Required except for Huawei with an `endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
     pub region: Option<String>,
 
     /// Database instance the job runs on, e.g. `cdb-c1nl9rpv`. Narrows the Tencent
-    /// `DescribeTasks` search; informational elsewhere.
+    /// `DescribeTasks` and Alibaba `DescribeHistoryTasks` searches; informational elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]
     pub instance_id: Option<String>,
@@ -157,15 +166,32 @@ pub enum ProviderKind {
     /// Huawei Cloud RDS and TaurusDB (GaussDB for MySQL) `GET /v3/{project_id}/jobs`.
     #[serde(rename = "huawei")]
     Huawei,
+    /// Alibaba Cloud RDS and PolarDB `DescribeHistoryTasks` (ACS3-HMAC-SHA256).
+    #[serde(rename = "alibaba")]
+    Alibaba,
+    /// Amazon RDS Query API 2014-10-31 (Signature Version 4).
+    #[serde(rename = "aws")]
+    Aws,
 }
 
 impl ProviderKind {
+    /// Every provider, in the order the documentation lists them.
+    pub const ALL: [ProviderKind; 5] = [
+        ProviderKind::Tencent,
+        ProviderKind::TencentLegacy,
+        ProviderKind::Huawei,
+        ProviderKind::Alibaba,
+        ProviderKind::Aws,
+    ];
+
     /// The name used in the spec, metrics labels and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Tencent => "tencent",
             ProviderKind::TencentLegacy => "tencent-legacy",
             ProviderKind::Huawei => "huawei",
+            ProviderKind::Alibaba => "alibaba",
+            ProviderKind::Aws => "aws",
         }
     }
 
@@ -197,8 +223,10 @@ impl std::str::FromStr for ProviderKind {
             "tencent" => Ok(ProviderKind::Tencent),
             "tencent-legacy" => Ok(ProviderKind::TencentLegacy),
             "huawei" => Ok(ProviderKind::Huawei),
+            "alibaba" => Ok(ProviderKind::Alibaba),
+            "aws" => Ok(ProviderKind::Aws),
             other => Err(format!(
-                "unknown provider {other:?}: expected tencent, tencent-legacy or huawei"
+                "unknown provider {other:?}: expected tencent, tencent-legacy, huawei, alibaba or aws"
             )),
         }
     }
@@ -211,13 +239,17 @@ pub struct CredentialsSecretRef {
     /// Name of a Secret in the CloudDbJob's namespace.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
-    /// Key of the Tencent SecretId (default `secretId`).
+    /// Key of the access key ID: the Tencent SecretId (default `secretId`), the Alibaba
+    /// Cloud or AWS access key ID (default `accessKeyId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_id_key: Option<String>,
-    /// Key of the Tencent SecretKey (default `secretKey`).
+    /// Key of the secret: the Tencent SecretKey (default `secretKey`), the Alibaba Cloud
+    /// AccessKey secret (default `accessKeySecret`) or the AWS secret access key (default
+    /// `secretAccessKey`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key_key: Option<String>,
-    /// Key of a Tencent temporary-credential session token (default `token`; optional).
+    /// Key of a temporary-credential session token (optional): Tencent (default `token`),
+    /// Alibaba Cloud STS (default `securityToken`) or AWS STS (default `sessionToken`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_token_key: Option<String>,
     /// Key of the Huawei access key (default `ak`).

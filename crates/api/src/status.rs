@@ -81,6 +81,14 @@ pub struct CloudDbJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei: Option<HuaweiDetail>,
 
+    /// Alibaba Cloud task detail (reason code, current step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alibaba: Option<AlibabaDetail>,
+
+    /// AWS RDS detail (export source and bucket, snapshot type, blue/green tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsDetail>,
+
     /// Time of the last provider poll recorded in status. Refreshed together with other
     /// changes, not on every poll, so that an unchanged job costs no API-server writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -363,4 +371,59 @@ pub struct HuaweiInstanceEntity {
     /// Database engine version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datastore_version: Option<String>,
+}
+
+/// Alibaba Cloud `DescribeHistoryTasks` detail.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlibabaDetail {
+    /// `ReasonCode`: why the task was started (e.g. a user action or a system event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// `CurrentStepName`: the step the task is at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_step_name: Option<String>,
+    /// `InstanceName` of the instance the task runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// `DbType`, e.g. `mysql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_type: Option<String>,
+}
+
+/// AWS RDS detail: what the export, snapshot or blue/green deployment concerns.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsDetail {
+    /// The exported snapshot or cluster (`SourceArn`), or a blue/green deployment's source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    /// A blue/green deployment's green environment (`Target`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    /// The bucket an export writes to (`S3Bucket`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    /// An export's `WarningMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_message: Option<String>,
+    /// A snapshot's `SnapshotType` (`manual`, `automated`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_type: Option<String>,
+    /// A snapshot's database `Engine`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// A blue/green deployment's `Tasks`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<AwsTask>,
+}
+
+/// One step of an AWS blue/green deployment.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsTask {
+    /// Task name, e.g. `CREATING_READ_REPLICA_OF_SOURCE`.
+    pub name: String,
+    /// `PENDING`, `IN_PROGRESS`, `COMPLETED` or `FAILED`.
+    pub status: String,
 }

@@ -41,6 +41,18 @@ pub enum Credentials {
     HuaweiAkSk { ak: String, sk: SecretString },
     /// Huawei Cloud IAM token (`X-Auth-Token`).
     HuaweiToken { token: SecretString },
+    /// Alibaba Cloud AccessKey pair, with an STS security token for temporary credentials.
+    Alibaba {
+        access_key_id: String,
+        access_key_secret: SecretString,
+        security_token: Option<SecretString>,
+    },
+    /// AWS access key pair, with an STS session token for temporary credentials.
+    Aws {
+        access_key_id: String,
+        secret_access_key: SecretString,
+        session_token: Option<SecretString>,
+    },
 }
 
 /// Why credentials could not be read from a Secret. Messages name keys, never values.
@@ -73,8 +85,75 @@ impl Credentials {
             }
             Credentials::HuaweiAkSk { ak, sk } => ("huawei-aksk", ak, sk.expose()).hash(&mut h),
             Credentials::HuaweiToken { token } => ("huawei-token", token.expose()).hash(&mut h),
+            Credentials::Alibaba {
+                access_key_id,
+                access_key_secret,
+                security_token,
+            } => {
+                ("alibaba", access_key_id, access_key_secret.expose()).hash(&mut h);
+                security_token
+                    .as_ref()
+                    .map(SecretString::expose)
+                    .hash(&mut h);
+            }
+            Credentials::Aws {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => {
+                ("aws", access_key_id, secret_access_key.expose()).hash(&mut h);
+                session_token
+                    .as_ref()
+                    .map(SecretString::expose)
+                    .hash(&mut h);
+            }
         }
         h.finish()
+    }
+
+    /// Every secret value of these credentials, for [`crate::redact::redact`] to scrub from
+    /// anything a server sent back. Key IDs are identifiers, not secrets.
+    pub fn secrets(&self) -> Vec<&str> {
+        let (secret, token) = match self {
+            Credentials::Tencent {
+                secret_key, token, ..
+            } => (secret_key, token.as_ref()),
+            Credentials::HuaweiAkSk { sk, .. } => (sk, None),
+            Credentials::HuaweiToken { token } => (token, None),
+            Credentials::Alibaba {
+                access_key_secret,
+                security_token,
+                ..
+            } => (access_key_secret, security_token.as_ref()),
+            Credentials::Aws {
+                secret_access_key,
+                session_token,
+                ..
+            } => (secret_access_key, session_token.as_ref()),
+        };
+        std::iter::once(secret.expose())
+            .chain(token.map(SecretString::expose))
+            .collect()
+    }
+
+    /// The public identifier of these credentials (access key ID, or a digest of a bare
+    /// token), e.g. to key client-side rate limits. Never a secret.
+    pub fn identity(&self) -> String {
+        match self {
+            Credentials::Tencent { secret_id: id, .. }
+            | Credentials::HuaweiAkSk { ak: id, .. }
+            | Credentials::Alibaba {
+                access_key_id: id, ..
+            }
+            | Credentials::Aws {
+                access_key_id: id, ..
+            } => id.clone(),
+            Credentials::HuaweiToken { token } => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(token.expose().as_bytes());
+                format!("token-sha256:{}", hex::encode(&digest[..8]))
+            }
+        }
     }
 
     /// Reads credentials for `provider` from a Secret's decoded `data`.
@@ -127,6 +206,40 @@ impl Credentials {
                 Ok(Credentials::HuaweiAkSk {
                     ak: require(ak_key, EXPECTED)?,
                     sk: SecretString::new(require(sk_key, EXPECTED)?),
+                })
+            }
+            ProviderKind::Alibaba => {
+                const EXPECTED: &str = "Alibaba Cloud accessKeyId and accessKeySecret";
+                let id_key = secret_ref.secret_id_key.as_deref().unwrap_or("accessKeyId");
+                let key_key = secret_ref
+                    .secret_key_key
+                    .as_deref()
+                    .unwrap_or("accessKeySecret");
+                let token_key = secret_ref
+                    .session_token_key
+                    .as_deref()
+                    .unwrap_or("securityToken");
+                Ok(Credentials::Alibaba {
+                    access_key_id: require(id_key, EXPECTED)?,
+                    access_key_secret: SecretString::new(require(key_key, EXPECTED)?),
+                    security_token: get(token_key)?.map(SecretString::new),
+                })
+            }
+            ProviderKind::Aws => {
+                const EXPECTED: &str = "AWS accessKeyId and secretAccessKey";
+                let id_key = secret_ref.secret_id_key.as_deref().unwrap_or("accessKeyId");
+                let key_key = secret_ref
+                    .secret_key_key
+                    .as_deref()
+                    .unwrap_or("secretAccessKey");
+                let token_key = secret_ref
+                    .session_token_key
+                    .as_deref()
+                    .unwrap_or("sessionToken");
+                Ok(Credentials::Aws {
+                    access_key_id: require(id_key, EXPECTED)?,
+                    secret_access_key: SecretString::new(require(key_key, EXPECTED)?),
+                    session_token: get(token_key)?.map(SecretString::new),
                 })
             }
         }
@@ -193,6 +306,27 @@ impl Credentials {
                     ),
                 }
             }
+            ProviderKind::Alibaba => match (
+                get("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+                get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+            ) {
+                (Some(id), Some(secret)) => Ok(Credentials::Alibaba {
+                    access_key_id: id,
+                    access_key_secret: SecretString::new(secret),
+                    security_token: get("ALIBABA_CLOUD_SECURITY_TOKEN").map(SecretString::new),
+                }),
+                _ => Err(
+                    "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET".into(),
+                ),
+            },
+            ProviderKind::Aws => match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+                (Some(id), Some(secret)) => Ok(Credentials::Aws {
+                    access_key_id: id,
+                    secret_access_key: SecretString::new(secret),
+                    session_token: get("AWS_SESSION_TOKEN").map(SecretString::new),
+                }),
+                _ => Err("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into()),
+            },
         }
     }
 }
@@ -288,6 +422,64 @@ mod tests {
     }
 
     #[test]
+    fn alibaba_and_aws_keys_default_to_their_sdk_names() {
+        let alibaba = Credentials::from_secret_data(
+            ProviderKind::Alibaba,
+            &secret_ref(),
+            &data(&[
+                ("accessKeyId", "LTAI1"),
+                ("accessKeySecret", "s1"),
+                ("securityToken", "t1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            alibaba,
+            Credentials::Alibaba {
+                access_key_id: "LTAI1".into(),
+                access_key_secret: SecretString::new("s1"),
+                security_token: Some(SecretString::new("t1")),
+            }
+        );
+        assert_eq!(alibaba.secrets(), ["s1", "t1"]);
+        assert_eq!(alibaba.identity(), "LTAI1");
+        let aws = Credentials::from_secret_data(
+            ProviderKind::Aws,
+            &secret_ref(),
+            &data(&[("accessKeyId", "AKIA1"), ("secretAccessKey", "s2")]),
+        )
+        .unwrap();
+        assert_eq!(
+            aws,
+            Credentials::Aws {
+                access_key_id: "AKIA1".into(),
+                secret_access_key: SecretString::new("s2"),
+                session_token: None,
+            }
+        );
+        assert_eq!(aws.secrets(), ["s2"]);
+        // Alibaba's secret key name is not AWS's: the message names the one expected.
+        let err = Credentials::from_secret_data(
+            ProviderKind::Aws,
+            &secret_ref(),
+            &data(&[("accessKeyId", "AKIA1"), ("accessKeySecret", "s1")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("\"secretAccessKey\""), "{err}");
+        assert!(!err.contains("s1"), "{err}");
+    }
+
+    #[test]
+    fn a_bare_token_identity_is_not_the_token() {
+        let token = Credentials::HuaweiToken {
+            token: SecretString::new("iam-token-value"),
+        };
+        assert!(!token.identity().contains("iam-token-value"));
+        assert_eq!(token.secrets(), ["iam-token-value"]);
+    }
+
+    #[test]
     fn env_credentials() {
         let env = |k: &str| match k {
             "HUAWEICLOUD_SDK_AK" => Some("ak".to_string()),
@@ -299,5 +491,28 @@ mod tests {
             Ok(Credentials::HuaweiAkSk { .. })
         ));
         assert!(Credentials::from_env(ProviderKind::Tencent, env).is_err());
+        let env = |k: &str| match k {
+            "AWS_ACCESS_KEY_ID" => Some("AKIA".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("s".to_string()),
+            "AWS_SESSION_TOKEN" => Some(" ".to_string()),
+            "ALIBABA_CLOUD_ACCESS_KEY_ID" => Some("LTAI".to_string()),
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET" => Some("s".to_string()),
+            "ALIBABA_CLOUD_SECURITY_TOKEN" => Some("t".to_string()),
+            _ => None,
+        };
+        assert!(matches!(
+            Credentials::from_env(ProviderKind::Aws, env),
+            Ok(Credentials::Aws {
+                session_token: None,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Credentials::from_env(ProviderKind::Alibaba, env),
+            Ok(Credentials::Alibaba {
+                security_token: Some(_),
+                ..
+            })
+        ));
     }
 }

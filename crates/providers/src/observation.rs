@@ -2,8 +2,11 @@
 
 use jiff::Timestamp;
 
+use std::time::Duration;
+
 use clouddb_api::{
-    HuaweiDetail, ImportDetail, JobPhase, ParameterChange, RollbackDetail, UpgradeDetail,
+    AlibabaDetail, AwsDetail, HuaweiDetail, ImportDetail, JobPhase, ParameterChange,
+    RollbackDetail, UpgradeDetail,
 };
 
 /// One provider's view of a job, normalized. Built by the pure mapping functions of each
@@ -27,6 +30,9 @@ pub struct JobObservation {
     pub provider_job_type: Option<String>,
     pub start_time: Option<Timestamp>,
     pub end_time: Option<Timestamp>,
+    /// The provider's own estimate of the time left (Alibaba `RemainTime`); preferred over
+    /// the controller's extrapolation from progress.
+    pub remaining: Option<Duration>,
     pub instance_ids: Vec<String>,
     pub detail: JobDetail,
 }
@@ -39,6 +45,8 @@ pub struct JobDetail {
     pub parameters: Vec<ParameterChange>,
     pub import: Option<ImportDetail>,
     pub huawei: Option<HuaweiDetail>,
+    pub alibaba: Option<AlibabaDetail>,
+    pub aws: Option<AwsDetail>,
 }
 
 /// The reason of a job the provider does not list (yet).

@@ -77,7 +77,12 @@ impl JobTarget {
         let project_id = non_empty(project_id);
         let endpoint = endpoint.map(parse_endpoint).transpose()?;
         match provider {
-            ProviderKind::Tencent | ProviderKind::TencentLegacy if region.is_none() => {
+            ProviderKind::Tencent
+            | ProviderKind::TencentLegacy
+            | ProviderKind::Alibaba
+            | ProviderKind::Aws
+                if region.is_none() =>
+            {
                 return Err(InvalidTarget(format!(
                     "region is required for provider {provider}"
                 )));
@@ -215,6 +220,52 @@ mod tests {
             None,
         );
         assert_eq!(hw.unwrap().api, "rds");
+    }
+
+    #[test]
+    fn alibaba_and_aws_need_a_region_and_take_string_job_ids() {
+        let alibaba = |api, region| {
+            JobTarget::new(
+                ProviderKind::Alibaba,
+                api,
+                "t-83br18hloy3faf",
+                region,
+                Some("rm-uf6wjk5xxxxxxx"),
+                None,
+                None,
+            )
+        };
+        assert_eq!(
+            alibaba(None, Some("cn-hangzhou")).unwrap().api,
+            ProviderApi::AlibabaRds
+        );
+        assert_eq!(
+            alibaba(Some("polardb"), Some("cn-hangzhou")).unwrap().api,
+            ProviderApi::PolarDb
+        );
+        assert!(alibaba(None, None).unwrap_err().0.contains("region"));
+        let aws = JobTarget::new(
+            ProviderKind::Aws,
+            Some("blue-green"),
+            "bgd-1234567890abcdef",
+            Some("us-east-1"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(aws.api, ProviderApi::BlueGreen);
+        let err = JobTarget::new(
+            ProviderKind::Aws,
+            Some("rds"),
+            "x",
+            Some("us-east-1"),
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(err.0.contains("export-task, db-snapshot"), "{err}");
     }
 
     #[test]

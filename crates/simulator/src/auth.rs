@@ -21,6 +21,14 @@ pub const DEFAULT_HUAWEI_AK: &str = "SIMULATORAK000000000";
 pub const DEFAULT_HUAWEI_SK: &str = "SimulatorSecretAccessKey0000000000000000";
 /// Default Huawei IAM token.
 pub const DEFAULT_HUAWEI_TOKEN: &str = "simulator-iam-token";
+/// Default Alibaba Cloud AccessKey ID.
+pub const DEFAULT_ALIBABA_ACCESS_KEY_ID: &str = "LTAISIMULATOR00000000000";
+/// Default Alibaba Cloud AccessKey secret (public: it only opens the simulator).
+pub const DEFAULT_ALIBABA_ACCESS_KEY_SECRET: &str = "SimulatorAccessKeySecret000000";
+/// Default AWS access key ID.
+pub const DEFAULT_AWS_ACCESS_KEY_ID: &str = "AKIASIMULATOR0000000";
+/// Default AWS secret access key (public: it only opens the simulator).
+pub const DEFAULT_AWS_SECRET_ACCESS_KEY: &str = "SimulatorSecretAccessKey/0000000000000000";
 
 /// TC3 requests older or newer than this are `AuthFailure.SignatureExpire`.
 pub const TC3_WINDOW_SECS: i64 = 5 * 60;
@@ -47,6 +55,25 @@ impl fmt::Debug for KeyPair {
     }
 }
 
+/// A temporary (STS) credential: requests signed with its key must carry its token.
+#[derive(Deserialize, Serialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemporaryKey {
+    pub id: String,
+    pub secret: String,
+    pub token: String,
+}
+
+impl fmt::Debug for TemporaryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemporaryKey")
+            .field("id", &self.id)
+            .field("secret", &"[REDACTED]")
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+
 /// The credentials the simulator accepts.
 #[derive(Deserialize, Serialize, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -60,6 +87,18 @@ pub struct SimCredentials {
     /// Huawei IAM tokens accepted in `X-Auth-Token`.
     #[serde(default)]
     pub huawei_tokens: Vec<String>,
+    /// Alibaba Cloud AccessKey pairs (ACS3-HMAC-SHA256).
+    #[serde(default)]
+    pub alibaba: Vec<KeyPair>,
+    /// Alibaba Cloud STS credentials (`x-acs-security-token`).
+    #[serde(default)]
+    pub alibaba_temporary: Vec<TemporaryKey>,
+    /// AWS access key pairs (SigV4).
+    #[serde(default)]
+    pub aws: Vec<KeyPair>,
+    /// AWS STS credentials (`X-Amz-Security-Token`).
+    #[serde(default)]
+    pub aws_temporary: Vec<TemporaryKey>,
 }
 
 impl fmt::Debug for SimCredentials {
@@ -71,6 +110,10 @@ impl fmt::Debug for SimCredentials {
                 "huawei_tokens",
                 &format!("[{} REDACTED]", self.huawei_tokens.len()),
             )
+            .field("alibaba", &self.alibaba)
+            .field("alibaba_temporary", &self.alibaba_temporary)
+            .field("aws", &self.aws)
+            .field("aws_temporary", &self.aws_temporary)
             .finish()
     }
 }
@@ -88,6 +131,16 @@ impl Default for SimCredentials {
                 secret: DEFAULT_HUAWEI_SK.into(),
             }],
             huawei_tokens: vec![DEFAULT_HUAWEI_TOKEN.into()],
+            alibaba: vec![KeyPair {
+                id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
+                secret: DEFAULT_ALIBABA_ACCESS_KEY_SECRET.into(),
+            }],
+            alibaba_temporary: Vec::new(),
+            aws: vec![KeyPair {
+                id: DEFAULT_AWS_ACCESS_KEY_ID.into(),
+                secret: DEFAULT_AWS_SECRET_ACCESS_KEY.into(),
+            }],
+            aws_temporary: Vec::new(),
         }
     }
 }

@@ -127,7 +127,8 @@ impl JobSpec {
         if self.job_id.trim().is_empty() {
             return Err("a job has an empty jobId".into());
         }
-        let numeric = self.provider != ProviderKind::Huawei && api != "DescribeAsyncRequestInfo";
+        let numeric = clouddb_api::ProviderApi::parse(self.provider, api)
+            .is_some_and(clouddb_api::ProviderApi::takes_integer_job_id);
         if numeric && self.job_id.parse::<u64>().is_err() {
             return Err(format!(
                 "job {:?}: {api} task IDs are integers",

@@ -134,11 +134,11 @@ impl HuaweiProvider {
             Credentials::HuaweiToken { token } => {
                 headers.push(("X-Auth-Token".to_string(), token.expose().to_string()));
             }
-            Credentials::Tencent { .. } => {
+            _ => {
                 return Err(ProviderError::permanent(
                     ErrorReason::AuthenticationFailed,
                     "WrongCredentials",
-                    "the credentials are for Tencent Cloud; provider huawei needs an AK/SK pair or an IAM token",
+                    "provider huawei needs an AK/SK pair or an IAM token",
                 ))
             }
         }
@@ -189,15 +189,7 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<JobObservation
 /// `Authorization` header; in any of the forms [`redact`] knows) from every
 /// server-controlled part of an error (message, code, request ID) and bounds their length.
 fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
-    let mut secrets: Vec<&str> = match credentials {
-        Credentials::HuaweiAkSk { sk, .. } => vec![sk.expose()],
-        Credentials::HuaweiToken { token } => vec![token.expose()],
-        Credentials::Tencent {
-            secret_key, token, ..
-        } => std::iter::once(secret_key.expose())
-            .chain(token.as_ref().map(|t| t.expose()))
-            .collect(),
-    };
+    let mut secrets = credentials.secrets();
     secrets.extend(signed);
     secrets.retain(|s| s.len() >= 4);
     let clean = |text: &str| -> String {

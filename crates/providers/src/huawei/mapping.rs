@@ -107,6 +107,7 @@ pub fn map_job(job: &Job) -> JobObservation {
             huawei,
             ..Default::default()
         },
+        remaining: None,
     }
 }
 
@@ -208,6 +209,7 @@ mod tests {
         let body = include_bytes!("../../../../tests/fixtures/huawei/gaussdb-mysql-GetJob.json");
         let obs = observation_from_body(body, "31b8ae23-c687-4d80-b7b4-42a66c9bb886").unwrap();
         let expected = JobObservation {
+            remaining: None,
             phase: Some(JobPhase::Succeeded),
             reason: None,
             provider_status: Some("Completed".into()),

@@ -196,6 +196,7 @@ pub fn map_task_item(item: &TaskItem) -> JobObservation {
         end_time: item.end_time.as_deref().and_then(parse_tencent_time),
         instance_ids: instance_ids(item),
         detail: detail(&item.data),
+        remaining: None,
     }
 }
 
@@ -304,7 +305,7 @@ fn detail(data: &[TaskData]) -> JobDetail {
         rollback,
         parameters,
         import,
-        huawei: None,
+        ..Default::default()
     }
 }
 

@@ -38,6 +38,7 @@ fn ts(s: &str) -> Timestamp {
 fn seed_get_cdb_task_info() {
     let obs = decode(Api::TaskInfo, fixture("GetCdbTaskInfo"));
     let want = JobObservation {
+        remaining: None,
         phase: Some(JobPhase::Succeeded),
         reason: None,
         provider_status: Some("0".into()),
@@ -71,6 +72,7 @@ fn seed_snapshot(volume: i64, slave_zone_second: Option<&str>) -> InstanceSnapsh
 fn seed_get_cdb_upgrade_job_info() {
     let obs = decode(Api::UpgradeJob, fixture("GetCdbUpgradeJobInfo"));
     let want = JobObservation {
+        remaining: None,
         phase: Some(JobPhase::Succeeded),
         reason: None,
         provider_status: Some("2".into()),
@@ -99,6 +101,7 @@ fn seed_get_cdb_rollback_job_task() {
     let obs = decode(Api::RollbackJob, fixture("GetCdbRollbackJobTask"));
     let instance = "2629265e-11ec-11e6-abea-0819a6d0fc09";
     let want = JobObservation {
+        remaining: None,
         phase: Some(JobPhase::Succeeded),
         reason: None,
         provider_status: Some("2".into()),

@@ -2,6 +2,8 @@
 //! the network-level faults, verify the signature, render the response, apply the
 //! body-level faults. Each provider module supplies targeting, throttling and the answer.
 
+mod alibaba;
+mod aws;
 mod huawei;
 mod tencent;
 mod tencent_legacy;
@@ -113,7 +115,13 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let now = Clock::now();
     let target = {
         let st = lock(state);
-        if req.path == "/" {
+        // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,
+        // Tencent in `X-TC-Action`, AWS in the form body's `Action`.
+        if req.path == "/" && alibaba::speaks(&req) {
+            Some(alibaba::target(&st, &req))
+        } else if req.path == "/" && aws::speaks(&req) {
+            Some(aws::target(&st, &req))
+        } else if req.path == "/" {
             Some(tencent::target(&st, &req))
         } else if req.path == "/v2/index.php" {
             Some(tencent_legacy::target(&st, &req))
@@ -208,6 +216,8 @@ async fn respond(
                     ProviderKind::Tencent => tencent::throttled(&mut st),
                     ProviderKind::TencentLegacy => tencent_legacy::throttled(),
                     ProviderKind::Huawei => huawei::throttled(&mut st, rule.retry_after),
+                    ProviderKind::Alibaba => alibaba::throttled(&mut st),
+                    ProviderKind::Aws => aws::throttled(&mut st),
                 };
             }
             FaultKind::Slow | FaultKind::Timeout => tokio::time::sleep(rule.sleep()).await,
@@ -232,6 +242,8 @@ async fn respond(
                 tencent_legacy::answer(&mut st, req, target, &hidden, now)
             }
             ProviderKind::Huawei => huawei::answer(&mut st, req, target, &hidden, now),
+            ProviderKind::Alibaba => alibaba::answer(&mut st, req, target, &hidden, now),
+            ProviderKind::Aws => aws::answer(&mut st, req, target, &hidden, now),
         }
     };
     match decided.map(|(rule, _)| rule.fault) {

@@ -30,6 +30,7 @@ fn tccli() -> DescribeTasksPage {
 fn tccli_failed_gtid_task_with_code_9013() {
     let obs = observe_in_page(&tccli(), "79").unwrap();
     let expected = JobObservation {
+        remaining: None,
         phase: Some(JobPhase::Failed),
         reason: Some("JobFailed".into()),
         provider_status: Some("FAILED".into()),

@@ -41,6 +41,7 @@ fn base(
     instances: &[&str],
 ) -> JobObservation {
     JobObservation {
+        remaining: None,
         phase: Some(phase),
         reason: reason.map(String::from),
         provider_status: s(status),
