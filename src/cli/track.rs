@@ -15,10 +15,13 @@ use crate::providers::{Credentials, ErrorClass, JobTarget, Provider};
 
 /// Arguments of `track`. Credentials come from the providers' official SDK variables:
 /// `TENCENTCLOUD_SECRET_ID`/`TENCENTCLOUD_SECRET_KEY` (optional `TENCENTCLOUD_SESSION_TOKEN`),
-/// `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK` or `HUAWEICLOUD_SDK_TOKEN`.
+/// `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK` or `HUAWEICLOUD_SDK_TOKEN`,
+/// `ALIBABA_CLOUD_ACCESS_KEY_ID`/`ALIBABA_CLOUD_ACCESS_KEY_SECRET` (optional
+/// `ALIBABA_CLOUD_SECURITY_TOKEN`), `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (optional
+/// `AWS_SESSION_TOKEN`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrackArgs {
-    /// tencent, tencent-legacy or huawei.
+    /// tencent, tencent-legacy, huawei, alibaba or aws.
     #[arg(long)]
     pub provider: ProviderKind,
     /// Provider API (defaults per provider, as in `spec.api`).
@@ -27,6 +30,8 @@ pub struct TrackArgs {
     /// Provider job ID.
     #[arg(long)]
     pub job_id: String,
+    /// Provider region. For aws, `AWS_REGION` or `AWS_DEFAULT_REGION` when not given, as
+    /// the AWS tools do; for alibaba, `ALIBABA_CLOUD_REGION_ID`.
     #[arg(long)]
     pub region: Option<String>,
     #[arg(long)]
@@ -56,11 +61,19 @@ pub fn prepare(
     args: &TrackArgs,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(JobTarget, Credentials), String> {
+    let region = args.region.clone().or_else(|| {
+        let vars: &[&str] = match args.provider {
+            ProviderKind::Aws => &["AWS_REGION", "AWS_DEFAULT_REGION"],
+            ProviderKind::Alibaba => &["ALIBABA_CLOUD_REGION_ID"],
+            _ => &[],
+        };
+        vars.iter().find_map(|v| env(v).filter(|r| !r.trim().is_empty()))
+    });
     let target = JobTarget::new(
         args.provider,
         args.api.as_deref(),
         &args.job_id,
-        args.region.as_deref(),
+        region.as_deref(),
         args.instance_id.as_deref(),
         args.project_id.as_deref(),
         args.endpoint.as_deref(),

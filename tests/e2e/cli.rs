@@ -3,9 +3,12 @@
 use std::process::Output;
 use std::time::Duration;
 
+use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::simulator::auth::{
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
+use clouddb_job_operator::simulator::scenario::Phase;
 use clouddb_job_operator::simulator::{ClockStart, SimConfig, Simulator};
 use serde_json::Value;
 
@@ -143,6 +146,89 @@ async fn track_exits_2_on_a_permanent_provider_error() {
     let text = output_text(&out);
     assert!(text.contains("AuthFailure"), "{text}");
     assert!(!text.contains(wrong), "{text}");
+}
+
+/// `track` follows a job of every Alibaba Cloud and AWS API to its end, with credentials
+/// (and, for AWS, the region) from the official tools' variables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_follows_every_alibaba_and_aws_api_to_the_end() {
+    let sim = simulator(20.0).await;
+    let url = sim.url();
+    let steps = [
+        (0, Phase::Running, Some(20)),
+        (10, Phase::Running, Some(60)),
+        (20, Phase::Succeed, None),
+    ];
+    for (provider, api, id) in [
+        (ProviderKind::Alibaba, "rds", "t-e2etrack0000001"),
+        (ProviderKind::Alibaba, "polardb", "t-e2etrack0000002"),
+        (ProviderKind::Aws, "export-task", "e2e-track-export"),
+        (ProviderKind::Aws, "db-snapshot", "e2e-track-snapshot"),
+        (ProviderKind::Aws, "cluster-snapshot", "e2e-track-cluster-snapshot"),
+        (ProviderKind::Aws, "blue-green", "bgd-e2etrack000001"),
+        (ProviderKind::Aws, "blue-green-switchover", "bgd-e2etrack000002"),
+    ] {
+        sim.add_job(super::manifests::sim_job(provider, api, id, &steps))
+            .unwrap();
+        let instance = format!("cdb-{id}");
+        let mut args = vec![
+            "track",
+            "--provider",
+            provider.as_str(),
+            "--api",
+            api,
+            "--job-id",
+            id,
+            "--instance-id",
+            &instance,
+            "--endpoint",
+            &url,
+            "--interval",
+            "1s",
+            "--timeout",
+            "40s",
+            "--output",
+            "json",
+        ];
+        if provider == ProviderKind::Alibaba {
+            args.extend(["--region", "cn-hangzhou"]);
+        }
+        let child = tokio::process::Command::new(OPERATOR)
+            .args(&args)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEFAULT_ALIBABA_ACCESS_KEY_ID)
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+            )
+            .env("AWS_ACCESS_KEY_ID", DEFAULT_AWS_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", DEFAULT_AWS_SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("RUST_LOG")
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(60), child)
+            .await
+            .expect("finished within 60 s")
+            .unwrap();
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(0), "{provider} {api}: {text}");
+        let docs = documents(&out);
+        let last = docs.last().unwrap();
+        assert_eq!(last["phase"], "Succeeded", "{provider} {api}: {last}");
+        assert_eq!(last["progress"], 100, "{provider} {api}: {last}");
+        assert!(
+            docs.iter().any(|d| d["phase"] == "Running"),
+            "{provider} {api}: never seen running: {text}"
+        );
+        for secret in [
+            DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+            DEFAULT_AWS_SECRET_ACCESS_KEY,
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
 }
 
 /// Exit code 4: `--once` against an endpoint nobody answers.

@@ -7,7 +7,7 @@ use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::HttpOptions;
 use clouddb_job_operator::providers::{Credentials, ErrorClass, JobTarget};
-use clouddb_job_operator::simulator::auth::KeyPair;
+use clouddb_job_operator::simulator::auth::{KeyPair, TemporaryKey};
 use clouddb_job_operator::simulator::scenario::Phase;
 use clouddb_job_operator::simulator::{FaultKind, FaultRule, SimCredentials};
 use serde_json::Value;
@@ -252,6 +252,13 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     const HW_AK: &str = "E2ELEAKPROBEAK000001";
     const HW_SK: &str = "e2eLeakProbeHuaweiSecretAccessKey0000003";
     const HW_TOKEN: &str = "e2e-leak-probe-iam-token-0000004";
+    const AL_ID: &str = "LTAIe2eLeakProbe00000005";
+    const AL_SECRET: &str = "e2eLeakProbeAlibabaSecret00005";
+    const AL_TOKEN: &str = "e2eLeakProbeAlibabaStsToken000000000006";
+    const AWS_ID: &str = "ASIAE2ELEAKPROBE0007";
+    const AWS_SECRET: &str = "e2eLeakProbeAwsSecretAccessKey/000000007";
+    const AWS_TOKEN: &str = "e2eLeakProbeAwsSessionToken+00000000000008";
+    const AWS_WRONG: &str = "e2eLeakProbeAwsWrongSecretKey/0000000009";
     let creds = SimCredentials {
         tencent: vec![KeyPair {
             id: TC_ID.into(),
@@ -262,7 +269,18 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             secret: HW_SK.into(),
         }],
         huawei_tokens: vec![HW_TOKEN.into()],
-        ..SimCredentials::default()
+        alibaba: Vec::new(),
+        alibaba_temporary: vec![TemporaryKey {
+            id: AL_ID.into(),
+            secret: AL_SECRET.into(),
+            token: AL_TOKEN.into(),
+        }],
+        aws: Vec::new(),
+        aws_temporary: vec![TemporaryKey {
+            id: AWS_ID.into(),
+            secret: AWS_SECRET.into(),
+            token: AWS_TOKEN.into(),
+        }],
     };
     let steps = [(0, Phase::Running, Some(10)), (4, Phase::Succeed, None)];
     let mut malformed = sim_job(ProviderKind::Tencent, "DescribeTasks", "730005", &steps);
@@ -307,6 +325,33 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             malformed,
             pairs(&[("secretId", TC_ID), ("secretKey", TC_KEY)]),
         ),
+        (
+            "leak-ali",
+            sim_job(ProviderKind::Alibaba, "rds", "t-e2eleak00000007", &steps),
+            pairs(&[
+                ("accessKeyId", AL_ID),
+                ("accessKeySecret", AL_SECRET),
+                ("securityToken", AL_TOKEN),
+            ]),
+        ),
+        (
+            "leak-aws",
+            sim_job(ProviderKind::Aws, "export-task", "e2e-leak-export", &steps),
+            pairs(&[
+                ("accessKeyId", AWS_ID),
+                ("secretAccessKey", AWS_SECRET),
+                ("sessionToken", AWS_TOKEN),
+            ]),
+        ),
+        (
+            "leak-aws-wrong",
+            sim_job(ProviderKind::Aws, "db-snapshot", "e2e-leak-snapshot", &steps),
+            pairs(&[
+                ("accessKeyId", AWS_ID),
+                ("secretAccessKey", AWS_WRONG),
+                ("sessionToken", AWS_TOKEN),
+            ]),
+        ),
     ];
     let mut h = Harness::start_without_operator(
         "leak",
@@ -342,6 +387,10 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     h.wait_for("leak-malformed", "Complete", 20).await;
     h.wait_for("leak-wrong", "Stalled", 20).await;
     assert_eq!(h.status("leak-wrong")["reason"], "AuthenticationFailed");
+    h.wait_for("leak-ali", "Complete", 20).await;
+    h.wait_for("leak-aws", "Complete", 20).await;
+    h.wait_for("leak-aws-wrong", "Stalled", 20).await;
+    assert_eq!(h.status("leak-aws-wrong")["reason"], "AuthenticationFailed");
 
     let all = everything(&h).await;
     let logs = h.operator_logs();
@@ -367,7 +416,9 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
         );
     }
     use base64::Engine as _;
-    for secret in [TC_KEY, WRONG_KEY, HW_SK, HW_TOKEN] {
+    for secret in [
+        TC_KEY, WRONG_KEY, HW_SK, HW_TOKEN, AL_SECRET, AL_TOKEN, AWS_SECRET, AWS_TOKEN, AWS_WRONG,
+    ] {
         assert!(!all.contains(secret), "secret {secret} leaked");
         for encoded in [
             base64::engine::general_purpose::STANDARD.encode(secret),
@@ -386,7 +437,7 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             .await,
     );
     objects.push_str(&h.metrics().await);
-    for id in [TC_ID, HW_AK] {
+    for id in [TC_ID, HW_AK, AL_ID, AWS_ID] {
         assert!(!objects.contains(id), "{id} in status, events or metrics");
     }
     let statuses: Vec<Value> = jobs.iter().map(|(n, _, _)| h.status(n)).collect();

@@ -119,6 +119,39 @@ fn api_must_belong_to_the_provider() {
 }
 
 #[test]
+fn alibaba_and_aws_apis_regions_and_job_ids() {
+    // Valid: string job IDs, each provider's APIs, Alibaba's `rds` is not Huawei's.
+    for (provider, api, job_id) in [
+        ("alibaba", Some("rds"), "t-83br18hloy3faf0s1"),
+        ("alibaba", Some("polardb"), "t-9g2k1xpolardb0001"),
+        ("alibaba", None, "t-1"),
+        ("aws", None, "orders-export-2026-11-29"),
+        ("aws", Some("db-snapshot"), "rds:orders-db-2026-11-29-03-10"),
+        ("aws", Some("cluster-snapshot"), "orders-cluster-before-upgrade"),
+        ("aws", Some("blue-green"), "bgd-v53303651eexfake"),
+        ("aws", Some("blue-green-switchover"), "bgd-v53303651eexfake"),
+    ] {
+        let mut spec = json!({"provider": provider, "jobId": job_id, "region": "us-east-1", "credentialsSecretRef": {"name": "c"}});
+        if let Some(api) = api {
+            spec["api"] = json!(api);
+        }
+        job(spec.clone())
+            .validate_cel()
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    }
+    let wrong = json!({"provider": "alibaba", "api": "taurusdb", "jobId": "t-1", "region": "cn-hangzhou", "credentialsSecretRef": {"name": "c"}});
+    assert!(rejection(wrong).contains("for provider alibaba, api must be rds or polardb"));
+    let wrong = json!({"provider": "aws", "api": "rds", "jobId": "x", "region": "us-east-1", "credentialsSecretRef": {"name": "c"}});
+    assert!(rejection(wrong).contains("for provider aws, api must be export-task"));
+    for provider in ["alibaba", "aws"] {
+        let no_region = json!({"provider": provider, "jobId": "x", "credentialsSecretRef": {"name": "c"}});
+        assert!(rejection(no_region).contains("region is required for providers"));
+    }
+    let not_bgd = json!({"provider": "aws", "api": "blue-green", "jobId": "orders-green", "region": "us-east-1", "credentialsSecretRef": {"name": "c"}});
+    assert!(rejection(not_bgd).contains("starts with bgd-"));
+}
+
+#[test]
 fn huawei_needs_a_project_and_a_region_or_endpoint() {
     let hw = json!({"provider": "huawei", "jobId": "x", "region": "cn-north-4", "credentialsSecretRef": {"name": "c"}});
     assert!(rejection(hw.clone()).contains("projectId is required for provider huawei"));
