@@ -68,12 +68,18 @@ pub struct Request<'a> {
 
 /// The canonical query string of decoded `pairs`.
 pub fn canonical_query(pairs: &[(String, String)]) -> String {
-    let mut encoded: Vec<String> = pairs
+    // Sorted by encoded name (then value), not as "name=value" strings: "a" comes before
+    // "a1" although "a1=" sorts before "a=".
+    let mut encoded: Vec<(String, String)> = pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .map(|(k, v)| (percent_encode(k), percent_encode(v)))
         .collect();
     encoded.sort();
-    encoded.join("&")
+    encoded
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 pub fn canonical_request(req: &Request<'_>) -> String {
@@ -149,6 +155,12 @@ mod tests {
             signature("YourAccessKeySecret", &req),
             "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
         );
+    }
+
+    #[test]
+    fn query_is_sorted_by_name() {
+        let q = pairs(&[("a1", "x"), ("a", "y z"), ("B", "~*")]);
+        assert_eq!(canonical_query(&q), "B=~%2A&a=y%20z&a1=x");
     }
 
     #[test]
