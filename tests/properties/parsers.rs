@@ -127,7 +127,7 @@ fn alibaba(
     match ali_client::interpret(&resp, job_id) {
         Ok(PageOutcome::Found(obs)) => {
             check_observation(&obs)?;
-            Ok(Some(obs))
+            Ok(Some(*obs))
         }
         Ok(PageOutcome::NotListed { .. }) => Ok(None),
         Err(e) => {

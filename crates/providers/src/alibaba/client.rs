@@ -80,11 +80,10 @@ impl std::fmt::Debug for PreparedRequest {
 /// What one page says about the task.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PageOutcome {
-    Found(JobObservation),
+    /// Boxed: an observation is much larger than the other variant.
+    Found(Box<JobObservation>),
     /// Not on this page; `more` when `TotalCount` says later pages hold more tasks.
-    NotListed {
-        more: bool,
-    },
+    NotListed { more: bool },
 }
 
 impl AlibabaProvider {
@@ -246,7 +245,7 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, P
     let page: HistoryTasksPage = super::mapping::decode_page(&response.body)
         .map_err(|e| e.with_request_id(header_request_id.clone()))?;
     Ok(match find_task(&page, job_id) {
-        Some(item) => PageOutcome::Found(map_task(item)),
+        Some(item) => PageOutcome::Found(Box::new(map_task(item))),
         None => {
             let number = page.page_number.unwrap_or(1).clamp(1, 1_000_000);
             let size = page.page_size.unwrap_or(i64::from(PAGE_SIZE)).clamp(1, 100);
@@ -299,7 +298,7 @@ impl Provider for AlibabaProvider {
             let sanitize = |e| sanitize(e, credentials, &signed);
             let response = self.send(&prepared).await.map_err(sanitize)?;
             match interpret(&response, &target.job_id).map_err(sanitize)? {
-                PageOutcome::Found(obs) => return Ok(obs),
+                PageOutcome::Found(obs) => return Ok(*obs),
                 PageOutcome::NotListed { more: true } => continue,
                 PageOutcome::NotListed { more: false } => break,
             }
