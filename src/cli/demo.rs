@@ -343,7 +343,9 @@ mod tests {
                 "GetCdbRollbackJobTask",
                 "rds",
                 "taurusdb",
-                "taurusdb-legacy"
+                "taurusdb-legacy",
+                "rds",
+                "polardb"
             ]
         );
         assert_eq!(jobs[0].job_id, "15967", "the upgrade with before/after");

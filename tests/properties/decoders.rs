@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::duration::{format_duration, parse_duration};
+use clouddb_job_operator::providers::alibaba::{self, AlibabaProvider};
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::decode::{
     parse_i64, parse_offset_time, parse_progress, parse_tencent_time,
@@ -51,6 +52,11 @@ proptest! {
         let _ = verify::tc3::parse_authorization(&s);
         let _ = verify::huawei::parse_authorization(&s);
         let _ = verify::huawei::parse_sdk_date(&s);
+        let _ = verify::acs3::parse_authorization(&s);
+        let _ = alibaba::mapping::parse_time(&s);
+        if let Some(d) = alibaba::errors::parse_retry_after_ms(&s) {
+            prop_assert!(d <= alibaba::errors::MAX_RETRY_AFTER && !d.is_zero(), "{s:?}");
+        }
         if let Some(p) = parse_progress(&s) {
             prop_assert!(p <= 100, "{s:?} gave progress {p}");
         }
@@ -313,6 +319,79 @@ proptest! {
         let expected = verify::huawei::signature(&sk, &verify::huawei::Request {
             method: "GET", path: &path, query: &query, headers: &signed, body: b"",
         }, &date);
+        prop_assert_eq!(auth.signature, expected);
+    }
+
+    #[test]
+    fn the_alibaba_signer_agrees_with_the_independent_verifier(
+        id in "[A-Za-z0-9.]{1,30}",
+        secret in "\\PC{0,40}",
+        method in prop::sample::select(vec!["GET", "POST"]),
+        names in prop::collection::btree_set("x-acs-[a-z0-9-]{1,10}", 1..5),
+        value in "[!-~][ -~]{0,10}[!-~]",
+        path in "(/[A-Za-z0-9_.~%-]{0,8}){0,3}/",
+        query in prop::collection::vec(("\\PC{1,6}", "\\PC{0,6}"), 0..4),
+        body in prop::collection::vec(any::<u8>(), 0..32),
+    ) {
+        let mut headers: Vec<(String, String)> = names.iter().map(|n| (n.clone(), value.clone())).collect();
+        headers.push(("host".into(), "rds.aliyuncs.com".into()));
+        let req = alibaba::sign::SignableRequest { method, path: &path, query: &query, headers: &headers, body: &body };
+        let header = alibaba::sign::authorization(&id, &secret, &req);
+        let parsed = verify::acs3::parse_authorization(&header);
+        prop_assert!(parsed.is_some(), "{}", header);
+        let parsed = parsed.unwrap();
+        prop_assert_eq!(&parsed.access_key_id, &id);
+        let mut want: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+        want.sort();
+        prop_assert_eq!(&parsed.signed_headers, &want);
+        let payload_hash = verify::sha256_hex(&body);
+        let expected = verify::acs3::signature(&secret, &verify::acs3::Request {
+            method, path: &path, query: &query, headers: &headers, payload_hash: &payload_hash,
+        });
+        prop_assert_eq!(parsed.signature, expected);
+    }
+
+    #[test]
+    fn alibaba_requests_as_sent_verify_independently(
+        api in prop::sample::select(vec!["rds", "polardb"]),
+        job_id in "\\PC{1,24}",
+        region in "[a-z0-9-]{1,16}",
+        instance in proptest::option::of("\\PC{1,12}"),
+        secret in "\\PC{1,40}",
+        token in proptest::option::of("\\PC{1,40}"),
+        port in proptest::option::of(1u16..),
+        prefix in "(/[A-Za-z0-9_.~-]{1,6}){0,2}",
+        now in 0i64..8_000_000_000,
+    ) {
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let endpoint = format!("http://127.0.0.1{port}{prefix}");
+        let target = JobTarget::new(ProviderKind::Alibaba, Some(api), &job_id, Some(&region), instance.as_deref(), None, Some(&endpoint));
+        prop_assume!(target.is_ok());
+        let target = target.unwrap();
+        let creds = Credentials::Alibaba {
+            access_key_id: "LTAIexample".into(),
+            access_key_secret: SecretString::new(secret.clone()),
+            security_token: token.clone().map(SecretString::new),
+        };
+        let at = Timestamp::from_second(now).unwrap();
+        let prepared = AlibabaProvider::prepare(&target, &creds, at, 1, "nonce").unwrap();
+        // What the gateway receives: the URL, the headers, and the Host the HTTP client adds.
+        let mut received = prepared.headers.clone();
+        received.push(("host".into(), format!("127.0.0.1{port}")));
+        let get = |name: &str| received.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        let auth = verify::acs3::parse_authorization(&get("authorization").unwrap()).unwrap();
+        for name in received.iter().map(|(k, _)| k).filter(|k| *k != "authorization") {
+            prop_assert!(auth.signed_headers.contains(name), "{} is not signed", name);
+        }
+        prop_assert_eq!(get("x-acs-security-token"), token);
+        let signed: Vec<(String, String)> = auth.signed_headers.iter().map(|h| (h.clone(), get(h).unwrap_or_default())).collect();
+        let query: Vec<(String, String)> = prepared.url.query_pairs().into_owned().collect();
+        prop_assert!(query.contains(&("TaskId".to_string(), target.job_id.clone())));
+        let payload_hash = get("x-acs-content-sha256").unwrap();
+        prop_assert_eq!(&payload_hash, &verify::sha256_hex(b""));
+        let expected = verify::acs3::signature(&secret, &verify::acs3::Request {
+            method: "POST", path: prepared.url.path(), query: &query, headers: &signed, payload_hash: &payload_hash,
+        });
         prop_assert_eq!(auth.signature, expected);
     }
 }

@@ -17,6 +17,9 @@ pub const LEGACY_UPGRADE: &str =
 pub const LEGACY_ROLLBACK: &str =
     include_str!("../fixtures/tencent_legacy/GetCdbRollbackJobTask.json");
 pub const HUAWEI_JOB: &str = include_str!("../fixtures/huawei/gaussdb-mysql-GetJob.json");
+pub const ALIBABA_RDS: &str = include_str!("../fixtures/alibaba/rds-DescribeHistoryTasks.json");
+pub const ALIBABA_POLARDB: &str =
+    include_str!("../fixtures/alibaba/polardb-DescribeHistoryTasks.json");
 
 /// Proptest settings: `PROPTEST_CASES` if set, else `default_cases` (kept small so the
 /// whole suite runs in seconds on two cores). Failures are not persisted to files: the

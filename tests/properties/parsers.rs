@@ -6,6 +6,8 @@
 //! `proptest_secrets.rs`.
 
 use crate::fuzzkit;
+use clouddb_job_operator::providers::alibaba::client::{self as ali_client, PageOutcome};
+use clouddb_job_operator::providers::alibaba::{errors as ali_errors, mapping as ali_mapping};
 use clouddb_job_operator::providers::huawei::{client as hw_client, errors as hw_errors};
 use clouddb_job_operator::providers::huawei::{mapping as hw_mapping, model as hw_model};
 use clouddb_job_operator::providers::tencent::{errors as tc_errors, mapping as tc_mapping};
@@ -102,6 +104,39 @@ fn huawei(status: u16, body: &[u8]) -> Result<Option<JobObservation>, TestCaseEr
     }
 }
 
+/// The Alibaba `DescribeHistoryTasks` path of the client: errors, page decoding, lookup.
+fn alibaba(
+    status: u16,
+    body: &[u8],
+    job_id: &str,
+) -> Result<Option<JobObservation>, TestCaseError> {
+    let _ = ali_errors::parse_error_envelope(body);
+    let _ = ali_errors::error_in_success_body(body);
+    check_error(&ali_errors::classify(status, body, None, None))?;
+    if let Ok((Some(obs), _)) = ali_mapping::observation_from_body(body, job_id) {
+        check_observation(&obs)?;
+    }
+    let resp = response(
+        status,
+        body.to_vec(),
+        &[
+            ("x-acs-request-id", "r".into()),
+            ("x-acs-retry-after", "1500".into()),
+        ],
+    );
+    match ali_client::interpret(&resp, job_id) {
+        Ok(PageOutcome::Found(obs)) => {
+            check_observation(&obs)?;
+            Ok(Some(*obs))
+        }
+        Ok(PageOutcome::NotListed { .. }) => Ok(None),
+        Err(e) => {
+            check_error(&e)?;
+            Ok(None)
+        }
+    }
+}
+
 fn check_error(e: &ProviderError) -> Result<(), TestCaseError> {
     prop_assert!(!e.code.is_empty(), "an error always has a code: {e:?}");
     let _ = e.describe();
@@ -116,6 +151,7 @@ fn all_parsers(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
         legacy(api, status, body)?;
     }
     huawei(status, body)?;
+    alibaba(status, body, "t-83br18hloy3faf****")?;
     Ok(())
 }
 
@@ -189,6 +225,8 @@ fn arbitrary_json_never_panics() {
             json!({ "code": 0, "data": v.clone() }),
             json!({ "code": 0, "data": { "jobInfo": v.clone(), "taskDetail": v.clone() } }),
             json!({ "job": v.clone() }),
+            json!({ "TotalCount": v.clone(), "Items": [v.clone()] }),
+            json!({ "Items": [{ "TaskId": "t-83br18hloy3faf****", "Status": v.clone(), "Progress": v.clone(), "RemainTime": v.clone(), "StartTime": v.clone() }] }),
         ] {
             all_parsers(status, doc.to_string().as_bytes())?;
         }
@@ -230,6 +268,38 @@ fn mutated_huawei_responses_never_panic() {
         let body = apply(&seed, &edits, &[]).to_string();
         huawei(status, body.as_bytes())?;
         huawei(200, body.as_bytes())?;
+        Ok(())
+    });
+}
+
+#[test]
+fn mutated_alibaba_pages_never_panic() {
+    let seeds = [fixture(ALIBABA_RDS), fixture(ALIBABA_POLARDB)];
+    run(
+        256,
+        (status_code(), 0..2usize, mutations(6)),
+        |(status, which, edits)| {
+            let body = apply(&seeds[which], &edits, &[]).to_string();
+            for id in ["t-83br18hloy3faf****", "t-0mqfirqcdv8rn5****"] {
+                alibaba(status, body.as_bytes(), id)?;
+                alibaba(200, body.as_bytes(), id)?;
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn running_alibaba_task_never_turns_terminal() {
+    let mut seed = fixture(ALIBABA_RDS);
+    set_all(&mut seed, "Status", &json!("Running"));
+    let before = alibaba(200, seed.to_string().as_bytes(), "t-83br18hloy3faf****").unwrap();
+    assert!(before.is_some_and(|o| o.phase == Some(clouddb_job_operator::api::JobPhase::Running)));
+    run(256, mutations(6), |edits| {
+        let doc = apply(&seed, &edits, &["Status"]);
+        if let Some(obs) = alibaba(200, doc.to_string().as_bytes(), "t-83br18hloy3faf****")? {
+            check_not_terminal(&obs)?;
+        }
         Ok(())
     });
 }

@@ -17,6 +17,7 @@ use axum::Router;
 use base64::Engine;
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::encoding::percent_encode;
+use clouddb_job_operator::providers::alibaba::AlibabaProvider;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::huawei::HuaweiProvider;
@@ -54,7 +55,12 @@ struct Shared {
 /// The secret-bearing parts of a request, as received.
 fn secrets_of(uri: &Uri, headers: &HeaderMap) -> Vec<String> {
     let mut out = Vec::new();
-    for name in ["authorization", "x-tc-token", "x-auth-token"] {
+    for name in [
+        "authorization",
+        "x-tc-token",
+        "x-auth-token",
+        "x-acs-security-token",
+    ] {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             out.push(v.to_string());
             if let Some(sig) = v.rsplit("Signature=").next().filter(|s| *s != v) {
@@ -104,8 +110,9 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, body.to_string()).into_response();
     if plan.header {
-        if let Ok(v) = echo.parse() {
-            response.headers_mut().insert("x-request-id", v);
+        if let Ok(v) = echo.parse::<axum::http::HeaderValue>() {
+            response.headers_mut().insert("x-request-id", v.clone());
+            response.headers_mut().insert("x-acs-request-id", v);
         }
     }
     response
@@ -250,8 +257,31 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                 .unwrap();
                 (target, creds, Box::new(HuaweiProvider::new(h.http.clone())))
             }
-            // PLACEHOLDER until the Alibaba and AWS clients land.
-            ProviderKind::Alibaba | ProviderKind::Aws => unimplemented!(),
+            ProviderKind::Alibaba => {
+                let creds = Credentials::Alibaba {
+                    access_key_id: "LTAIexample".into(),
+                    access_key_secret: SecretString::new(key.clone()),
+                    security_token: Some(SecretString::new(token.clone())),
+                };
+                let api = if key.len() % 2 == 0 { "rds" } else { "polardb" };
+                let target = JobTarget::new(
+                    kind,
+                    Some(api),
+                    "t-83br18hloy3faf0s1",
+                    Some("cn-hangzhou"),
+                    None,
+                    None,
+                    Some(&endpoint),
+                )
+                .unwrap();
+                (
+                    target,
+                    creds,
+                    Box::new(AlibabaProvider::new(h.http.clone())),
+                )
+            }
+            // PLACEHOLDER until the AWS client lands.
+            ProviderKind::Aws => unimplemented!(),
         };
         let outcome = h.rt.block_on(provider.observe(&target, &creds));
         if let Err(e) = outcome {
@@ -298,4 +328,15 @@ fn huawei_errors_never_echo_secrets() {
         secret(),
     );
     run(&h, s, ProviderKind::Huawei);
+}
+
+#[test]
+fn alibaba_errors_never_echo_secrets() {
+    let h = harness();
+    let s = (
+        plan(&["Code", "Message", "RequestId"], false),
+        secret(),
+        secret(),
+    );
+    run(&h, s, ProviderKind::Alibaba);
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the provider simulator over real HTTP: requests are signed with the
 //! crate's signing modules and sent with the shared HTTP client.
 
+mod alibaba;
 mod auth;
 mod control;
 mod faults;

@@ -12,6 +12,7 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "*.api.qcloud.com",
     "*.myhuaweicloud.com",
     "*.myhuaweicloud.eu",
+    "*.aliyuncs.com",
 ];
 
 /// Host glob allow-list for endpoint overrides (`*` matches any run of characters).
@@ -100,6 +101,9 @@ mod tests {
             .check(&url("https://rds.cn-north-4.myhuaweicloud.com"))
             .is_ok());
         assert!(p.check(&url("https://cdb.api.qcloud.com")).is_ok());
+        assert!(p
+            .check(&url("https://rds-vpc.cn-hangzhou.aliyuncs.com"))
+            .is_ok());
         let err = p
             .check(&url("https://tencentcloudapi.com.evil.example"))
             .unwrap_err();

@@ -76,7 +76,8 @@ pub struct JobSpec {
     pub project_id: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: TaskKind,
-    /// Huawei job name / API 2.0 `functionName`; derived from `type` when absent.
+    /// Huawei job name / API 2.0 `functionName` / Alibaba `TaskType`; derived from `type`
+    /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,6 +326,13 @@ pub struct Detail {
     /// Huawei `fail_reason` for a failed job (defaults to the step message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
+    // Alibaba Cloud (the job's `name` is its `TaskType`).
+    /// Alibaba `ReasonCode`: why the task was started (default `user_api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// Alibaba `DbType` (default `mysql` for RDS, `MySQL` for PolarDB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_type: Option<String>,
 }
 
 /// An instance spec before or after an upgrade. Zones left out render as `""`, as the

@@ -1,6 +1,7 @@
 //! Pure renderers: a job's state → the provider's response JSON, exactly as documented
 //! (field names, types and the documents' quirks, such as API 2.0 numbers sent as strings).
 
+pub mod alibaba;
 pub mod huawei;
 pub mod tencent;
 pub mod tencent_legacy;

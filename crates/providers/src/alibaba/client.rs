@@ -1,0 +1,312 @@
+//! The Alibaba Cloud provider: builds and signs the `DescribeHistoryTasks` request, sends it
+//! and hands the answer to the pure mapping and error classification.
+//!
+//! The request is the form the V3 signature documents use for RPC APIs: `POST /` with the
+//! parameters in the query string and an empty body, signed over `host` and every
+//! `x-acs-*` header (the security token too, when there is one).
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::http::{HttpClient, HttpResponse};
+use crate::redact::redact;
+use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
+
+use super::endpoints::{self, default_endpoint, request_url, ACTION};
+use super::errors::{classify, classify_envelope, error_in_success_body, parse_retry_after_ms};
+use super::mapping::{find_task, map_task, not_found_yet, LOOKBACK_DAYS};
+use super::model::HistoryTasksPage;
+use super::sign::{self, SignableRequest};
+
+/// Longest provider message kept in an error, in characters.
+const MAX_MESSAGE_CHARS: usize = 512;
+/// Tasks per page: one `TaskId` lists at most one task, so the documented minimum is plenty.
+pub const PAGE_SIZE: u32 = 10;
+/// Pages read at most when a server lists more tasks than asked for.
+pub const MAX_PAGES: u32 = 5;
+/// `ToStartTime` is this far ahead of the local clock, so a server clock that runs ahead of
+/// ours still lists a task that has just started (the API sets no upper bound).
+pub const TO_START_MARGIN: SignedDuration = SignedDuration::from_hours(1);
+
+/// Polls Alibaba Cloud RDS and PolarDB tasks (`api` `rds`, `polardb`). Holds no per-job state.
+#[derive(Clone)]
+pub struct AlibabaProvider {
+    http: HttpClient,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for AlibabaProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlibabaProvider").finish_non_exhaustive()
+    }
+}
+
+/// A signed request ready to send. `Debug` redacts `Authorization` and the security token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedRequest {
+    pub url: Url,
+    /// Headers as sent (lower-case names); `host` is set by the HTTP client from the URL.
+    pub headers: Vec<(String, String)>,
+}
+
+impl PreparedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = k == "authorization" || k == "x-acs-security-token";
+                (k.as_str(), if secret { "[REDACTED]" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("PreparedRequest")
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
+/// What one page says about the task.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PageOutcome {
+    /// Boxed: an observation is much larger than the other variant.
+    Found(Box<JobObservation>),
+    /// Not on this page; `more` when `TotalCount` says later pages hold more tasks.
+    NotListed { more: bool },
+}
+
+impl AlibabaProvider {
+    /// A provider using the shared HTTP client and the system clock.
+    pub fn new(http: HttpClient) -> Self {
+        AlibabaProvider {
+            http,
+            clock: crate::clock::system_clock(),
+        }
+    }
+
+    /// Replaces the clock used for `x-acs-date` and the query window (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The query parameters of page `page` at time `now`: the task, the region, the
+    /// optional instance, and a start-time window of the 30 days the API looks back.
+    pub fn query(target: &JobTarget, now: Timestamp, page: u32) -> Vec<(String, String)> {
+        let format = |t: Timestamp| t.strftime(sign::DATE_FORMAT).to_string();
+        let from = now
+            .checked_sub(SignedDuration::from_hours(24 * LOOKBACK_DAYS))
+            .unwrap_or(now);
+        let to = now.checked_add(TO_START_MARGIN).unwrap_or(now);
+        let mut query = vec![
+            ("TaskId".to_string(), target.job_id.clone()),
+            (
+                "RegionId".to_string(),
+                target.region.clone().unwrap_or_default(),
+            ),
+            ("FromStartTime".to_string(), format(from)),
+            ("ToStartTime".to_string(), format(to)),
+            ("PageSize".to_string(), PAGE_SIZE.to_string()),
+            ("PageNumber".to_string(), page.to_string()),
+        ];
+        if let Some(instance) = &target.instance_id {
+            query.push(("InstanceId".to_string(), instance.clone()));
+        }
+        query
+    }
+
+    /// Builds and signs the request for page `page` at `now` with signature nonce `nonce`.
+    pub fn prepare(
+        target: &JobTarget,
+        credentials: &Credentials,
+        now: Timestamp,
+        page: u32,
+        nonce: &str,
+    ) -> Result<PreparedRequest, ProviderError> {
+        let Credentials::Alibaba {
+            access_key_id,
+            access_key_secret,
+            security_token,
+        } = credentials
+        else {
+            return Err(ProviderError::permanent(
+                ErrorReason::AuthenticationFailed,
+                "WrongCredentials",
+                "provider alibaba needs an AccessKey pair (accessKeyId, accessKeySecret)",
+            ));
+        };
+        let version = endpoints::version(target.api).ok_or_else(|| {
+            ProviderError::permanent(
+                ErrorReason::InvalidRequest,
+                "UnsupportedApi",
+                format!(
+                    "api {:?} is not an Alibaba Cloud API: expected rds or polardb",
+                    target.api.as_str()
+                ),
+            )
+        })?;
+        let region = target.region.as_deref().ok_or_else(|| {
+            ProviderError::permanent(
+                ErrorReason::InvalidRequest,
+                "MissingRegion",
+                "region is required for provider alibaba",
+            )
+        })?;
+        let base = match &target.endpoint {
+            Some(endpoint) => endpoint.clone(),
+            None => default_endpoint(target.api, region),
+        };
+        let query = Self::query(target, now, page);
+        let url = request_url(&base, &sign::canonical_query(&query));
+        let mut headers = vec![
+            (
+                "host".to_string(),
+                crate::http::host_header(&url).unwrap_or_default(),
+            ),
+            ("x-acs-action".to_string(), ACTION.to_string()),
+            ("x-acs-version".to_string(), version.to_string()),
+            (
+                "x-acs-date".to_string(),
+                now.strftime(sign::DATE_FORMAT).to_string(),
+            ),
+            ("x-acs-signature-nonce".to_string(), nonce.to_string()),
+            ("x-acs-content-sha256".to_string(), sign::sha256_hex(b"")),
+        ];
+        if let Some(token) = security_token {
+            headers.push((
+                "x-acs-security-token".to_string(),
+                token.expose().to_string(),
+            ));
+        }
+        let authorization = sign::authorization(
+            access_key_id,
+            access_key_secret.expose(),
+            &SignableRequest {
+                method: "POST",
+                path: url.path(),
+                query: &query,
+                headers: &headers,
+                body: b"",
+            },
+        );
+        // The HTTP client sends Host from the URL (the same value as signed).
+        headers.retain(|(k, _)| k != "host");
+        headers.push(("authorization".to_string(), authorization));
+        Ok(PreparedRequest { url, headers })
+    }
+
+    async fn send(&self, prepared: &PreparedRequest) -> Result<HttpResponse, ProviderError> {
+        let mut builder = self.http.reqwest().post(prepared.url.clone());
+        for (name, value) in &prepared.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        self.http.send(builder).await
+    }
+}
+
+/// A fresh signature nonce: 128 random bits in hex, unique per request.
+pub fn new_nonce() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// Interprets one page's response: the task, not on this page, or a classified error.
+pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, ProviderError> {
+    let header_request_id = response.header("x-acs-request-id").map(str::to_string);
+    let retry_after = response
+        .header("x-acs-retry-after")
+        .and_then(parse_retry_after_ms);
+    if !(200..300).contains(&response.status) {
+        return Err(classify(
+            response.status,
+            &response.body,
+            header_request_id,
+            retry_after,
+        ));
+    }
+    if let Some(envelope) = error_in_success_body(&response.body) {
+        return Err(classify_envelope(
+            400,
+            envelope,
+            header_request_id,
+            retry_after,
+        ));
+    }
+    let page: HistoryTasksPage = super::mapping::decode_page(&response.body)
+        .map_err(|e| e.with_request_id(header_request_id.clone()))?;
+    Ok(match find_task(&page, job_id) {
+        Some(item) => PageOutcome::Found(Box::new(map_task(item))),
+        None => {
+            let number = page.page_number.unwrap_or(1).clamp(1, 1_000_000);
+            let size = page.page_size.unwrap_or(i64::from(PAGE_SIZE)).clamp(1, 100);
+            let seen = number.saturating_mul(size);
+            PageOutcome::NotListed {
+                more: !page.items.is_empty() && page.total_count.is_some_and(|t| t > seen),
+            }
+        }
+    })
+}
+
+/// Removes secrets (the AccessKey secret and security token, the request's signature and
+/// `Authorization` header, in every form [`redact`] knows) from every server-controlled
+/// part of an error (message, code, request ID) and bounds their length.
+fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
+    let mut secrets = credentials.secrets();
+    secrets.extend(signed);
+    secrets.retain(|s| s.len() >= 4);
+    let clean = |text: &str| -> String {
+        let mut text = redact(text, &secrets);
+        if let Some(start) = text.find("ACS3-HMAC-SHA256 Credential=") {
+            text.truncate(start);
+            text.push_str("[Authorization redacted]");
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        text
+    };
+    error.message = clean(&error.message);
+    error.code = clean(&error.code);
+    error.request_id = error.request_id.as_deref().map(clean);
+    error
+}
+
+#[async_trait]
+impl Provider for AlibabaProvider {
+    async fn observe(
+        &self,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Result<JobObservation, ProviderError> {
+        for page in 1..=MAX_PAGES {
+            let prepared = Self::prepare(target, credentials, (self.clock)(), page, &new_nonce())?;
+            let authorization = prepared.header("authorization").unwrap_or_default();
+            let signed: Vec<&str> = [authorization]
+                .into_iter()
+                .chain(sign::signature_of(authorization))
+                .collect();
+            let sanitize = |e| sanitize(e, credentials, &signed);
+            let response = self.send(&prepared).await.map_err(sanitize)?;
+            match interpret(&response, &target.job_id).map_err(sanitize)? {
+                PageOutcome::Found(obs) => return Ok(*obs),
+                PageOutcome::NotListed { more: true } => continue,
+                PageOutcome::NotListed { more: false } => break,
+            }
+        }
+        Ok(not_found_yet(&target.job_id))
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
