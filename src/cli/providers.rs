@@ -8,6 +8,7 @@ use crate::controller::batching::BatchingTencentProvider;
 use crate::controller::ratelimit::{RateLimitConfig, RateLimitedProvider, RateLimits};
 use crate::controller::rounds::Rounds;
 use crate::controller::Clock;
+use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::tencent::TencentProvider;
@@ -27,7 +28,11 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 ProviderKind::TencentLegacy,
                 Arc::new(TencentLegacyProvider::new(http.clone())),
             )
-            .with(ProviderKind::Huawei, Arc::new(HuaweiProvider::new(http))),
+            .with(
+                ProviderKind::Huawei,
+                Arc::new(HuaweiProvider::new(http.clone())),
+            )
+            .with(ProviderKind::Alibaba, Arc::new(AlibabaProvider::new(http))),
     ))
 }
 
@@ -73,7 +78,11 @@ pub fn for_run(
             )
             .with(
                 ProviderKind::Huawei,
-                limited(Arc::new(HuaweiProvider::new(http))),
+                limited(Arc::new(HuaweiProvider::new(http.clone()))),
+            )
+            .with(
+                ProviderKind::Alibaba,
+                limited(Arc::new(AlibabaProvider::new(http))),
             ),
     ))
 }
