@@ -5,6 +5,7 @@
 //! against the published vectors), `model` (lenient response types), `mapping` (pure
 //! response → observation functions) and a client implementing [`Provider`].
 
+pub mod aws;
 pub mod clock;
 pub mod credentials;
 pub mod decode;
