@@ -11,6 +11,7 @@ fn builtins_parse_and_cover_every_api() {
         ProviderKind::Tencent,
         ProviderKind::TencentLegacy,
         ProviderKind::Huawei,
+        ProviderKind::Aws,
     ] {
         for api in provider.apis() {
             assert!(
