@@ -1,6 +1,7 @@
-//! Provider clients over HTTP against local servers: Huawei and Tencent API 2.0 clients,
+//! Provider clients over HTTP against local servers: AWS, Huawei and Tencent API 2.0 clients,
 //! response limits, TLS verification, and the batching provider.
 
+mod aws_http;
 mod batching;
 mod huawei_http;
 mod provider_http_limits;

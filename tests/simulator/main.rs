@@ -2,6 +2,7 @@
 //! crate's signing modules and sent with the shared HTTP client.
 
 mod auth;
+mod aws;
 mod control;
 mod faults;
 
