@@ -116,6 +116,7 @@ fn all_parsers(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
         legacy(api, status, body)?;
     }
     huawei(status, body)?;
+    crate::aws_xml::all_aws(status, body)?;
     Ok(())
 }
 
