@@ -345,7 +345,12 @@ mod tests {
                 "taurusdb",
                 "taurusdb-legacy",
                 "rds",
-                "polardb"
+                "polardb",
+                "export-task",
+                "db-snapshot",
+                "cluster-snapshot",
+                "blue-green",
+                "blue-green-switchover"
             ]
         );
         assert_eq!(jobs[0].job_id, "15967", "the upgrade with before/after");

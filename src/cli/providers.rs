@@ -9,6 +9,7 @@ use crate::controller::ratelimit::{RateLimitConfig, RateLimitedProvider, RateLim
 use crate::controller::rounds::Rounds;
 use crate::controller::Clock;
 use crate::providers::alibaba::AlibabaProvider;
+use crate::providers::aws::AwsProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::tencent::TencentProvider;
@@ -32,7 +33,11 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 ProviderKind::Huawei,
                 Arc::new(HuaweiProvider::new(http.clone())),
             )
-            .with(ProviderKind::Alibaba, Arc::new(AlibabaProvider::new(http))),
+            .with(
+                ProviderKind::Alibaba,
+                Arc::new(AlibabaProvider::new(http.clone())),
+            )
+            .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http))),
     ))
 }
 
@@ -82,7 +87,8 @@ pub fn for_run(
             )
             .with(
                 ProviderKind::Alibaba,
-                limited(Arc::new(AlibabaProvider::new(http))),
-            ),
+                limited(Arc::new(AlibabaProvider::new(http.clone()))),
+            )
+            .with(ProviderKind::Aws, limited(Arc::new(AwsProvider::new(http)))),
     ))
 }

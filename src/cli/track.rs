@@ -67,7 +67,8 @@ pub fn prepare(
             ProviderKind::Alibaba => &["ALIBABA_CLOUD_REGION_ID"],
             _ => &[],
         };
-        vars.iter().find_map(|v| env(v).filter(|r| !r.trim().is_empty()))
+        vars.iter()
+            .find_map(|v| env(v).filter(|r| !r.trim().is_empty()))
     });
     let target = JobTarget::new(
         args.provider,

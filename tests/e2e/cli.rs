@@ -164,9 +164,17 @@ async fn track_follows_every_alibaba_and_aws_api_to_the_end() {
         (ProviderKind::Alibaba, "polardb", "t-e2etrack0000002"),
         (ProviderKind::Aws, "export-task", "e2e-track-export"),
         (ProviderKind::Aws, "db-snapshot", "e2e-track-snapshot"),
-        (ProviderKind::Aws, "cluster-snapshot", "e2e-track-cluster-snapshot"),
+        (
+            ProviderKind::Aws,
+            "cluster-snapshot",
+            "e2e-track-cluster-snapshot",
+        ),
         (ProviderKind::Aws, "blue-green", "bgd-e2etrack000001"),
-        (ProviderKind::Aws, "blue-green-switchover", "bgd-e2etrack000002"),
+        (
+            ProviderKind::Aws,
+            "blue-green-switchover",
+            "bgd-e2etrack000002",
+        ),
     ] {
         sim.add_job(super::manifests::sim_job(provider, api, id, &steps))
             .unwrap();

@@ -345,7 +345,12 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
         ),
         (
             "leak-aws-wrong",
-            sim_job(ProviderKind::Aws, "db-snapshot", "e2e-leak-snapshot", &steps),
+            sim_job(
+                ProviderKind::Aws,
+                "db-snapshot",
+                "e2e-leak-snapshot",
+                &steps,
+            ),
             pairs(&[
                 ("accessKeyId", AWS_ID),
                 ("secretAccessKey", AWS_WRONG),

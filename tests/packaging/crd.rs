@@ -127,7 +127,11 @@ fn alibaba_and_aws_apis_regions_and_job_ids() {
         ("alibaba", None, "t-1"),
         ("aws", None, "orders-export-2026-11-29"),
         ("aws", Some("db-snapshot"), "rds:orders-db-2026-11-29-03-10"),
-        ("aws", Some("cluster-snapshot"), "orders-cluster-before-upgrade"),
+        (
+            "aws",
+            Some("cluster-snapshot"),
+            "orders-cluster-before-upgrade",
+        ),
         ("aws", Some("blue-green"), "bgd-v53303651eexfake"),
         ("aws", Some("blue-green-switchover"), "bgd-v53303651eexfake"),
     ] {
@@ -144,7 +148,8 @@ fn alibaba_and_aws_apis_regions_and_job_ids() {
     let wrong = json!({"provider": "aws", "api": "rds", "jobId": "x", "region": "us-east-1", "credentialsSecretRef": {"name": "c"}});
     assert!(rejection(wrong).contains("for provider aws, api must be export-task"));
     for provider in ["alibaba", "aws"] {
-        let no_region = json!({"provider": provider, "jobId": "x", "credentialsSecretRef": {"name": "c"}});
+        let no_region =
+            json!({"provider": provider, "jobId": "x", "credentialsSecretRef": {"name": "c"}});
         assert!(rejection(no_region).contains("region is required for providers"));
     }
     let not_bgd = json!({"provider": "aws", "api": "blue-green", "jobId": "orders-green", "region": "us-east-1", "credentialsSecretRef": {"name": "c"}});

@@ -1,7 +1,7 @@
 //! Property tests of the shared decoders (numbers, progress, times, durations), the endpoint
 //! checks (`parse_endpoint`, the `EndpointPolicy` glob allow-list) and `JobTarget::new`: no
 //! panics on any input, and round trips where a formatter exists. The clients' request
-//! signers are checked against the simulator's independent verifier
+//! signers (AWS's `aws-sigv4` included) are checked against the simulator's independent verifier
 //! (`simulator::verify`, written from the published algorithms), so a bug on either side
 //! fails. `PROPTEST_CASES` raises the case count (default 256).
 
@@ -11,6 +11,7 @@ use std::time::Duration;
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::duration::{format_duration, parse_duration};
 use clouddb_job_operator::providers::alibaba::{self, AlibabaProvider};
+use clouddb_job_operator::providers::aws::AwsProvider;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::decode::{
     parse_i64, parse_offset_time, parse_progress, parse_tencent_time,
@@ -21,6 +22,9 @@ use clouddb_job_operator::providers::target::{parse_endpoint, JobTarget};
 use clouddb_job_operator::providers::tencent::sign as tc_sign;
 use clouddb_job_operator::providers::tencent_legacy as legacy;
 use clouddb_job_operator::providers::Credentials;
+use clouddb_job_operator::simulator::auth::{
+    verify_aws, AwsInput, KeyPair, SimCredentials, TemporaryKey,
+};
 use clouddb_job_operator::simulator::verify;
 use fuzzkit::{config, hostile_string};
 use jiff::tz::{Offset, TimeZone};
@@ -57,6 +61,10 @@ proptest! {
         if let Some(d) = alibaba::errors::parse_retry_after_ms(&s) {
             prop_assert!(d <= alibaba::errors::MAX_RETRY_AFTER && !d.is_zero(), "{s:?}");
         }
+        let _ = verify::sigv4::parse_authorization(&s);
+        let _ = verify::sigv4::parse_amz_date(&s);
+        let _ = verify::sigv4::canonical_uri(&s);
+        let _ = verify::sigv4::canonical_query(&s);
         if let Some(p) = parse_progress(&s) {
             prop_assert!(p <= 100, "{s:?} gave progress {p}");
         }
@@ -393,6 +401,53 @@ proptest! {
             method: "POST", path: prepared.url.path(), query: &query, headers: &signed, payload_hash: &payload_hash,
         });
         prop_assert_eq!(auth.signature, expected);
+    }
+
+    #[test]
+    fn aws_requests_as_sent_verify_independently(
+        api in prop::sample::select(ProviderKind::Aws.apis().to_vec()),
+        job_id in "\\PC{1,24}",
+        key_id in "[A-Z0-9]{4,20}",
+        secret in "\\PC{1,40}",
+        token in proptest::option::of("[A-Za-z0-9/+=]{1,40}"),
+        region in "[a-z]{2}-[a-z]{2,9}-[1-9]",
+        port in proptest::option::of(1u16..),
+        prefix in "(/[A-Za-z0-9_.~-]{1,6}){0,2}",
+        now in 0i64..8_000_000_000,
+        flip in any::<prop::sample::Index>(),
+    ) {
+        // The client's aws-sigv4 request, as sent, against the simulator's own SigV4 check.
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let endpoint = format!("http://127.0.0.1{port}{prefix}");
+        let target = JobTarget::new(ProviderKind::Aws, Some(api), &job_id, Some(&region), None, None, Some(&endpoint));
+        prop_assume!(target.is_ok());
+        let target = target.unwrap();
+        let creds = Credentials::Aws {
+            access_key_id: key_id.clone(),
+            secret_access_key: SecretString::new(secret.clone()),
+            session_token: token.clone().map(SecretString::new),
+        };
+        let prepared = AwsProvider::prepare(&target, &creds, Timestamp::from_second(now).unwrap()).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", format!("127.0.0.1{port}").parse().unwrap());
+        for (k, v) in &prepared.headers {
+            headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        let accepted = match &token {
+            None => SimCredentials { aws: vec![KeyPair { id: key_id.clone(), secret: secret.clone() }], ..SimCredentials::default() },
+            Some(t) => SimCredentials { aws: Vec::new(), aws_temporary: vec![TemporaryKey { id: key_id.clone(), secret: secret.clone(), token: t.clone() }], ..SimCredentials::default() },
+        };
+        let input = |body: &[u8]| -> Result<(), String> {
+            verify_aws(&accepted, &AwsInput {
+                method: "POST", path: prepared.url.path(), query: "", headers: &headers, body, region: None,
+            }, now).map_err(|e| format!("{} {}: {}", e.status, e.code, e.message))
+        };
+        prop_assert_eq!(input(prepared.body.as_bytes()), Ok(()), "{:?}", prepared);
+        let mut tampered = prepared.body.clone().into_bytes();
+        let i = flip.index(tampered.len());
+        tampered[i] ^= 0x01;
+        let refused = input(&tampered);
+        prop_assert!(refused.as_ref().is_err_and(|e| e.contains("SignatureDoesNotMatch")), "{:?}", refused);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Property tests of every parser that reads provider responses, the shared decoders and
 //! secret redaction.
 
+mod aws_xml;
 mod decoders;
 mod fuzzkit;
 mod parsers;

@@ -152,6 +152,7 @@ fn all_parsers(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
     }
     huawei(status, body)?;
     alibaba(status, body, "t-83br18hloy3faf****")?;
+    crate::aws_xml::all_aws(status, body)?;
     Ok(())
 }
 

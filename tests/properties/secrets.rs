@@ -18,6 +18,7 @@ use base64::Engine;
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::encoding::percent_encode;
 use clouddb_job_operator::providers::alibaba::AlibabaProvider;
+use clouddb_job_operator::providers::aws::AwsProvider;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::huawei::HuaweiProvider;
@@ -43,6 +44,8 @@ struct Plan {
     header: bool,
     /// Wrap the body as `{"Response": {..., "Error": {...}}}` (Tencent API 3.0).
     tencent3: bool,
+    /// Answer an AWS `<ErrorResponse>` (XML, the fields escaped) with `x-amzn-RequestId`.
+    aws: bool,
 }
 
 #[derive(Default)]
@@ -60,6 +63,7 @@ fn secrets_of(uri: &Uri, headers: &HeaderMap) -> Vec<String> {
         "x-tc-token",
         "x-auth-token",
         "x-acs-security-token",
+        "x-amz-security-token",
     ] {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             out.push(v.to_string());
@@ -100,6 +104,31 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
             value
         };
         fields.insert((*name).to_string(), json!(value));
+    }
+    if plan.aws {
+        let text = |name: &str| {
+            fields
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            text("Code"),
+            text("Message"),
+            text("RequestId")
+        );
+        let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, body).into_response();
+        if plan.header {
+            if let Ok(v) = echo.parse() {
+                response.headers_mut().insert("x-amzn-requestid", v);
+            }
+        }
+        return response;
     }
     let body: Value = if plan.tencent3 {
         let request_id = fields.remove("RequestId").unwrap_or(json!("r"));
@@ -195,6 +224,7 @@ fn plan(field_names: &'static [&'static str], tencent3: bool) -> BoxedStrategy<P
             echo,
             header,
             tencent3,
+            aws: false,
         })
         .boxed()
 }
@@ -280,8 +310,25 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                     Box::new(AlibabaProvider::new(h.http.clone())),
                 )
             }
-            // PLACEHOLDER until the AWS client lands.
-            ProviderKind::Aws => unimplemented!(),
+            ProviderKind::Aws => {
+                let creds = Credentials::Aws {
+                    access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                    secret_access_key: SecretString::new(key.clone()),
+                    session_token: Some(SecretString::new(token.clone())),
+                };
+                let api = ProviderKind::Aws.apis()[key.len() % ProviderKind::Aws.apis().len()];
+                let target = JobTarget::new(
+                    kind,
+                    Some(api),
+                    "job-1",
+                    Some("us-east-1"),
+                    None,
+                    None,
+                    Some(&endpoint),
+                )
+                .unwrap();
+                (target, creds, Box::new(AwsProvider::new(h.http.clone())))
+            }
         };
         let outcome = h.rt.block_on(provider.observe(&target, &creds));
         if let Err(e) = outcome {
@@ -339,4 +386,11 @@ fn alibaba_errors_never_echo_secrets() {
         secret(),
     );
     run(&h, s, ProviderKind::Alibaba);
+}
+
+#[test]
+fn aws_errors_never_echo_secrets() {
+    let h = harness();
+    let aws = plan(&["Code", "Message", "RequestId"], false).prop_map(|p| Plan { aws: true, ..p });
+    run(&h, (aws, secret(), secret()), ProviderKind::Aws);
 }

@@ -3,6 +3,7 @@
 
 mod alibaba;
 mod auth;
+mod aws;
 mod control;
 mod faults;
 

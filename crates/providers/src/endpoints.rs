@@ -13,6 +13,8 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "*.myhuaweicloud.com",
     "*.myhuaweicloud.eu",
     "*.aliyuncs.com",
+    "*.amazonaws.com",
+    "*.amazonaws.com.cn",
 ];
 
 /// Host glob allow-list for endpoint overrides (`*` matches any run of characters).
@@ -112,6 +114,19 @@ mod tests {
             p.check(&url("http://127.0.0.1:8080")).is_err(),
             "loopback needs opting in"
         );
+    }
+
+    #[test]
+    fn aws_endpoints_are_allowed_by_default() {
+        let p = EndpointPolicy::default();
+        for ok in [
+            "https://rds.us-east-1.amazonaws.com",
+            "https://rds-fips.us-gov-west-1.amazonaws.com",
+            "https://rds.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert!(p.check(&url(ok)).is_ok(), "{ok}");
+        }
+        assert!(p.check(&url("https://amazonaws.com.evil.example")).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! response → observation functions) and a client implementing [`Provider`].
 
 pub mod alibaba;
+pub mod aws;
 pub mod clock;
 pub mod credentials;
 pub mod decode;

@@ -1,8 +1,9 @@
 //! Signature verification as each provider's gateway does it: TC3-HMAC-SHA256 (Tencent
 //! API 3.0), HmacSHA1/HmacSHA256 with nonce replay protection (API 2.0), SDK-HMAC-SHA256 or
 //! `X-Auth-Token` (Huawei), ACS3-HMAC-SHA256 with nonce replay protection (Alibaba Cloud, in
-//! `auth_alibaba.rs`). The signatures are recomputed by [`super::verify`], written from the
-//! published algorithms independently of the clients' signing code.
+//! `auth_alibaba.rs`), SigV4 with STS tokens (AWS, in `auth_aws.rs`). The signatures are
+//! recomputed by [`super::verify`], written from the published algorithms independently of
+//! the clients' signing code.
 //! Errors carry each provider's own codes; messages never contain secret keys.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -448,6 +449,14 @@ pub fn verify_huawei(
 mod alibaba;
 pub use alibaba::{verify_alibaba, AlibabaError, AlibabaInput, ALIBABA_WINDOW_SECS};
 
+#[path = "auth_aws.rs"]
+mod aws;
+pub use aws::{verify_aws, AwsError, AwsInput, AWS_WINDOW_SECS};
+
 #[cfg(test)]
 #[path = "auth_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "auth_aws_tests.rs"]
+mod aws_tests;

@@ -333,6 +333,26 @@ pub struct Detail {
     /// Alibaba `DbType` (default `mysql` for RDS, `MySQL` for PolarDB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_type: Option<String>,
+    // --- AWS ---
+    /// AWS: an export's `SourceArn`, a blue/green deployment's `Source` (both derived from
+    /// the instance when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    /// AWS: a blue/green deployment's `Target` (derived from the source when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    /// AWS: an export's `S3Bucket`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    /// AWS: an export's `WarningMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_message: Option<String>,
+    /// AWS: a snapshot's `Engine` (default `mysql`, `aurora-mysql` for clusters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// AWS: a snapshot's `SnapshotType` (default `manual`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_type: Option<String>,
 }
 
 /// An instance spec before or after an upgrade. Zones left out render as `""`, as the

@@ -12,6 +12,7 @@ fn builtins_parse_and_cover_every_api() {
         ProviderKind::TencentLegacy,
         ProviderKind::Huawei,
         ProviderKind::Alibaba,
+        ProviderKind::Aws,
     ] {
         for api in provider.apis() {
             assert!(

@@ -1,4 +1,4 @@
-//! Request handling for the three provider APIs: route the request, pick a fault, apply
+//! Request handling for the provider APIs: route the request, pick a fault, apply
 //! the network-level faults, verify the signature, render the response, apply the
 //! body-level faults. Each provider module supplies targeting, throttling and the answer.
 
@@ -207,6 +207,7 @@ async fn respond(
                 };
                 return match target.provider {
                     ProviderKind::Huawei => reply.with_header("x-request-id", st.request_id()),
+                    ProviderKind::Aws => reply.with_header("x-amzn-RequestId", st.request_id()),
                     _ => reply,
                 };
             }
@@ -253,7 +254,8 @@ async fn respond(
     }
 }
 
-/// Breaks a JSON body: cut in half, or with its first `:` turned into `=`.
+/// Breaks a body: cut in half, or with its first `:` (JSON) or `>` (XML, whose first `:`
+/// may sit harmlessly in a namespace URL) turned into `=`.
 fn corrupt(reply: Reply, truncate: bool) -> Reply {
     match reply {
         Reply::Http {
@@ -264,7 +266,13 @@ fn corrupt(reply: Reply, truncate: bool) -> Reply {
         } => {
             if truncate {
                 body.truncate(body.len() / 2);
-            } else if let Some(pos) = body.iter().position(|b| *b == b':') {
+            } else if let Some(pos) = body.iter().position(|b| {
+                *b == if content_type.contains("xml") {
+                    b'>'
+                } else {
+                    b':'
+                }
+            }) {
                 body[pos] = b'=';
             } else {
                 body = b"{not json".to_vec();

@@ -1,7 +1,9 @@
-//! Pure renderers: a job's state → the provider's response JSON, exactly as documented
-//! (field names, types and the documents' quirks, such as API 2.0 numbers sent as strings).
+//! Pure renderers: a job's state → the provider's response JSON (XML for AWS), exactly as
+//! documented (field names, types and the documents' quirks, such as API 2.0 numbers sent
+//! as strings).
 
 pub mod alibaba;
+pub mod aws;
 pub mod huawei;
 pub mod tencent;
 pub mod tencent_legacy;

@@ -7,12 +7,14 @@
 //! - [`v2`]: Tencent API 2.0 (and API 3.0 "v1"), HmacSHA256/HmacSHA1 over the sorted query.
 //! - [`huawei`]: Huawei Cloud APIG, `SDK-HMAC-SHA256`.
 //! - [`acs3`]: Alibaba Cloud V3, `ACS3-HMAC-SHA256`.
+//! - [`sigv4`]: AWS Signature Version 4, `AWS4-HMAC-SHA256`.
 //!
 //! Only the RFC 3986 percent-encoding set is shared with the clients
 //! ([`clouddb_providers::encoding`], itself pinned by its own test).
 
 pub mod acs3;
 pub mod huawei;
+pub mod sigv4;
 pub mod tc3;
 pub mod v2;
 
