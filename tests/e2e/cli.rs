@@ -365,7 +365,13 @@ async fn demo_prints_every_provider_api() {
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let docs = documents(&out);
-    assert_eq!(docs.len(), 8, "{}", output_text(&out));
+    // One job per provider API.
+    assert_eq!(
+        docs.len(),
+        clouddb_job_operator::api::ProviderApi::ALL.len(),
+        "{}",
+        output_text(&out)
+    );
     for doc in &docs {
         let status = if doc["status"].is_object() {
             &doc["status"]
