@@ -6,6 +6,42 @@ use base64::Engine;
 
 const REDACTED: &str = "[REDACTED]";
 
+/// Longest server-controlled text kept in an error, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 512;
+
+/// The one sanitizing step of the signing clients: removes the caller's secrets
+/// (`credentials.secrets()`) and the request's `signed` parts (its signature and
+/// `Authorization` header) in every form [`redact`] knows from every server-controlled part
+/// of an error (message, code, request ID), cuts an echoed `Authorization` header from its
+/// `authorization_prefix` on, and bounds each to [`MAX_MESSAGE_CHARS`].
+pub fn sanitize_error(
+    mut error: crate::ProviderError,
+    credentials: &crate::Credentials,
+    signed: &[&str],
+    authorization_prefix: &str,
+) -> crate::ProviderError {
+    let mut secrets = credentials.secrets();
+    secrets.extend(signed);
+    // Shorter values are not secrets worth the false positives (a 3-character token
+    // would redact ordinary words).
+    secrets.retain(|s| s.len() >= 4);
+    let clean = |text: &str| -> String {
+        let mut text = redact(text, &secrets);
+        if let Some(start) = text.find(authorization_prefix) {
+            text.truncate(start);
+            text.push_str("[Authorization redacted]");
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        text
+    };
+    error.message = clean(&error.message);
+    error.code = clean(&error.code);
+    error.request_id = error.request_id.as_deref().map(clean);
+    error
+}
+
 /// The forms of `secret` a server might echo: itself, RFC 3986 percent-encoded (as API 2.0
 /// sends its values), form-urlencoded (space as `+`), and base64 in the standard and
 /// URL-safe alphabets (unpadded, so a padded copy is caught too). Longest first, without

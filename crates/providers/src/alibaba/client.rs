@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
-use crate::redact::redact;
+use crate::redact::sanitize_error;
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::endpoints::{self, default_endpoint, request_url, ACTION};
@@ -20,8 +20,6 @@ use super::mapping::{find_task, map_task, not_found_yet, LOOKBACK_DAYS};
 use super::model::HistoryTasksPage;
 use super::sign::{self, SignableRequest};
 
-/// Longest provider message kept in an error, in characters.
-const MAX_MESSAGE_CHARS: usize = 512;
 /// Tasks per page: one `TaskId` lists at most one task, so the documented minimum is plenty.
 pub const PAGE_SIZE: u32 = 10;
 /// Pages read at most when a server lists more tasks than asked for.
@@ -257,28 +255,9 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, P
     })
 }
 
-/// Removes secrets (the AccessKey secret and security token, the request's signature and
-/// `Authorization` header, in every form [`redact`] knows) from every server-controlled
-/// part of an error (message, code, request ID) and bounds their length.
-fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
-    let mut secrets = credentials.secrets();
-    secrets.extend(signed);
-    secrets.retain(|s| s.len() >= 4);
-    let clean = |text: &str| -> String {
-        let mut text = redact(text, &secrets);
-        if let Some(start) = text.find("ACS3-HMAC-SHA256 Credential=") {
-            text.truncate(start);
-            text.push_str("[Authorization redacted]");
-        }
-        if text.chars().count() > MAX_MESSAGE_CHARS {
-            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
-        }
-        text
-    };
-    error.message = clean(&error.message);
-    error.code = clean(&error.code);
-    error.request_id = error.request_id.as_deref().map(clean);
-    error
+/// The one sanitizing step ([`sanitize_error`]) with this API's `Authorization` prefix.
+fn sanitize(error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
+    sanitize_error(error, credentials, signed, "ACS3-HMAC-SHA256 Credential=")
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::credentials::SecretString;
+use crate::redact::MAX_MESSAGE_CHARS;
 use clouddb_api::ProviderKind;
 
 fn target(

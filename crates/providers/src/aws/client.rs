@@ -13,7 +13,7 @@ use clouddb_api::ProviderApi;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
-use crate::redact::redact;
+use crate::redact::sanitize_error;
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::errors::{classify, Failure};
@@ -26,9 +26,6 @@ pub const VERSION: &str = "2014-10-31";
 pub const SERVICE: &str = "rds";
 /// The body's content type, as the official SDKs send it.
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
-
-/// Longest provider message kept in an error, in characters.
-const MAX_MESSAGE_CHARS: usize = 512;
 
 /// Polls AWS RDS exports, snapshots and blue/green deployments (`api` `export-task`,
 /// `db-snapshot`, `cluster-snapshot`, `blue-green`, `blue-green-switchover`). Holds no
@@ -277,28 +274,9 @@ pub fn interpret(
     }
 }
 
-/// Removes secrets (the secret key and session token, the request's signature and
-/// `Authorization` header, in any of the forms [`redact`] knows) from every
-/// server-controlled part of an error (message, code, request ID) and bounds their length.
-fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
-    let mut secrets = credentials.secrets();
-    secrets.extend(signed);
-    secrets.retain(|s| s.len() >= 4);
-    let clean = |text: &str| -> String {
-        let mut text = redact(text, &secrets);
-        if let Some(start) = text.find("AWS4-HMAC-SHA256 Credential=") {
-            text.truncate(start);
-            text.push_str("[Authorization redacted]");
-        }
-        if text.chars().count() > MAX_MESSAGE_CHARS {
-            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
-        }
-        text
-    };
-    error.message = clean(&error.message);
-    error.code = clean(&error.code);
-    error.request_id = error.request_id.as_deref().map(clean);
-    error
+/// The one sanitizing step ([`sanitize_error`]) with this API's `Authorization` prefix.
+fn sanitize(error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
+    sanitize_error(error, credentials, signed, "AWS4-HMAC-SHA256 Credential=")
 }
 
 #[async_trait]

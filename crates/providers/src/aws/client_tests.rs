@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::credentials::SecretString;
+use crate::redact::MAX_MESSAGE_CHARS;
 use crate::ErrorClass;
 use clouddb_api::ProviderKind;
 

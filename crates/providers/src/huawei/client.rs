@@ -15,16 +15,13 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
-use crate::redact::redact;
+use crate::redact::sanitize_error;
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::endpoints::{default_endpoint, request_url};
 use super::errors::{classify, classify_envelope, error_in_success_body, Failure};
 use super::mapping::{not_found_yet, observation_from_body};
 use super::sign::{self, SignableRequest};
-
-/// Longest provider message kept in an error, in characters.
-const MAX_MESSAGE_CHARS: usize = 512;
 
 /// Polls Huawei Cloud RDS and TaurusDB jobs (`api` `rds`, `taurusdb`, `taurusdb-legacy`).
 /// Holds no per-job state.
@@ -185,28 +182,9 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<JobObservation
     }
 }
 
-/// Removes secrets (the SK or token, the request's `signed` parts: its signature and
-/// `Authorization` header; in any of the forms [`redact`] knows) from every
-/// server-controlled part of an error (message, code, request ID) and bounds their length.
-fn sanitize(mut error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
-    let mut secrets = credentials.secrets();
-    secrets.extend(signed);
-    secrets.retain(|s| s.len() >= 4);
-    let clean = |text: &str| -> String {
-        let mut text = redact(text, &secrets);
-        if let Some(start) = text.find("SDK-HMAC-SHA256 Access=") {
-            text.truncate(start);
-            text.push_str("[Authorization redacted]");
-        }
-        if text.chars().count() > MAX_MESSAGE_CHARS {
-            text = text.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
-        }
-        text
-    };
-    error.message = clean(&error.message);
-    error.code = clean(&error.code);
-    error.request_id = error.request_id.as_deref().map(clean);
-    error
+/// The one sanitizing step ([`sanitize_error`]) with this API's `Authorization` prefix.
+fn sanitize(error: ProviderError, credentials: &Credentials, signed: &[&str]) -> ProviderError {
+    sanitize_error(error, credentials, signed, "SDK-HMAC-SHA256 Access=")
 }
 
 /// The `Authorization` header of a prepared AK/SK request, to scrub it from errors.
@@ -249,6 +227,7 @@ impl Provider for HuaweiProvider {
 mod tests {
     use super::*;
     use crate::credentials::SecretString;
+    use crate::redact::MAX_MESSAGE_CHARS;
     use clouddb_api::ProviderKind;
 
     fn target(api: &str, endpoint: Option<&str>) -> JobTarget {
