@@ -80,9 +80,9 @@ async fn dispatch(command: Command) -> u8 {
                     return exit::USAGE;
                 }
             };
-            let (code, _) =
-                cli::track::track(&args, &target, &credentials, Arc::clone(&provider), None).await;
-            code
+            cli::track::track(&args, &target, &credentials, Arc::clone(&provider), None)
+                .await
+                .code
         }
     }
 }

@@ -60,8 +60,12 @@ fn metrics_exposition_passes_promtool() {
     m.status_writes.inc();
     m.rate_limited.inc();
     m.reconcile_duration.observe(0.01);
+    m.leader.set(1);
+    m.job_finished(JobPhase::Failed, Some("JobFailed"));
     let memory = Arc::new(JobMemory::default());
     memory.record("u", Some(1), 1, None, Some(JobPhase::Running));
+    memory.record("s", Some(1), 1, None, Some(JobPhase::Pending));
+    memory.set_stall_reason("s", Some("SecretNotFound".into()));
     let text = prometheus_text(&m.render(Some(&memory)));
     let mut child = std::process::Command::new(promtool)
         .args(["check", "metrics"])
