@@ -243,6 +243,16 @@ impl TextProgress {
         self.last_line = line;
     }
 
+    /// Ends the display with `line` instead of a status (`watch`: the job was deleted).
+    pub fn finish_with(&mut self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.finish_with_message(line.to_string()),
+            None if !self.quiet => println!("{}  {line}", self.label),
+            None => {}
+        }
+        self.last_line = line.to_string();
+    }
+
     /// Leaves the final state on screen.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -25,3 +25,4 @@ mod leader;
 mod lifecycle;
 mod providers;
 mod secrets;
+mod watch;
