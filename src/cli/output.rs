@@ -56,9 +56,10 @@ impl JobIdentity {
     /// `[namespace/]name provider api job` for a progress line (the namespace only when
     /// jobs of several namespaces are shown).
     pub fn label(&self, with_namespace: bool) -> String {
+        // Names vary in length: a fixed column keeps the rest aligned for most of them.
         let object = match (&self.namespace, &self.name) {
-            (Some(ns), Some(name)) if with_namespace => format!("{ns}/{name} "),
-            (_, Some(name)) => format!("{name} "),
+            (Some(ns), Some(name)) if with_namespace => format!("{:<32} ", format!("{ns}/{name}")),
+            (_, Some(name)) => format!("{name:<24} "),
             _ => String::new(),
         };
         format!(
@@ -330,8 +331,15 @@ mod tests {
             "{}",
             job.label(true)
         );
-        assert!(identity().label(true).starts_with("db/upgrade-1 tencent "));
-        assert!(identity().label(false).starts_with("upgrade-1 tencent "));
+        let with_namespace = identity().label(true);
+        assert!(
+            with_namespace.starts_with("db/upgrade-1 "),
+            "{with_namespace}"
+        );
+        assert_eq!(with_namespace.find("tencent"), Some(33), "{with_namespace}");
+        let without = identity().label(false);
+        assert!(without.starts_with("upgrade-1 "), "{without}");
+        assert_eq!(without.find("tencent"), Some(25), "{without}");
     }
 
     #[test]
