@@ -292,3 +292,49 @@ async fn watch_streams_each_jobs_changes_in_order_and_exits_when_all_are_done() 
         assert!(stderr.contains(&h.ns), "names the namespace: {stderr}");
     }
 }
+
+/// `watch` follows changes through one list and then the watch: the audit log shows exactly
+/// one `list` and `watch` requests by the watching user while it printed several changes
+/// (polling would list again for each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testenv_watch_lists_once_then_follows_the_watch() {
+    let h = Harness::start("watch-audit", Options::default()).await;
+    let reader = identity(&h, "watcher", &["list", "watch"]);
+    let job = three_steps("172001", Phase::Succeed);
+    h.sim.add_job(job.clone()).unwrap();
+    h.apply(
+        "audited",
+        &manifest_for(&job, "audited", &h.sim.url()).yaml(),
+    )
+    .await;
+    let watch = Watch::start(&reader, &h.dir.0, &["-o", "json", "--until-done"]);
+    let (code, docs, stderr) = watch.finish().await;
+    assert_eq!(code, Some(0), "{docs:#?}\n{stderr}");
+    assert_in_order(&docs, &h.ns, "audited", &job, "Succeeded");
+    assert!(docs.len() >= 3, "several changes streamed: {docs:#?}");
+
+    let user = format!("system:serviceaccount:{}:watcher", h.ns);
+    // A watch is audited when it ends, a moment after the process exited.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let requests = loop {
+        let requests = h.cluster().audited_requests(&user);
+        if requests.iter().any(|r| r.verb == "watch") || std::time::Instant::now() > deadline {
+            break requests;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let used = cluster::verbs_used(&requests);
+    let expected: std::collections::BTreeSet<(String, String, String)> = ["list", "watch"]
+        .iter()
+        .map(|v| {
+            (
+                "clouddb.io".to_string(),
+                "clouddbjobs".to_string(),
+                v.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(used, expected, "{requests:#?}");
+    let lists = requests.iter().filter(|r| r.verb == "list").count();
+    assert_eq!(lists, 1, "one listing, then the watch: {requests:#?}");
+}
