@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Track(_) | Command::Demo(_) => "warn",
+        // `watch` reports watch errors itself (kube-runtime would log each one again).
+        Command::Watch(_) => "warn,kube_runtime::watcher=error",
         _ => "info",
     };
     cli::logging::init(cli.log_format, default_level);
@@ -55,6 +57,7 @@ async fn dispatch(command: Command) -> u8 {
             }
         },
         Command::Demo(args) => cli::demo::run(args).await,
+        Command::Watch(args) => cli::watch::run(args).await,
         Command::Simulate(args) => {
             match clouddb_job_operator::simulator::cli::run(args, shutdown_signal()).await {
                 Ok(()) => exit::SUCCEEDED,
@@ -80,9 +83,9 @@ async fn dispatch(command: Command) -> u8 {
                     return exit::USAGE;
                 }
             };
-            let (code, _) =
-                cli::track::track(&args, &target, &credentials, Arc::clone(&provider), None).await;
-            code
+            cli::track::track(&args, &target, &credentials, Arc::clone(&provider), None)
+                .await
+                .code
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Command-line entry points: `run`, `crd`, `track`, `demo`, `simulate`.
+//! Command-line entry points: `run`, `crd`, `track`, `watch`, `demo`, `simulate`.
 
 pub mod crd;
 pub mod demo;
@@ -8,6 +8,7 @@ pub mod output;
 pub mod providers;
 pub mod run;
 pub mod track;
+pub mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -65,6 +66,8 @@ pub enum Command {
     Crd,
     /// Track one provider job from the command line, without Kubernetes.
     Track(track::TrackArgs),
+    /// Show the CloudDbJobs of a namespace (or all) as live progress bars, from a watch.
+    Watch(watch::WatchArgs),
     /// Track one job of every provider API against the built-in simulator (no cloud, no
     /// cluster needed).
     Demo(demo::DemoArgs),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::exit;
-use super::output::{render, OutputFormat, TextProgress};
+use super::output::{render, JobIdentity, OutputFormat, TextProgress};
 use crate::api::{CloudDbJobStatus, JobPhase, ProviderKind};
 use crate::controller::policy::{next_poll_delay, transient_backoff};
 use crate::controller::status::{needs_write, next_status, PollOutcome, StatusContext};
@@ -84,15 +84,25 @@ pub fn prepare(
     Ok((target, credentials))
 }
 
+/// How tracking ended.
+#[derive(Debug)]
+pub struct Tracked {
+    /// The process exit code.
+    pub code: u8,
+    pub status: CloudDbJobStatus,
+    /// Transient provider errors (faults, throttling) that were retried on the way.
+    pub retried: u32,
+}
+
 /// Tracks until the job is terminal, the timeout passes, or (`--once`) after one poll.
-/// Returns the process exit code.
 pub async fn track(
     args: &TrackArgs,
     target: &JobTarget,
     credentials: &Credentials,
     provider: Arc<dyn Provider>,
     progress: Option<&mut TextProgress>,
-) -> (u8, CloudDbJobStatus) {
+) -> Tracked {
+    let identity = JobIdentity::of_target(target);
     let started = Timestamp::now();
     let deadline = args.timeout.and_then(|t| started.checked_add(t).ok());
     let mut own_progress;
@@ -110,6 +120,7 @@ pub async fn track(
     let mut progress = progress;
     let mut status = CloudDbJobStatus::default();
     let mut polls = 0i64;
+    let mut retried = 0u32;
     let mut printed = false;
     loop {
         let now = Timestamp::now();
@@ -131,7 +142,7 @@ pub async fn track(
         let changed = needs_write(&status, &next) || !printed;
         status = next;
         if changed {
-            emit(args.output, &status, progress.as_deref_mut());
+            emit(args.output, &identity, &status, progress.as_deref_mut());
             printed = true;
         }
         let phase = status.phase.unwrap_or(JobPhase::Pending);
@@ -145,7 +156,14 @@ pub async fn track(
         };
         if let Some(code) = code {
             finish(progress.as_deref());
-            return (code, status);
+            return Tracked {
+                code,
+                status,
+                retried,
+            };
+        }
+        if matches!(&result, Err(e) if e.class != ErrorClass::Permanent) {
+            retried += 1;
         }
         let delay = match &result {
             Ok(_) => next_poll_delay(args.interval, &status, now, rand::random()),
@@ -162,9 +180,13 @@ pub async fn track(
                 Duration::try_from(deadline.duration_since(Timestamp::now())).unwrap_or_default();
             if left.is_zero() {
                 status.reason = Some("TrackingTimeout".into());
-                emit(args.output, &status, progress.as_deref_mut());
+                emit(args.output, &identity, &status, progress.as_deref_mut());
                 finish(progress.as_deref());
-                return (exit::TIMED_OUT, status);
+                return Tracked {
+                    code: exit::TIMED_OUT,
+                    status,
+                    retried,
+                };
             }
             // The last poll happens at the deadline.
             delay = delay.min(left);
@@ -173,10 +195,15 @@ pub async fn track(
     }
 }
 
-fn emit(format: OutputFormat, status: &CloudDbJobStatus, progress: Option<&mut TextProgress>) {
+fn emit(
+    format: OutputFormat,
+    identity: &JobIdentity,
+    status: &CloudDbJobStatus,
+    progress: Option<&mut TextProgress>,
+) {
     match (format, progress) {
         (OutputFormat::Text, Some(p)) => p.update(status),
-        (f, _) => print!("{}", render(status, f)),
+        (f, _) => print!("{}", render(identity, status, f)),
     }
 }
 

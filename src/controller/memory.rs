@@ -25,6 +25,8 @@ struct Entry {
     refusals: u32,
     /// Last known phase, for the jobs-by-phase gauge.
     phase: Option<JobPhase>,
+    /// Why the job is stalled (condition `Stalled`), for the stalled-jobs gauge.
+    stall_reason: Option<String>,
     /// Fingerprint of the credential the provider last rejected, while the job is stalled
     /// on it: the Secret is re-checked before the next poll is due.
     rejected: Option<u64>,
@@ -89,6 +91,15 @@ impl JobMemory {
         })
     }
 
+    /// Remembers (or clears) why the job is stalled.
+    pub fn set_stall_reason(&self, uid: &str, reason: Option<String>) {
+        self.with(|m| {
+            if let Some(e) = m.get_mut(uid) {
+                e.stall_reason = reason;
+            }
+        })
+    }
+
     /// Remembers (or clears) the credential the provider rejected.
     pub fn set_rejected(&self, uid: &str, fingerprint: Option<u64>) {
         self.with(|m| {
@@ -135,6 +146,23 @@ impl JobMemory {
     pub fn forget(&self, uid: &str) {
         self.with(|m| {
             m.remove(uid);
+        })
+    }
+
+    /// Forgets every job whose UID `live` does not hold: jobs deleted while the watch was
+    /// down leave no delete event behind, only their absence from the next listing.
+    pub fn retain(&self, live: &std::collections::HashSet<String>) {
+        self.with(|m| m.retain(|uid, _| live.contains(uid)))
+    }
+
+    /// Stalled jobs by reason, for the metrics gauge.
+    pub fn stall_counts(&self) -> HashMap<String, i64> {
+        self.with(|m| {
+            let mut counts = HashMap::new();
+            for reason in m.values().filter_map(|e| e.stall_reason.clone()) {
+                *counts.entry(reason).or_insert(0) += 1;
+            }
+            counts
         })
     }
 
@@ -203,5 +231,39 @@ mod tests {
         assert_eq!(m.polls("u", None), 0);
         m.set_rejected("u", Some(7));
         assert_eq!(m.rejected("u"), None, "only tracked jobs");
+    }
+
+    #[test]
+    fn stalls_are_counted_by_reason_until_cleared_or_forgotten() {
+        let m = JobMemory::default();
+        for uid in ["a", "b", "c"] {
+            m.record(uid, Some(1), 1, None, Some(JobPhase::Pending));
+        }
+        m.set_stall_reason("a", Some("SecretNotFound".into()));
+        m.set_stall_reason("b", Some("SecretNotFound".into()));
+        m.set_stall_reason("c", Some("AuthenticationFailed".into()));
+        m.set_stall_reason("untracked", Some("InvalidSpec".into()));
+        let counts = m.stall_counts();
+        assert_eq!(counts.get("SecretNotFound"), Some(&2));
+        assert_eq!(counts.get("AuthenticationFailed"), Some(&1));
+        assert_eq!(counts.get("InvalidSpec"), None, "only tracked jobs");
+        m.set_stall_reason("a", None);
+        m.forget("c");
+        assert_eq!(
+            m.stall_counts(),
+            HashMap::from([("SecretNotFound".to_string(), 1)])
+        );
+    }
+
+    #[test]
+    fn retain_forgets_jobs_missing_from_a_listing() {
+        let m = JobMemory::default();
+        for uid in ["kept", "gone"] {
+            m.record(uid, Some(1), 4, None, Some(JobPhase::Running));
+        }
+        m.retain(&["kept".to_string()].into_iter().collect());
+        assert_eq!(m.polls("kept", None), 4);
+        assert_eq!(m.polls("gone", None), 0, "forgotten");
+        assert_eq!(m.phase_counts().get(&JobPhase::Running), Some(&1));
     }
 }

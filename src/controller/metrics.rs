@@ -42,6 +42,19 @@ pub struct EventLabels {
     pub reason: String,
 }
 
+/// A terminal phase and its reason (a CamelCase value the controller or a provider
+/// mapping chose from a fixed set, never free text).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FinishedLabels {
+    pub phase: &'static str,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
 /// All controller metrics, registered under the `clouddb_job_operator_` prefix.
 pub struct Metrics {
     registry: Registry,
@@ -56,6 +69,18 @@ pub struct Metrics {
     pub rate_limited: Counter,
     pub events: Family<EventLabels, Counter>,
     pub jobs: Family<PhaseLabels, Gauge>,
+    /// Jobs that need a human (condition `Stalled`, not terminal), by reason; refreshed
+    /// from the job memory on every scrape.
+    pub jobs_stalled: Family<ReasonLabels, Gauge>,
+    /// Jobs this controller saw reach a terminal phase.
+    pub jobs_finished: Family<FinishedLabels, Counter>,
+    /// 1 while this process runs the controller (holds the Lease, or runs without leader
+    /// election), else 0.
+    pub leader: Gauge,
+    /// Unix time of the last reconcile that ended without an error (0: none yet).
+    pub last_reconcile_success: Gauge,
+    /// Errors of the CloudDbJob watch itself (RBAC, a missing CRD, an unreachable API).
+    pub watch_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -121,6 +146,43 @@ impl Metrics {
         );
         let jobs = Family::<PhaseLabels, Gauge>::default();
         registry.register("jobs", "Jobs being tracked, by phase", jobs.clone());
+        let jobs_stalled = Family::<ReasonLabels, Gauge>::default();
+        registry.register(
+            "jobs_stalled",
+            "Tracked jobs stalled until a human fixes something, by reason",
+            jobs_stalled.clone(),
+        );
+        let jobs_finished = Family::<FinishedLabels, Counter>::default();
+        registry.register(
+            "jobs_finished",
+            "Jobs that reached Succeeded or Failed, by phase and reason",
+            jobs_finished.clone(),
+        );
+        // Present at 0 from the start, so the first success shows as an increase.
+        jobs_finished
+            .get_or_create(&FinishedLabels {
+                phase: JobPhase::Succeeded.as_str(),
+                reason: String::new(),
+            })
+            .inc_by(0);
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica runs the controller (leader, or no leader election)",
+            leader.clone(),
+        );
+        let last_reconcile_success = Gauge::default();
+        registry.register(
+            "last_reconcile_success_timestamp_seconds",
+            "Unix time of the last reconcile that succeeded (0: none yet)",
+            last_reconcile_success.clone(),
+        );
+        let watch_errors = Counter::default();
+        registry.register(
+            "watch_errors",
+            "Errors watching CloudDbJobs (RBAC, missing CRD, unreachable API server)",
+            watch_errors.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -133,7 +195,22 @@ impl Metrics {
             rate_limited,
             events,
             jobs,
+            jobs_stalled,
+            jobs_finished,
+            leader,
+            last_reconcile_success,
+            watch_errors,
         }
+    }
+
+    /// Counts a job that reached a terminal phase.
+    pub fn job_finished(&self, phase: JobPhase, reason: Option<&str>) {
+        self.jobs_finished
+            .get_or_create(&FinishedLabels {
+                phase: phase.as_str(),
+                reason: reason.unwrap_or_default().to_string(),
+            })
+            .inc();
     }
 
     /// OpenMetrics text exposition, with the job gauges refreshed from `memory`.
@@ -146,6 +223,14 @@ impl Metrics {
                         phase: phase.as_str(),
                     })
                     .set(counts.get(&phase).copied().unwrap_or(0));
+            }
+            // A reason nobody is stalled on any more leaves the family (rather than
+            // staying at its last count).
+            self.jobs_stalled.clear();
+            for (reason, count) in memory.stall_counts() {
+                self.jobs_stalled
+                    .get_or_create(&ReasonLabels { reason })
+                    .set(count);
             }
         }
         let mut out = String::new();
@@ -219,5 +304,50 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn operability_metrics_leader_stalls_finished_jobs_and_last_success() {
+        let m = Metrics::new();
+        let memory = Arc::new(JobMemory::default());
+        let text = m.render(Some(&memory));
+        for present in [
+            "clouddb_job_operator_leader 0",
+            "clouddb_job_operator_last_reconcile_success_timestamp_seconds 0",
+            "clouddb_job_operator_watch_errors_total 0",
+            r#"clouddb_job_operator_jobs_finished_total{phase="Succeeded",reason=""} 0"#,
+        ] {
+            assert!(text.contains(present), "{present} missing:\n{text}");
+        }
+        assert!(
+            !text.contains("clouddb_job_operator_jobs_stalled{"),
+            "{text}"
+        );
+
+        m.leader.set(1);
+        m.last_reconcile_success.set(1_767_225_600);
+        m.job_finished(JobPhase::Failed, Some("JobFailed"));
+        m.job_finished(JobPhase::Failed, Some("JobFailed"));
+        m.job_finished(JobPhase::Succeeded, None);
+        memory.record("a", Some(1), 1, None, Some(JobPhase::Pending));
+        memory.set_stall_reason("a", Some("SecretNotFound".into()));
+        let text = m.render(Some(&memory));
+        for present in [
+            "clouddb_job_operator_leader 1",
+            "clouddb_job_operator_last_reconcile_success_timestamp_seconds 1767225600",
+            r#"clouddb_job_operator_jobs_finished_total{phase="Failed",reason="JobFailed"} 2"#,
+            r#"clouddb_job_operator_jobs_finished_total{phase="Succeeded",reason=""} 1"#,
+            r#"clouddb_job_operator_jobs_stalled{reason="SecretNotFound"} 1"#,
+        ] {
+            assert!(text.contains(present), "{present} missing:\n{text}");
+        }
+
+        // A stall that is over leaves the family instead of staying at its last count.
+        memory.set_stall_reason("a", None);
+        let text = m.render(Some(&memory));
+        assert!(
+            !text.contains("clouddb_job_operator_jobs_stalled{"),
+            "{text}"
+        );
     }
 }

@@ -11,6 +11,7 @@ use kube::{Resource, ResourceExt};
 use tracing::{debug, warn};
 
 use super::batching::batch_key;
+use super::conditions::is_true;
 use super::context::{Context, Error, FIELD_MANAGER};
 use super::events::publish_events;
 use super::gates::{gate, validate, Gate, Stop};
@@ -20,7 +21,7 @@ use super::policy::{
 };
 use super::poll::{poll, Answer, Polled};
 use super::status::{needs_write, next_status, PollOutcome, StatusContext};
-use crate::api::{CloudDbJob, CloudDbJobStatus, JobPhase};
+use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 use crate::duration::format_duration;
 
 /// Reconciles one CloudDbJob.
@@ -31,6 +32,11 @@ pub async fn reconcile(job: Arc<CloudDbJob>, ctx: Arc<Context>) -> Result<Action
         .reconcile_duration
         .observe(started.elapsed().as_secs_f64());
     let label = if result.is_ok() { "ok" } else { "error" };
+    if result.is_ok() {
+        ctx.metrics
+            .last_reconcile_success
+            .set((ctx.clock)().as_second());
+    }
     ctx.metrics
         .reconciles
         .get_or_create(&ResultLabels { result: label })
@@ -152,6 +158,9 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     let next = next_status(&prev, outcome.view(), &status_ctx);
     if needs_write(&prev, &next) {
         write_status(job, &namespace, &next, ctx).await?;
+        if let Some(phase) = next.phase.filter(|p| p.is_terminal()) {
+            ctx.metrics.job_finished(phase, next.reason.as_deref());
+        }
         publish_events(job, &prev, &next, ctx).await;
     } else {
         ctx.metrics.status_writes_skipped.inc();
@@ -190,6 +199,8 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         let due = due_in.and_then(|d| now.checked_add(d).ok());
         memory.record(&uid, generation, polls, due, Some(phase));
         memory.set_rejected(&uid, rejected);
+        let stalled = is_true(&next.conditions, ConditionType::Stalled);
+        memory.set_stall_reason(&uid, next.reason.clone().filter(|_| stalled));
     }
     // Stalled on a refused credential: the provider is asked again only when due, but the
     // Secret is looked at sooner (step 1).

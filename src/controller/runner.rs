@@ -3,10 +3,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
-use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use futures::{StreamExt, TryStreamExt};
+use kube::runtime::controller::{Config as ControllerConfig, Controller, Error as ControllerError};
 use kube::runtime::{reflector, watcher, WatchStreamExt};
-use kube::{Api, Resource};
+use kube::{Api, Resource, ResourceExt};
 use tracing::{info, warn};
 
 use super::context::Context;
@@ -60,25 +60,50 @@ pub async fn run_controller(
         "starting controller"
     );
     health.set_ready(true);
-    // What `Controller::new` builds, plus trimming before objects reach the cache.
+    let metrics = ctx.metrics.clone();
+    metrics.leader.set(1);
+    // What `Controller::new` builds, plus trimming before objects reach the cache and
+    // forgetting deleted jobs (the controller never reconciles an object that is gone).
     let (reader, writer) = reflector::store();
+    let memory = ctx.memory.clone();
+    let store = reader.clone();
     let jobs = watcher(api, watcher::Config::default().any_semantic())
         .default_backoff()
         .modify(trim_for_cache)
         .reflect(writer)
+        .inspect_ok(move |event| match event {
+            watcher::Event::Delete(job) => memory.forget(&job.uid().unwrap_or_default()),
+            // The store now holds exactly the listing.
+            watcher::Event::InitDone => {
+                memory.retain(&store.state().iter().filter_map(|j| j.uid()).collect())
+            }
+            _ => {}
+        })
         .applied_objects();
     Controller::for_stream(jobs, reader)
         .with_config(ControllerConfig::default().concurrency(settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                // Object-level failures are already logged by error_policy; this catches
-                // watch-level trouble (e.g. the CRD is not installed).
-                warn!(error = %e, "controller stream error");
+        .for_each(|result| {
+            let metrics = metrics.clone();
+            async move {
+                match result {
+                    Err(ControllerError::QueueError(e)) => {
+                        // Watch-level trouble (RBAC, the CRD not installed): object-level
+                        // failures are logged by error_policy instead.
+                        metrics.watch_errors.inc();
+                        warn!(error = %e, "CloudDbJob watch failed");
+                    }
+                    Err(e @ ControllerError::RunnerError(_)) => {
+                        warn!(error = %e, "controller stream error")
+                    }
+                    // A requeued job deleted meanwhile, or a reconcile error (logged).
+                    _ => {}
+                }
             }
         })
         .await;
+    metrics.leader.set(0);
     health.set_ready(false);
     info!("controller stopped");
 }

@@ -2,6 +2,8 @@
 //! the repository's YAML files.
 #![allow(dead_code)]
 
+pub mod monitoring;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;

@@ -98,6 +98,11 @@ async fn track_once_and_to_the_end() {
     );
     assert_eq!(docs[0]["jobType"], "initialize");
     assert_eq!(docs[0]["pollCount"], 1);
+    assert_eq!(
+        docs[0]["job"],
+        serde_json::json!({"provider": "tencent", "api": "DescribeTasks", "jobId": "15964"}),
+        "each document names its job"
+    );
     assert_eq!(sim.request_count(), 1, "one poll");
 
     let mut full = track_args(&url, "15964", "cdb-gt70m8aa");
@@ -112,13 +117,19 @@ async fn track_once_and_to_the_end() {
     assert!(last["endTime"].is_string());
     let progress: Vec<i64> = docs.iter().filter_map(|d| d["progress"].as_i64()).collect();
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert!(
+        docs.iter().all(|d| d["job"]["jobId"] == "15964"),
+        "{docs:?}"
+    );
 
     let mut failing = track_args(&url, "51788", "cdb-atjl8gns");
     failing.extend(["--interval", "1s", "--timeout", "30s"]);
     let out = run(&failing).await;
     printed.push(output_text(&out));
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
-    assert_eq!(documents(&out).last().unwrap()["phase"], "Failed");
+    let last = documents(&out).pop().unwrap();
+    assert_eq!(last["phase"], "Failed");
+    assert_eq!(last["job"]["jobId"], "51788");
 
     // The secret key never crossed the wire (the signature is derived from it) and was
     // never printed; the tap saw the requests, including the SecretId they are signed for.
@@ -226,6 +237,11 @@ async fn track_follows_every_alibaba_and_aws_api_to_the_end() {
         let last = docs.last().unwrap();
         assert_eq!(last["phase"], "Succeeded", "{provider} {api}: {last}");
         assert_eq!(last["progress"], 100, "{provider} {api}: {last}");
+        assert_eq!(
+            last["job"],
+            serde_json::json!({"provider": provider.as_str(), "api": api, "jobId": id}),
+            "{last}"
+        );
         assert!(
             docs.iter().any(|d| d["phase"] == "Running"),
             "{provider} {api}: never seen running: {text}"
@@ -351,6 +367,9 @@ async fn track_times_out_with_exit_code_3() {
     assert!(sim.request_count() >= 2);
 }
 
+/// `demo --output json`: one final document per row, each naming its job: one job of every
+/// provider API with built-in jobs, the job that fails as designed and the one that
+/// recovers from injected 503s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_prints_every_provider_api() {
     let out = run(&[
@@ -365,22 +384,29 @@ async fn demo_prints_every_provider_api() {
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let docs = documents(&out);
-    // One job per provider API.
-    assert_eq!(
-        docs.len(),
-        clouddb_job_operator::api::ProviderApi::ALL.len(),
-        "{}",
-        output_text(&out)
-    );
-    for doc in &docs {
-        let status = if doc["status"].is_object() {
-            &doc["status"]
-        } else {
-            doc
+    let rows = clouddb_job_operator::cli::demo::demo_jobs(&SimConfig::builtin().unwrap()).unwrap();
+    assert_eq!(docs.len(), rows.len(), "{}", output_text(&out));
+    for (doc, row) in docs.iter().zip(&rows) {
+        assert_eq!(doc["job"]["provider"], row.job.provider.as_str(), "{doc}");
+        assert_eq!(doc["job"]["api"], row.job.api(), "{doc}");
+        assert_eq!(doc["job"]["jobId"], row.job.job_id, "{doc}");
+        let expected = match row.note {
+            Some(note) if note.contains("fails") => "Failed",
+            Some(_) => "Succeeded",
+            None => doc["phase"].as_str().unwrap_or("none"),
         };
+        assert_eq!(doc["phase"], expected, "{doc}");
         assert!(
-            matches!(status["phase"].as_str(), Some("Succeeded" | "Failed")),
+            matches!(doc["phase"].as_str(), Some("Succeeded" | "Failed")),
             "{doc}"
         );
     }
+    assert!(
+        rows.iter().any(|r| r
+            .job
+            .faults
+            .iter()
+            .any(|f| f.fault == clouddb_job_operator::simulator::FaultKind::Status)),
+        "a row recovers from provider errors"
+    );
 }

@@ -23,5 +23,7 @@ mod control_plane;
 mod faults;
 mod leader;
 mod lifecycle;
+mod monitoring;
 mod providers;
 mod secrets;
+mod watch;

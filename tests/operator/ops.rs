@@ -60,8 +60,12 @@ fn metrics_exposition_passes_promtool() {
     m.status_writes.inc();
     m.rate_limited.inc();
     m.reconcile_duration.observe(0.01);
+    m.leader.set(1);
+    m.job_finished(JobPhase::Failed, Some("JobFailed"));
     let memory = Arc::new(JobMemory::default());
     memory.record("u", Some(1), 1, None, Some(JobPhase::Running));
+    memory.record("s", Some(1), 1, None, Some(JobPhase::Pending));
+    memory.set_stall_reason("s", Some("SecretNotFound".into()));
     let text = prometheus_text(&m.render(Some(&memory)));
     let mut child = std::process::Command::new(promtool)
         .args(["check", "metrics"])
@@ -92,4 +96,74 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .map(|d| d.join(name))
         .find(|p| p.is_file())
         .ok_or(())
+}
+
+/// The operability metrics follow the reconciles: the time of the last successful one, a
+/// job's terminal phase counted once, and a stall counted by reason while it lasts.
+#[tokio::test]
+async fn reconciles_keep_the_operability_metrics() {
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::{Api, DeleteParams, PostParams};
+
+    let s = setup(vec![
+        observation(JobPhase::Running, 10),
+        observation(JobPhase::Running, 10),
+        observation(JobPhase::Failed, 10),
+    ])
+    .await;
+    let render = || s.ctx.metrics.render(Some(&s.ctx.memory));
+    let started = *s.clock.lock().unwrap();
+    s.poll().await;
+    assert!(
+        render().contains(&format!(
+            "clouddb_job_operator_last_reconcile_success_timestamp_seconds {}",
+            started.as_second()
+        )),
+        "{}",
+        render()
+    );
+
+    // The Secret goes away: the job stalls on SecretNotFound, and recovers when it is back.
+    let secrets: Api<Secret> = Api::namespaced(s.api.clone().into_client(), "default");
+    let secret = secrets.get("creds").await.unwrap();
+    secrets
+        .delete("creds", &DeleteParams::default())
+        .await
+        .unwrap();
+    let job = s.poll().await;
+    assert_eq!(
+        job.status.unwrap().reason.as_deref(),
+        Some("SecretNotFound")
+    );
+    assert!(
+        render().contains(r#"clouddb_job_operator_jobs_stalled{reason="SecretNotFound"} 1"#),
+        "{}",
+        render()
+    );
+    let mut fresh = secret.clone();
+    fresh.metadata.resource_version = None;
+    fresh.metadata.uid = None;
+    secrets
+        .create(&PostParams::default(), &fresh)
+        .await
+        .unwrap();
+    s.poll().await;
+    assert!(
+        !render().contains("clouddb_job_operator_jobs_stalled{"),
+        "{}",
+        render()
+    );
+
+    let job = s.poll().await;
+    assert_eq!(job.status.unwrap().phase, Some(JobPhase::Failed));
+    let failed = r#"clouddb_job_operator_jobs_finished_total{phase="Failed",reason="JobFailed"} 1"#;
+    assert!(render().contains(failed), "{}", render());
+    // A terminal job is never counted again.
+    s.poll().await;
+    assert!(render().contains(failed), "{}", render());
+    assert!(
+        render().contains(r#"clouddb_job_operator_jobs{phase="Running"} 0"#),
+        "a finished job is no longer tracked: {}",
+        render()
+    );
 }

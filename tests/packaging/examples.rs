@@ -288,7 +288,7 @@ fn schema_rejects_broken_jobs() {
     assert_rejected(&v, &bad_poll, "schema: /spec/pollInterval");
 
     let mut bad_provider = example("tencent-describetasks.yaml");
-    bad_provider["spec"]["provider"] = json!("aws");
+    bad_provider["spec"]["provider"] = json!("oracle");
     assert_rejected(&v, &bad_provider, "schema: /spec/provider");
 
     let mut typo = example("huawei-taurusdb.yaml");

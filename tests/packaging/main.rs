@@ -1,5 +1,5 @@
-//! What ships: the CRD, the Helm chart, the examples, the container image and the Argo CD
-//! health check.
+//! What ships: the CRD, the Helm chart, the examples, the container image, the Argo CD
+//! health check and the monitoring (alert rules, Grafana dashboard).
 
 mod argocd_health;
 mod chart;
@@ -8,3 +8,4 @@ mod common;
 mod crd;
 mod examples;
 mod image;
+mod monitoring;
