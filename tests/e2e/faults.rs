@@ -164,8 +164,10 @@ async fn transient_provider_faults_never_fail_a_job() {
         h.apply(name, &manifest_for(job, name, &url).yaml()).await;
     }
     // The backoff spaces the retries of the hammered job: each gap between its failed
-    // requests is at least the first backoff step and grows (1-2 s, 2-4 s, ...). Measured
-    // between the requests themselves, so a slow machine only widens the gaps.
+    // requests is at least the lower end of its backoff step, which doubles (1-2 s, 2-4 s,
+    // ...). Measured between the requests themselves, so a slow machine only widens the
+    // gaps. (Each delay is drawn within its step, so two gaps need not grow by any fixed
+    // ratio: 1.9 s then 2.1 s is a correct backoff; only the steps' floors are guaranteed.)
     h.eventually("three failed requests of the hammered job", 30, |h| {
         failed_request_times(h, "700011").len() >= 3
     })
@@ -181,8 +183,8 @@ async fn transient_provider_faults_never_fail_a_job() {
         gaps[0]
     );
     assert!(
-        gaps[1] >= gaps[0] * 1.3,
-        "the backoff grows between retries: {gaps:?}"
+        gaps[1] >= 1.9,
+        "the backoff grows between retries (second step 2-4 s): {gaps:?}"
     );
     let retrying = h.history.of("hammered");
     assert!(
