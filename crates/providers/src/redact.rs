@@ -6,6 +6,21 @@ use base64::Engine;
 
 const REDACTED: &str = "[REDACTED]";
 
+/// Request headers for a `Debug` view: each header named in `secret_names` (any case) shows
+/// `[REDACTED]` instead of its value.
+pub fn redacted_headers<'a>(
+    headers: &'a [(String, String)],
+    secret_names: &[&str],
+) -> Vec<(&'a str, &'a str)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let secret = secret_names.iter().any(|n| k.eq_ignore_ascii_case(n));
+            (k.as_str(), if secret { REDACTED } else { v.as_str() })
+        })
+        .collect()
+}
+
 /// Longest server-controlled text kept in an error, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 512;
 
@@ -78,6 +93,26 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_headers_hide_the_named_ones_in_any_case() {
+        let headers = vec![
+            (
+                "Authorization".to_string(),
+                "ACS3-HMAC-SHA256 sig".to_string(),
+            ),
+            ("x-acs-date".to_string(), "2026-11-30T00:00:00Z".to_string()),
+            ("X-ACS-Security-Token".to_string(), "tok".to_string()),
+        ];
+        assert_eq!(
+            redacted_headers(&headers, &["authorization", "x-acs-security-token"]),
+            [
+                ("Authorization", "[REDACTED]"),
+                ("x-acs-date", "2026-11-30T00:00:00Z"),
+                ("X-ACS-Security-Token", "[REDACTED]"),
+            ]
+        );
+    }
 
     #[test]
     fn every_form_is_listed_once_longest_first() {

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
-use crate::redact::sanitize_error;
+use crate::redact::{redacted_headers, sanitize_error};
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::endpoints::{self, default_endpoint, request_url, ACTION};
@@ -60,14 +60,7 @@ impl PreparedRequest {
 
 impl std::fmt::Debug for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let secret = k == "authorization" || k == "x-acs-security-token";
-                (k.as_str(), if secret { "[REDACTED]" } else { v.as_str() })
-            })
-            .collect();
+        let headers = redacted_headers(&self.headers, &["authorization", "x-acs-security-token"]);
         f.debug_struct("PreparedRequest")
             .field("url", &self.url.as_str())
             .field("headers", &headers)

@@ -13,7 +13,7 @@ use clouddb_api::ProviderApi;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpResponse};
-use crate::redact::sanitize_error;
+use crate::redact::{redacted_headers, sanitize_error};
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
 use super::errors::{classify, Failure};
@@ -55,15 +55,7 @@ pub struct PreparedRequest {
 
 impl std::fmt::Debug for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let secret = k.eq_ignore_ascii_case("authorization")
-                    || k.eq_ignore_ascii_case("x-amz-security-token");
-                (k.as_str(), if secret { "[REDACTED]" } else { v.as_str() })
-            })
-            .collect();
+        let headers = redacted_headers(&self.headers, &["authorization", "x-amz-security-token"]);
         f.debug_struct("PreparedRequest")
             .field("url", &self.url.as_str())
             .field("headers", &headers)
