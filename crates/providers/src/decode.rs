@@ -167,6 +167,22 @@ pub fn parse_offset_time(s: &str) -> Option<Timestamp> {
     None
 }
 
+/// A normalized `jobType` for a provider's free-form task name: the type of the first
+/// `(keywords, type)` row with a keyword inside the name (compared lower-case, without
+/// spaces, `_` and `-`); `other` when none matches.
+pub fn job_type_by_keyword(name: &str, table: &[(&[&str], &'static str)]) -> &'static str {
+    let key: String = name
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    table
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| key.contains(w)))
+        .map(|(_, t)| *t)
+        .unwrap_or("other")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,16 +235,7 @@ pub const JOB_TYPE_KEYWORDS: &[(&[&str], &str)] = &[
 /// The normalized `jobType` of a `TaskType` (see [`JOB_TYPE_KEYWORDS`]); `other` when no
 /// keyword matches.
 pub fn normalize_job_type(task_type: &str) -> &'static str {
-    let key: String = task_type
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect();
-    JOB_TYPE_KEYWORDS
-        .iter()
-        .find(|(words, _)| words.iter().any(|w| key.contains(w)))
-        .map(|(_, t)| *t)
-        .unwrap_or("other")
+    crate::decode::job_type_by_keyword(task_type, JOB_TYPE_KEYWORDS)
 }
 
 #[cfg(test)]

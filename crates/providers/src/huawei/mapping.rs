@@ -178,16 +178,7 @@ pub const JOB_TYPE_KEYWORDS: &[(&[&str], &str)] = &[
 /// The normalized `jobType` of a Huawei task name (see [`JOB_TYPE_KEYWORDS`]); `other`
 /// when no keyword matches.
 pub fn normalize_job_type(name: &str) -> &'static str {
-    let key: String = name
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect();
-    JOB_TYPE_KEYWORDS
-        .iter()
-        .find(|(words, _)| words.iter().any(|w| key.contains(w)))
-        .map(|(_, t)| *t)
-        .unwrap_or("other")
+    crate::decode::job_type_by_keyword(name, JOB_TYPE_KEYWORDS)
 }
 
 #[cfg(test)]
