@@ -115,6 +115,16 @@ pub struct RunArgs {
     /// its bucket sizes; 10 is an assumption).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_aws: u32,
+
+    /// Google Cloud SQL Admin API calls per minute per service account and endpoint (the
+    /// quota is set per project; 180 is an assumption).
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_gcp_per_minute: u32,
+
+    /// Azure Resource Manager reads per second per client and endpoint (ARM refills 25/s per
+    /// subscription and region).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_azure: u32,
 }
 
 /// The polling options implied by the arguments.
@@ -128,6 +138,8 @@ pub fn polling_options(args: &RunArgs) -> PollingOptions {
             huawei_per_minute: args.rate_limit_huawei_per_minute,
             alibaba_per_second: args.rate_limit_alibaba,
             aws_per_second: args.rate_limit_aws,
+            gcp_per_minute: args.rate_limit_gcp_per_minute,
+            azure_per_second: args.rate_limit_azure,
         },
         batch_cache_ttl: args.batch_cache_ttl,
     }

@@ -43,6 +43,10 @@ pub enum Family {
     Alibaba,
     /// AWS RDS Query API describe calls.
     Aws,
+    /// Google Cloud SQL Admin API `operations.get`.
+    Gcp,
+    /// Azure Resource Manager reads of async operations.
+    Azure,
 }
 
 /// The bucket a call draws from: API family, caller identity and endpoint.
@@ -66,6 +70,8 @@ pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
         ProviderKind::Huawei => Family::Huawei,
         ProviderKind::Alibaba => Family::Alibaba,
         ProviderKind::Aws => Family::Aws,
+        ProviderKind::Gcp => Family::Gcp,
+        ProviderKind::Azure => Family::Azure,
     };
     LimitKey {
         family,
@@ -101,6 +107,14 @@ pub struct RateLimitConfig {
     /// AWS RDS describe calls per second. RDS throttles with per-account token buckets of
     /// unpublished size; 10/s stays well inside what the SDKs' waiters use.
     pub aws_per_second: u32,
+    /// Google Cloud SQL Admin API calls per minute. The API's quota is per project and user
+    /// and set per project in the console; 180/min (3/s) is an assumption below the
+    /// defaults seen.
+    pub gcp_per_minute: u32,
+    /// Azure Resource Manager reads per second. ARM refills read tokens at 25/s per
+    /// subscription and region (its token-bucket throttling); 10/s leaves room for every
+    /// other client of the subscription.
+    pub azure_per_second: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -112,6 +126,8 @@ impl Default for RateLimitConfig {
             huawei_per_minute: 60,
             alibaba_per_second: 20,
             aws_per_second: 10,
+            gcp_per_minute: 180,
+            azure_per_second: 10,
         }
     }
 }
@@ -143,6 +159,8 @@ pub struct RateLimits<C: Clock = DefaultClock> {
     huawei: Buckets<C>,
     alibaba: Buckets<C>,
     aws: Buckets<C>,
+    gcp: Buckets<C>,
+    azure: Buckets<C>,
     /// The last slot handed to a refused poll, per bucket.
     queued: Mutex<HashMap<LimitKey, C::Instant>>,
     acquires: AtomicU64,
@@ -179,6 +197,11 @@ impl<C: Clock + Clone> RateLimits<C> {
             ),
             alibaba: Buckets::new(per_second(config.alibaba_per_second), clock.clone()),
             aws: Buckets::new(per_second(config.aws_per_second), clock.clone()),
+            gcp: Buckets::new(
+                Quota::per_minute(nonzero(config.gcp_per_minute)),
+                clock.clone(),
+            ),
+            azure: Buckets::new(per_second(config.azure_per_second), clock.clone()),
             clock,
             queued: Mutex::default(),
             acquires: AtomicU64::new(0),
@@ -203,6 +226,8 @@ impl<C: Clock + Clone> RateLimits<C> {
             Family::Huawei => &self.huawei,
             Family::Alibaba => &self.alibaba,
             Family::Aws => &self.aws,
+            Family::Gcp => &self.gcp,
+            Family::Azure => &self.azure,
         };
         let not_until = match buckets.limiter.check_key(key) {
             Ok(()) => return Ok(()),
@@ -228,6 +253,8 @@ impl<C: Clock + Clone> RateLimits<C> {
         self.huawei.limiter.retain_recent();
         self.alibaba.limiter.retain_recent();
         self.aws.limiter.retain_recent();
+        self.gcp.limiter.retain_recent();
+        self.azure.limiter.retain_recent();
         let now = self.clock.now();
         self.lock_queued().retain(|_, slot| *slot > now);
     }

@@ -128,7 +128,7 @@ async fn bad_manifests_are_refused_by_the_apiserver_with_the_rules_message() {
                 d["spec"]["api"] = json!("rds");
                 d["spec"]["jobId"] = json!("5b7d9f1a-3c5e-4a7b-9d1f-3a5c7e9b1d3f");
             },
-            "projectId is required for provider huawei",
+            "projectId is required for providers huawei and gcp",
         ),
         (
             "non-integer Tencent task ID",
@@ -145,7 +145,7 @@ async fn bad_manifests_are_refused_by_the_apiserver_with_the_rules_message() {
             |d| {
                 d["spec"].as_object_mut().unwrap().remove("region");
             },
-            "region is required for providers tencent, tencent-legacy, alibaba and aws",
+            "region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure",
         ),
         (
             "unknown provider",

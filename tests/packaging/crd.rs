@@ -159,7 +159,7 @@ fn alibaba_and_aws_apis_regions_and_job_ids() {
 #[test]
 fn huawei_needs_a_project_and_a_region_or_endpoint() {
     let hw = json!({"provider": "huawei", "jobId": "x", "region": "cn-north-4", "credentialsSecretRef": {"name": "c"}});
-    assert!(rejection(hw.clone()).contains("projectId is required for provider huawei"));
+    assert!(rejection(hw.clone()).contains("projectId is required for providers huawei and gcp"));
     let no_region = json!({"provider": "huawei", "jobId": "x", "projectId": "p", "credentialsSecretRef": {"name": "c"}});
     assert!(rejection(no_region.clone())
         .contains("region is required for provider huawei unless endpoint is set"));
@@ -177,7 +177,7 @@ fn tencent_needs_a_region_and_integer_task_ids() {
     let mut no_region = base();
     no_region.as_object_mut().unwrap().remove("region");
     assert!(rejection(no_region)
-        .contains("region is required for providers tencent, tencent-legacy, alibaba and aws"));
+        .contains("region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure"));
     let msg = rejection(with(base(), "jobId", json!("abc")));
     assert!(msg.contains("jobId must be an integer task ID"), "{msg}");
 }

@@ -260,7 +260,11 @@ fn cel_rules_reject_broken_jobs() {
         .as_object_mut()
         .unwrap()
         .remove("projectId");
-    assert_rejected(&v, &no_project, "projectId is required for provider huawei");
+    assert_rejected(
+        &v,
+        &no_project,
+        "projectId is required for providers huawei and gcp",
+    );
 
     let mut short_poll = example("tencent-describetasks.yaml");
     short_poll["spec"]["pollInterval"] = json!("500ms");
@@ -275,7 +279,7 @@ fn cel_rules_reject_broken_jobs() {
     assert_rejected(
         &v,
         &no_region,
-        "region is required for providers tencent, tencent-legacy, alibaba and aws",
+        "region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure",
     );
 }
 

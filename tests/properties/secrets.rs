@@ -329,6 +329,9 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                 .unwrap();
                 (target, creds, Box::new(AwsProvider::new(h.http.clone())))
             }
+            ProviderKind::Gcp | ProviderKind::Azure => {
+                unimplemented!("the leak probe covers {kind} once its client lands (issue 16)")
+            }
         };
         let outcome = h.rt.block_on(provider.observe(&target, &creds));
         if let Err(e) = outcome {

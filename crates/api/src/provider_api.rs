@@ -36,10 +36,16 @@ pub enum ProviderApi {
     BlueGreen,
     /// AWS RDS `DescribeBlueGreenDeployments`, done when the switchover completed.
     BlueGreenSwitchover,
+    /// Google Cloud SQL Admin API v1 `operations.get`.
+    CloudSql,
+    /// Azure Database for PostgreSQL flexible server: an Azure-AsyncOperation status resource.
+    PostgresqlFlexible,
+    /// Azure Database for MySQL flexible server: an Azure-AsyncOperation status resource.
+    MysqlFlexible,
 }
 
 impl ProviderApi {
-    pub const ALL: [ProviderApi; 15] = [
+    pub const ALL: [ProviderApi; 18] = [
         ProviderApi::DescribeTasks,
         ProviderApi::DescribeAsyncRequestInfo,
         ProviderApi::GetCdbTaskInfo,
@@ -55,6 +61,9 @@ impl ProviderApi {
         ProviderApi::ClusterSnapshot,
         ProviderApi::BlueGreen,
         ProviderApi::BlueGreenSwitchover,
+        ProviderApi::CloudSql,
+        ProviderApi::PostgresqlFlexible,
+        ProviderApi::MysqlFlexible,
     ];
 
     /// The `spec.api` value.
@@ -76,6 +85,9 @@ impl ProviderApi {
             ProviderApi::ClusterSnapshot => "cluster-snapshot",
             ProviderApi::BlueGreen => "blue-green",
             ProviderApi::BlueGreenSwitchover => "blue-green-switchover",
+            ProviderApi::CloudSql => "cloudsql",
+            ProviderApi::PostgresqlFlexible => "postgresql-flexible",
+            ProviderApi::MysqlFlexible => "mysql-flexible",
         }
     }
 
@@ -97,6 +109,8 @@ impl ProviderApi {
             | ProviderApi::ClusterSnapshot
             | ProviderApi::BlueGreen
             | ProviderApi::BlueGreenSwitchover => ProviderKind::Aws,
+            ProviderApi::CloudSql => ProviderKind::Gcp,
+            ProviderApi::PostgresqlFlexible | ProviderApi::MysqlFlexible => ProviderKind::Azure,
         }
     }
 
@@ -115,6 +129,8 @@ impl ProviderApi {
             ProviderKind::Huawei => ProviderApi::Rds,
             ProviderKind::Alibaba => ProviderApi::AlibabaRds,
             ProviderKind::Aws => ProviderApi::ExportTask,
+            ProviderKind::Gcp => ProviderApi::CloudSql,
+            ProviderKind::Azure => ProviderApi::PostgresqlFlexible,
         }
     }
 
@@ -148,7 +164,7 @@ impl PartialEq<&str> for ProviderApi {
 mod tests {
     use super::*;
 
-    const PROVIDERS: [ProviderKind; 5] = ProviderKind::ALL;
+    const PROVIDERS: [ProviderKind; 7] = ProviderKind::ALL;
 
     #[test]
     fn each_provider_has_exactly_its_spec_names() {
@@ -179,6 +195,11 @@ mod tests {
                 "blue-green",
                 "blue-green-switchover"
             ]
+        );
+        assert_eq!(ProviderKind::Gcp.apis(), ["cloudsql"]);
+        assert_eq!(
+            ProviderKind::Azure.apis(),
+            ["postgresql-flexible", "mysql-flexible"]
         );
         for provider in PROVIDERS {
             assert_eq!(

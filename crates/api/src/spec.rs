@@ -65,8 +65,12 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("self.provider != 'huawei' || !has(self.api) || self.api in ['rds', 'taurusdb', 'taurusdb-legacy']").message("for provider huawei, api must be rds, taurusdb or taurusdb-legacy").field_path(".api"),
     validation = Rule::new("self.provider != 'alibaba' || !has(self.api) || self.api in ['rds', 'polardb']").message("for provider alibaba, api must be rds or polardb").field_path(".api"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || self.api in ['export-task', 'db-snapshot', 'cluster-snapshot', 'blue-green', 'blue-green-switchover']").message("for provider aws, api must be export-task, db-snapshot, cluster-snapshot, blue-green or blue-green-switchover").field_path(".api"),
-    validation = Rule::new("self.provider != 'huawei' || (has(self.projectId) && self.projectId != '')").message("projectId is required for provider huawei").field_path(".projectId"),
-    validation = Rule::new("self.provider == 'huawei' || has(self.region)").message("region is required for providers tencent, tencent-legacy, alibaba and aws (it is a signed request parameter)").field_path(".region"),
+    validation = Rule::new("self.provider != 'gcp' || !has(self.api) || self.api == 'cloudsql'").message("for provider gcp, api must be cloudsql").field_path(".api"),
+    validation = Rule::new("self.provider != 'azure' || !has(self.api) || self.api in ['postgresql-flexible', 'mysql-flexible']").message("for provider azure, api must be postgresql-flexible or mysql-flexible").field_path(".api"),
+    validation = Rule::new("!(self.provider in ['huawei', 'gcp']) || (has(self.projectId) && self.projectId != '')").message("projectId is required for providers huawei and gcp").field_path(".projectId"),
+    validation = Rule::new("self.provider != 'azure' || has(self.subscriptionId)").message("subscriptionId is required for provider azure").field_path(".subscriptionId"),
+    validation = Rule::new("self.provider == 'azure' || !has(self.subscriptionId)").message("subscriptionId applies to provider azure only").field_path(".subscriptionId"),
+    validation = Rule::new("self.provider in ['huawei', 'gcp'] || has(self.region)").message("region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure (the operation's location)").field_path(".region"),
     validation = Rule::new("self.provider != 'huawei' || has(self.region) || has(self.endpoint)").message("region is required for provider huawei unless endpoint is set").field_path(".region"),
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
@@ -78,7 +82,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub struct CloudDbJobSpec {
     /// Cloud provider API family that runs the job: `tencent` (Tencent Cloud API 3.0),
     /// `tencent-legacy` (Tencent Cloud CDB API 2.0), `huawei` (Huawei Cloud RDS / TaurusDB),
-    /// `alibaba` (Alibaba Cloud RDS / PolarDB) or `aws` (Amazon RDS / Aurora).
+    /// `alibaba` (Alibaba Cloud RDS / PolarDB), `aws` (Amazon RDS / Aurora), `gcp` (Google
+    /// Cloud SQL) or `azure` (Azure Database for PostgreSQL / MySQL flexible server).
     pub provider: ProviderKind,
 
     /// Provider call used to track the job. tencent: `DescribeTasks` (default) or
@@ -87,19 +92,23 @@ pub struct CloudDbJobSpec {
     /// `taurusdb` or `taurusdb-legacy` (the historical `/mysql/v3/` path); alibaba: `rds`
     /// (default) or `polardb` (`DescribeHistoryTasks`); aws: `export-task` (default),
     /// `db-snapshot`, `cluster-snapshot`, `blue-green` (done when the green environment is
-    /// ready) or `blue-green-switchover` (done when the switchover completed).
+    /// ready) or `blue-green-switchover` (done when the switchover completed); gcp:
+    /// `cloudsql` (default, an operation name); azure: `postgresql-flexible` (default) or
+    /// `mysql-flexible` (the ID of an Azure-AsyncOperation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = [
         "DescribeTasks", "DescribeAsyncRequestInfo",
         "GetCdbTaskInfo", "GetCdbUpgradeJobInfo", "GetCdbRollbackJobTask",
         "rds", "taurusdb", "taurusdb-legacy", "polardb",
-        "export-task", "db-snapshot", "cluster-snapshot", "blue-green", "blue-green-switchover"
+        "export-task", "db-snapshot", "cluster-snapshot", "blue-green", "blue-green-switchover",
+        "cloudsql", "postgresql-flexible", "mysql-flexible"
     ]))]
     pub api: Option<String>,
 
     /// Provider job ID. Tencent task and job IDs are integers; Tencent AsyncRequestIds,
     /// Huawei job IDs and Alibaba task IDs (`t-...`) are strings; for AWS it is the export
-    /// task, snapshot or blue/green deployment (`bgd-...`) identifier.
+    /// task, snapshot or blue/green deployment (`bgd-...`) identifier; for Google Cloud SQL
+    /// the operation name; for Azure the operation ID of the `Azure-AsyncOperation` URL.
     #[schemars(
         length(min = 1, max = 128),
         regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -107,7 +116,8 @@ pub struct CloudDbJobSpec {
     pub job_id: String,
 
     /// Provider region, e.g. `ap-guangzhou` (Tencent), `cn-north-4` (Huawei), `cn-hangzhou`
-    /// (Alibaba) or `us-east-1` (AWS). Required except for Huawei with an `endpoint`.
+    /// (Alibaba), `us-east-1` (AWS) or `eastus` (Azure location). Required except for Huawei
+    /// with an `endpoint` and for Google Cloud (operations are per project).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
     pub region: Option<String>,
@@ -118,10 +128,18 @@ pub struct CloudDbJobSpec {
     #[schemars(length(min = 1, max = 128))]
     pub instance_id: Option<String>,
 
-    /// Huawei Cloud project ID of the tenant in the region (required for `huawei`).
+    /// Huawei Cloud project ID of the tenant in the region, or the Google Cloud project
+    /// (required for `huawei` and `gcp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_:.-]+$"))]
     pub project_id: Option<String>,
+
+    /// Azure subscription that ran the operation (required for `azure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
+    pub subscription_id: Option<String>,
 
     /// Overrides the provider endpoint, e.g. `https://cdb.ap-shanghai-fsi.tencentcloudapi.com`.
     /// `https://` is required except for loopback hosts, and the controller accepts only hosts
@@ -152,6 +170,18 @@ pub struct CloudDbJobSpec {
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     #[x_kube(validation = Rule::new("duration(self) > duration('0s')").message("timeout must be greater than zero"))]
     pub timeout: Option<String>,
+
+    /// Stops polling while `true` (like batch/v1 Job's `suspend`). Status keeps what was
+    /// last seen and says the job is suspended; setting it back continues where it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend: Option<bool>,
+
+    /// Deletes this CloudDbJob that many seconds after it finished (succeeded or failed),
+    /// like batch/v1 Job. Absent: kept forever. Do not set it on a job managed by GitOps
+    /// (Argo CD, Flux): the tool would create it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 31536000))]
+    pub ttl_seconds_after_finished: Option<i64>,
 }
 
 /// The provider API family.
@@ -172,16 +202,25 @@ pub enum ProviderKind {
     /// Amazon RDS Query API 2014-10-31 (Signature Version 4).
     #[serde(rename = "aws")]
     Aws,
+    /// Google Cloud SQL Admin API v1 operations (OAuth2, service-account key).
+    #[serde(rename = "gcp")]
+    Gcp,
+    /// Azure Resource Manager async operations of the flexible servers (OAuth2, client
+    /// credentials).
+    #[serde(rename = "azure")]
+    Azure,
 }
 
 impl ProviderKind {
     /// Every provider, in the order the documentation lists them.
-    pub const ALL: [ProviderKind; 5] = [
+    pub const ALL: [ProviderKind; 7] = [
         ProviderKind::Tencent,
         ProviderKind::TencentLegacy,
         ProviderKind::Huawei,
         ProviderKind::Alibaba,
         ProviderKind::Aws,
+        ProviderKind::Gcp,
+        ProviderKind::Azure,
     ];
 
     /// The name used in the spec, metrics labels and logs.
@@ -192,6 +231,8 @@ impl ProviderKind {
             ProviderKind::Huawei => "huawei",
             ProviderKind::Alibaba => "alibaba",
             ProviderKind::Aws => "aws",
+            ProviderKind::Gcp => "gcp",
+            ProviderKind::Azure => "azure",
         }
     }
 
@@ -225,8 +266,10 @@ impl std::str::FromStr for ProviderKind {
             "huawei" => Ok(ProviderKind::Huawei),
             "alibaba" => Ok(ProviderKind::Alibaba),
             "aws" => Ok(ProviderKind::Aws),
+            "gcp" => Ok(ProviderKind::Gcp),
+            "azure" => Ok(ProviderKind::Azure),
             other => Err(format!(
-                "unknown provider {other:?}: expected tencent, tencent-legacy, huawei, alibaba or aws"
+                "unknown provider {other:?}: expected tencent, tencent-legacy, huawei, alibaba, aws, gcp or azure"
             )),
         }
     }
@@ -240,12 +283,14 @@ pub struct CredentialsSecretRef {
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Key of the access key ID: the Tencent SecretId (default `secretId`), the Alibaba
-    /// Cloud or AWS access key ID (default `accessKeyId`).
+    /// Cloud or AWS access key ID (default `accessKeyId`), or the Azure client ID (default
+    /// `clientId`; the tenant is read from `tenantId`, an optional token host from
+    /// `authorityHost`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_id_key: Option<String>,
     /// Key of the secret: the Tencent SecretKey (default `secretKey`), the Alibaba Cloud
-    /// AccessKey secret (default `accessKeySecret`) or the AWS secret access key (default
-    /// `secretAccessKey`).
+    /// AccessKey secret (default `accessKeySecret`), the AWS secret access key (default
+    /// `secretAccessKey`) or the Azure client secret (default `clientSecret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key_key: Option<String>,
     /// Key of a temporary-credential session token (optional): Tencent (default `token`),
@@ -261,4 +306,7 @@ pub struct CredentialsSecretRef {
     /// Key of a Huawei IAM token, used instead of AK/SK when present (default `token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_key: Option<String>,
+    /// Key of the Google Cloud service-account key JSON (default `credentials.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_json_key: Option<String>,
 }

@@ -53,6 +53,86 @@ pub enum Credentials {
         secret_access_key: SecretString,
         session_token: Option<SecretString>,
     },
+    /// A Google Cloud service-account key, exchanged for OAuth2 access tokens with a signed
+    /// JWT (RFC 7523) at `token_uri`.
+    Gcp(GcpServiceAccountKey),
+    /// An Azure (Microsoft Entra ID) application's client credentials, exchanged for OAuth2
+    /// access tokens at `{authority_host}/{tenant_id}/oauth2/v2.0/token`.
+    Azure {
+        tenant_id: String,
+        client_id: String,
+        client_secret: SecretString,
+        /// The token host, e.g. `https://login.microsoftonline.com`; `None` for the public
+        /// cloud's.
+        authority_host: Option<String>,
+    },
+}
+
+/// The fields of a Google Cloud service-account key file (`"type": "service_account"`) that
+/// the token exchange needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcpServiceAccountKey {
+    pub client_email: String,
+    pub private_key_id: String,
+    /// The PKCS#8 RSA private key (PEM).
+    pub private_key: SecretString,
+    pub token_uri: String,
+}
+
+/// The token endpoint a key without `token_uri` uses.
+pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
+
+impl GcpServiceAccountKey {
+    /// Parses a key file. Errors name the problem, never a value from the file.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct KeyFile {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            client_email: Option<String>,
+            private_key_id: Option<String>,
+            private_key: Option<String>,
+            token_uri: Option<String>,
+        }
+        let file: KeyFile = serde_json::from_str(text).map_err(|e| {
+            // serde_json's message quotes no input text for these errors, but only the
+            // position is kept, to be sure nothing of the key leaks.
+            format!(
+                "not a JSON service-account key (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        match file.kind.as_deref() {
+            Some("service_account") => {}
+            Some(other @ ("authorized_user" | "external_account" | "impersonated_service_account")) => {
+                return Err(format!(
+                    "a {other:?} credential file is not supported; use a service-account key (\"type\": \"service_account\")"
+                ))
+            }
+            _ => return Err("not a service-account key: \"type\" must be \"service_account\"".into()),
+        }
+        let required = |value: Option<String>, field: &str| {
+            value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("the service-account key has no {field:?}"))
+        };
+        let private_key = required(file.private_key, "private_key")?;
+        if !private_key.contains("-----BEGIN PRIVATE KEY-----") {
+            return Err("the service-account key's \"private_key\" is not a PEM PKCS#8 key".into());
+        }
+        Ok(GcpServiceAccountKey {
+            client_email: required(file.client_email, "client_email")?,
+            private_key_id: required(file.private_key_id, "private_key_id")?,
+            private_key: SecretString::new(private_key),
+            token_uri: file
+                .token_uri
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| GOOGLE_TOKEN_URI.to_string()),
+        })
+    }
 }
 
 /// Why credentials could not be read from a Secret. Messages name keys, never values.
@@ -66,6 +146,12 @@ pub enum CredentialsError {
     },
     #[error("Secret {name:?} key {key:?} is not valid UTF-8 text")]
     NotUtf8 { name: String, key: String },
+    #[error("Secret {name:?} key {key:?}: {reason}")]
+    Invalid {
+        name: String,
+        key: String,
+        reason: String,
+    },
 }
 
 impl Credentials {
@@ -107,6 +193,27 @@ impl Credentials {
                     .map(SecretString::expose)
                     .hash(&mut h);
             }
+            Credentials::Gcp(key) => (
+                "gcp",
+                &key.client_email,
+                &key.private_key_id,
+                key.private_key.expose(),
+                &key.token_uri,
+            )
+                .hash(&mut h),
+            Credentials::Azure {
+                tenant_id,
+                client_id,
+                client_secret,
+                authority_host,
+            } => (
+                "azure",
+                tenant_id,
+                client_id,
+                client_secret.expose(),
+                authority_host,
+            )
+                .hash(&mut h),
         }
         h.finish()
     }
@@ -130,6 +237,8 @@ impl Credentials {
                 session_token,
                 ..
             } => (secret_access_key, session_token.as_ref()),
+            Credentials::Gcp(key) => (&key.private_key, None),
+            Credentials::Azure { client_secret, .. } => (client_secret, None),
         };
         std::iter::once(secret.expose())
             .chain(token.map(SecretString::expose))
@@ -148,6 +257,12 @@ impl Credentials {
             | Credentials::Aws {
                 access_key_id: id, ..
             } => id.clone(),
+            Credentials::Gcp(key) => format!("{}#{}", key.client_email, key.private_key_id),
+            Credentials::Azure {
+                tenant_id,
+                client_id,
+                ..
+            } => format!("{tenant_id}/{client_id}"),
             Credentials::HuaweiToken { token } => {
                 use sha2::Digest;
                 let digest = sha2::Sha256::digest(token.expose().as_bytes());
@@ -242,6 +357,34 @@ impl Credentials {
                     session_token: get(token_key)?.map(SecretString::new),
                 })
             }
+            ProviderKind::Gcp => {
+                const EXPECTED: &str = "a Google Cloud service-account key JSON";
+                let key = secret_ref
+                    .credentials_json_key
+                    .as_deref()
+                    .unwrap_or("credentials.json");
+                GcpServiceAccountKey::from_json(&require(key, EXPECTED)?)
+                    .map(Credentials::Gcp)
+                    .map_err(|reason| CredentialsError::Invalid {
+                        name: name.clone(),
+                        key: key.to_string(),
+                        reason,
+                    })
+            }
+            ProviderKind::Azure => {
+                const EXPECTED: &str = "Azure tenantId, clientId and clientSecret";
+                let id_key = secret_ref.secret_id_key.as_deref().unwrap_or("clientId");
+                let key_key = secret_ref
+                    .secret_key_key
+                    .as_deref()
+                    .unwrap_or("clientSecret");
+                Ok(Credentials::Azure {
+                    tenant_id: require("tenantId", EXPECTED)?,
+                    client_id: require(id_key, EXPECTED)?,
+                    client_secret: SecretString::new(require(key_key, EXPECTED)?),
+                    authority_host: get("authorityHost")?,
+                })
+            }
         }
     }
 
@@ -326,6 +469,30 @@ impl Credentials {
                     session_token: get("AWS_SESSION_TOKEN").map(SecretString::new),
                 }),
                 _ => Err("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into()),
+            },
+            ProviderKind::Gcp => {
+                // The one file read here: the variable names a key file, as for every Google tool.
+                let path = get("GOOGLE_APPLICATION_CREDENTIALS")
+                    .ok_or("set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file")?;
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!("GOOGLE_APPLICATION_CREDENTIALS: cannot read {path:?}: {e}")
+                })?;
+                GcpServiceAccountKey::from_json(&text)
+                    .map(Credentials::Gcp)
+                    .map_err(|e| format!("GOOGLE_APPLICATION_CREDENTIALS {path:?}: {e}"))
+            }
+            ProviderKind::Azure => match (
+                get("AZURE_TENANT_ID"),
+                get("AZURE_CLIENT_ID"),
+                get("AZURE_CLIENT_SECRET"),
+            ) {
+                (Some(tenant_id), Some(client_id), Some(secret)) => Ok(Credentials::Azure {
+                    tenant_id,
+                    client_id,
+                    client_secret: SecretString::new(secret),
+                    authority_host: get("AZURE_AUTHORITY_HOST"),
+                }),
+                _ => Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET".into()),
             },
         }
     }

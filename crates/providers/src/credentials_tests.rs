@@ -10,6 +10,7 @@ fn secret_ref() -> CredentialsSecretRef {
         ak_key: None,
         sk_key: None,
         token_key: None,
+        credentials_json_key: None,
     }
 }
 
@@ -180,4 +181,133 @@ fn env_credentials() {
             ..
         })
     ));
+}
+
+const GCP_KEY: &str = r#"{
+  "type": "service_account",
+  "project_id": "demo-project",
+  "private_key_id": "0123456789abcdef",
+  "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-a-real-key\n-----END PRIVATE KEY-----\n",
+  "client_email": "tracker@demo-project.iam.gserviceaccount.com",
+  "token_uri": "https://oauth2.googleapis.com/token"
+}"#;
+
+#[test]
+fn reads_a_gcp_service_account_key_from_its_default_key() {
+    let c = Credentials::from_secret_data(
+        ProviderKind::Gcp,
+        &secret_ref(),
+        &data(&[("credentials.json", GCP_KEY)]),
+    )
+    .unwrap();
+    let Credentials::Gcp(key) = &c else {
+        panic!("not GCP credentials: {c:?}");
+    };
+    assert_eq!(
+        key.client_email,
+        "tracker@demo-project.iam.gserviceaccount.com"
+    );
+    assert_eq!(key.private_key_id, "0123456789abcdef");
+    assert_eq!(key.token_uri, "https://oauth2.googleapis.com/token");
+    assert!(key
+        .private_key
+        .expose()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+    // The private key is the secret; the email and key ID identify the credential.
+    assert_eq!(c.secrets(), vec![key.private_key.expose()]);
+    assert_eq!(
+        c.identity(),
+        "tracker@demo-project.iam.gserviceaccount.com#0123456789abcdef"
+    );
+    assert!(!format!("{c:?}").contains("not-a-real-key"));
+}
+
+#[test]
+fn a_gcp_key_without_token_uri_uses_googles_and_other_files_are_refused_by_kind() {
+    let without: serde_json::Value = {
+        let mut v: serde_json::Value = serde_json::from_str(GCP_KEY).unwrap();
+        v.as_object_mut().unwrap().remove("token_uri");
+        v
+    };
+    let key = GcpServiceAccountKey::from_json(&without.to_string()).unwrap();
+    assert_eq!(key.token_uri, GOOGLE_TOKEN_URI);
+
+    let user =
+        r#"{"type": "authorized_user", "client_secret": "very-secret", "refresh_token": "rt"}"#;
+    let err = GcpServiceAccountKey::from_json(user).unwrap_err();
+    assert!(err.contains("authorized_user"), "{err}");
+    assert!(!err.contains("very-secret"), "{err}");
+
+    let mut r = secret_ref();
+    r.credentials_json_key = Some("key.json".into());
+    let err = Credentials::from_secret_data(
+        ProviderKind::Gcp,
+        &r,
+        &data(&[(
+            "key.json",
+            "{\"private_key\": \"-----BEGIN PRIVATE KEY-----secret-bits",
+        )]),
+    )
+    .unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("\"key.json\"") && shown.contains("line 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("secret-bits"), "{shown}");
+}
+
+#[test]
+fn reads_azure_client_credentials_with_overrides() {
+    let mut r = secret_ref();
+    r.secret_key_key = Some("password".into());
+    let c = Credentials::from_secret_data(
+        ProviderKind::Azure,
+        &r,
+        &data(&[
+            ("tenantId", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            ("clientId", "00000000-0000-0000-0000-000000000001"),
+            ("password", "s3cr3t~value"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        c,
+        Credentials::Azure {
+            tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            client_id: "00000000-0000-0000-0000-000000000001".into(),
+            client_secret: SecretString::new("s3cr3t~value"),
+            authority_host: None,
+        }
+    );
+    assert_eq!(c.secrets(), vec!["s3cr3t~value"]);
+    let missing = Credentials::from_secret_data(
+        ProviderKind::Azure,
+        &secret_ref(),
+        &data(&[("clientId", "c"), ("clientSecret", "s")]),
+    )
+    .unwrap_err();
+    assert!(missing.to_string().contains("\"tenantId\""), "{missing}");
+}
+
+#[test]
+fn reads_azure_from_the_sdk_variables() {
+    let env = |k: &str| match k {
+        "AZURE_TENANT_ID" => Some("t".to_string()),
+        "AZURE_CLIENT_ID" => Some("c".to_string()),
+        "AZURE_CLIENT_SECRET" => Some("s".to_string()),
+        "AZURE_AUTHORITY_HOST" => Some("https://login.microsoftonline.us".to_string()),
+        _ => None,
+    };
+    let Credentials::Azure { authority_host, .. } =
+        Credentials::from_env(ProviderKind::Azure, env).unwrap()
+    else {
+        panic!("not Azure credentials");
+    };
+    assert_eq!(
+        authority_host.as_deref(),
+        Some("https://login.microsoftonline.us")
+    );
+    let err = Credentials::from_env(ProviderKind::Gcp, |_| None).unwrap_err();
+    assert!(err.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
 }

@@ -23,6 +23,7 @@ pub mod scripted;
 pub mod target;
 pub mod tencent;
 pub mod tencent_legacy;
+pub mod token_cache;
 
 use async_trait::async_trait;
 

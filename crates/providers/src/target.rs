@@ -19,6 +19,8 @@ pub struct JobTarget {
     pub region: Option<String>,
     pub instance_id: Option<String>,
     pub project_id: Option<String>,
+    /// The Azure subscription (required for `azure`).
+    pub subscription_id: Option<String>,
     /// Endpoint override (scheme, host and optional port; a path prefix is kept).
     pub endpoint: Option<Url>,
 }
@@ -40,7 +42,25 @@ impl JobTarget {
             spec.instance_id.as_deref(),
             spec.project_id.as_deref(),
             spec.endpoint.as_deref(),
-        )
+        )?
+        .with_subscription_id(spec.subscription_id.as_deref())
+    }
+
+    /// Sets the Azure subscription, which Azure requires and no other provider takes.
+    pub fn with_subscription_id(mut self, id: Option<&str>) -> Result<Self, InvalidTarget> {
+        self.subscription_id = id
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
+        match (self.provider, &self.subscription_id) {
+            (ProviderKind::Azure, None) => Err(InvalidTarget(
+                "subscriptionId is required for provider azure".into(),
+            )),
+            (ProviderKind::Azure, Some(_)) | (_, None) => Ok(self),
+            (other, Some(_)) => Err(InvalidTarget(format!(
+                "subscriptionId applies to provider azure only, not {other}"
+            ))),
+        }
     }
 
     /// Validates and resolves the parts of a target (also used by the `track` CLI).
@@ -81,16 +101,17 @@ impl JobTarget {
             | ProviderKind::TencentLegacy
             | ProviderKind::Alibaba
             | ProviderKind::Aws
+            | ProviderKind::Azure
                 if region.is_none() =>
             {
                 return Err(InvalidTarget(format!(
                     "region is required for provider {provider}"
                 )));
             }
-            ProviderKind::Huawei if project_id.is_none() => {
-                return Err(InvalidTarget(
-                    "projectId is required for provider huawei".into(),
-                ));
+            ProviderKind::Huawei | ProviderKind::Gcp if project_id.is_none() => {
+                return Err(InvalidTarget(format!(
+                    "projectId is required for provider {provider}"
+                )));
             }
             ProviderKind::Huawei if region.is_none() && endpoint.is_none() => {
                 return Err(InvalidTarget(
@@ -106,6 +127,7 @@ impl JobTarget {
             region,
             instance_id: non_empty(instance_id),
             project_id,
+            subscription_id: None,
             endpoint,
         })
     }
@@ -195,6 +217,44 @@ mod tests {
             None,
             None,
         )
+    }
+
+    #[test]
+    fn azure_needs_a_subscription_and_a_location_and_gcp_a_project() {
+        let azure = |sub: Option<&str>| {
+            JobTarget::new(
+                ProviderKind::Azure,
+                Some("mysql-flexible"),
+                "op-1",
+                Some("eastus"),
+                None,
+                None,
+                None,
+            )
+            .and_then(|t| t.with_subscription_id(sub))
+        };
+        let sub = "00000000-0000-0000-0000-00000000000a";
+        assert_eq!(
+            azure(Some(sub)).unwrap().subscription_id.as_deref(),
+            Some(sub)
+        );
+        assert!(azure(None)
+            .unwrap_err()
+            .0
+            .contains("subscriptionId is required"));
+        let no_location = JobTarget::new(ProviderKind::Azure, None, "op", None, None, None, None);
+        assert!(no_location.unwrap_err().0.contains("region is required"));
+        let gcp = JobTarget::new(ProviderKind::Gcp, None, "op", None, None, None, None);
+        assert!(gcp
+            .unwrap_err()
+            .0
+            .contains("projectId is required for provider gcp"));
+        let gcp = JobTarget::new(ProviderKind::Gcp, None, "op", None, None, Some("p"), None);
+        assert_eq!(gcp.unwrap().api, ProviderApi::CloudSql);
+        let not_azure = JobTarget::new(ProviderKind::Gcp, None, "op", None, None, Some("p"), None)
+            .unwrap()
+            .with_subscription_id(Some(sub));
+        assert!(not_azure.unwrap_err().0.contains("azure only"));
     }
 
     #[test]

@@ -127,6 +127,12 @@ pub(super) fn demo_credentials(job: &JobSpec) -> Credentials {
             secret_access_key: SecretString::new(DEFAULT_AWS_SECRET_ACCESS_KEY),
             session_token: None,
         },
+        // Served by the simulator once its Google Cloud and Azure APIs land (issue 16).
+        ProviderKind::Gcp | ProviderKind::Azure => Credentials::Aws {
+            access_key_id: String::new(),
+            secret_access_key: SecretString::new(""),
+            session_token: None,
+        },
     }
 }
 
@@ -137,6 +143,8 @@ pub(super) fn demo_target(job: &JobSpec, endpoint: &str) -> Result<JobTarget, St
         ProviderKind::Huawei => "cn-north-4",
         ProviderKind::Alibaba => "cn-hangzhou",
         ProviderKind::Aws => "us-east-1",
+        ProviderKind::Gcp => "us-central1",
+        ProviderKind::Azure => "eastus",
     };
     JobTarget::new(
         job.provider,

@@ -219,6 +219,7 @@ async fn respond(
                     ProviderKind::Huawei => huawei::throttled(&mut st, rule.retry_after),
                     ProviderKind::Alibaba => alibaba::throttled(&mut st),
                     ProviderKind::Aws => aws::throttled(&mut st),
+                    ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
                 };
             }
             FaultKind::Slow | FaultKind::Timeout => tokio::time::sleep(rule.sleep()).await,
@@ -245,12 +246,23 @@ async fn respond(
             ProviderKind::Huawei => huawei::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Alibaba => alibaba::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Aws => aws::answer(&mut st, req, target, &hidden, now),
+            ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
         }
     };
     match decided.map(|(rule, _)| rule.fault) {
         Some(FaultKind::Malformed) => corrupt(reply, false),
         Some(FaultKind::Truncated) => corrupt(reply, true),
         _ => reply,
+    }
+}
+
+/// The answer for a provider whose API the simulator does not serve yet.
+fn not_served(provider: ProviderKind) -> Reply {
+    Reply::Http {
+        status: 404,
+        body: format!("the simulator does not serve provider {provider} yet\n").into_bytes(),
+        content_type: "text/plain; charset=utf-8",
+        headers: Vec::new(),
     }
 }
 
