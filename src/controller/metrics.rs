@@ -65,6 +65,8 @@ pub struct Metrics {
     pub provider_throttled: Family<ApiLabels, Counter>,
     pub status_writes: Counter,
     pub status_writes_skipped: Counter,
+    /// Finished jobs deleted for `spec.ttlSecondsAfterFinished`.
+    pub ttl_deletions: Counter,
     /// Polls postponed because the local rate limit had no token.
     pub rate_limited: Counter,
     pub events: Family<EventLabels, Counter>,
@@ -132,6 +134,12 @@ impl Metrics {
             "Reconciles whose status was unchanged, so nothing was written",
             status_writes_skipped.clone(),
         );
+        let ttl_deletions = Counter::default();
+        registry.register(
+            "ttl_deletions",
+            "Finished CloudDbJobs deleted because spec.ttlSecondsAfterFinished elapsed",
+            ttl_deletions.clone(),
+        );
         let rate_limited = Counter::default();
         registry.register(
             "rate_limited_polls",
@@ -192,6 +200,7 @@ impl Metrics {
             provider_throttled,
             status_writes,
             status_writes_skipped,
+            ttl_deletions,
             rate_limited,
             events,
             jobs,

@@ -5,16 +5,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kube::api::{Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::batching::batch_key;
 use super::conditions::is_true;
 use super::context::{Context, Error, FIELD_MANAGER};
 use super::events::publish_events;
-use super::gates::{gate, validate, Gate, Stop};
+use super::gates::{gate, pending_refresh, validate, Gate, Stop};
 use super::metrics::ResultLabels;
 use super::policy::{
     recheck_credentials_within, requeue_delay, secret_backoff, transient_backoff, Found,
@@ -105,15 +105,33 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     // 1. Whether to poll at all.
     let wait = memory.wait_before_poll(&uid, generation, now);
     let mut known_credentials = None;
-    match gate(job, &prev, wait, memory.rejected(&uid)) {
+    match gate(job, &prev, wait, memory.rejected(&uid), now) {
         Gate::Due => {}
-        Gate::Deleted | Gate::Terminal(None) => {
+        Gate::Deleted => {
             memory.forget(&uid);
             return Ok(Action::await_change());
         }
-        Gate::Terminal(Some(refreshed)) => {
+        Gate::Terminal {
+            refreshed,
+            delete_in,
+        } => {
             memory.forget(&uid);
-            write_status(job, &namespace, &refreshed, ctx).await?;
+            if let Some(refreshed) = refreshed {
+                write_status(job, &namespace, &refreshed, ctx).await?;
+            }
+            // A restart loses nothing: the deadline is computed again from the status.
+            return Ok(delete_in.map_or_else(Action::await_change, Action::requeue));
+        }
+        Gate::Expired => {
+            memory.forget(&uid);
+            delete_expired(job, &namespace, ctx).await?;
+            return Ok(Action::await_change());
+        }
+        Gate::Suspended(status) => {
+            if let Some(status) = status {
+                write_status(job, &namespace, &status, ctx).await?;
+            }
+            // Resuming changes the spec, which wakes the job (a new generation is due at once).
             return Ok(Action::await_change());
         }
         Gate::NotDue(wait) => return Ok(Action::requeue(wait)),
@@ -155,7 +173,11 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         now,
         poll_count: polls,
     };
-    let next = next_status(&prev, outcome.view(), &status_ctx);
+    let mut next = next_status(&prev, outcome.view(), &status_ctx);
+    if let Some(requested) = pending_refresh(job, &prev) {
+        // Acted on: the same value never causes another poll, across restarts too.
+        next.last_refresh_request = Some(requested.to_string());
+    }
     if needs_write(&prev, &next) {
         write_status(job, &namespace, &next, ctx).await?;
         if let Some(phase) = next.phase.filter(|p| p.is_terminal()) {
@@ -217,6 +239,36 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         "reconciled"
     );
     Ok(delay.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Deletes a finished job whose `spec.ttlSecondsAfterFinished` elapsed. The UID
+/// precondition keeps a job re-created under the same name (by GitOps, say) from being
+/// deleted in its place.
+async fn delete_expired(job: &CloudDbJob, namespace: &str, ctx: &Context) -> Result<(), Error> {
+    let api: Api<CloudDbJob> = Api::namespaced(ctx.client.clone(), namespace);
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: job.uid(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match api.delete(&job.name_any(), &params).await {
+        Ok(_) => {
+            ctx.metrics.ttl_deletions.inc();
+            info!(
+                namespace,
+                name = job.name_any(),
+                job_id = job.spec.job_id,
+                ttl_seconds = job.spec.ttl_seconds_after_finished,
+                "deleted finished job (spec.ttlSecondsAfterFinished)"
+            );
+            Ok(())
+        }
+        // Already gone, or replaced by a new object of the same name: nothing to do.
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Server-side applies the whole status (the controller owns every status field).

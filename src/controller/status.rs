@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::conditions::{merge_conditions, DesiredCondition};
-use crate::api::{CloudDbJobStatus, ConditionStatus, ConditionType, JobPhase};
+use crate::api::{CloudDbJobStatus, ConditionStatus, ConditionType, JobPhase, SUSPENDED_REASON};
 use crate::providers::{ErrorClass, JobObservation, ProviderError};
 
 /// Longest `status.message` written; provider messages can be arbitrarily long.
@@ -46,6 +46,10 @@ pub fn next_status(
         return refresh_generation(prev, ctx.generation);
     }
     let mut next = prev.clone();
+    if prev.reason.as_deref() == Some(SUSPENDED_REASON) {
+        // Polling again: the suspension is over, whatever this poll finds.
+        next.reason = None;
+    }
     next.observed_generation = ctx.generation;
     next.last_poll_time = Some(Time(ctx.now));
     next.poll_count = Some(ctx.poll_count);
@@ -112,6 +116,29 @@ pub fn refresh_generation(prev: &CloudDbJobStatus, generation: Option<i64>) -> C
             c.observed_generation = generation;
         }
     }
+    next
+}
+
+/// The status of a job whose polling `spec.suspend` stopped: what the last poll found, with
+/// reason `Suspended` and `Reconciling` false (nothing is in flight), so `kubectl wait`,
+/// kstatus and the Argo CD health check all see a settled, unfinished job.
+pub fn suspended_status(
+    prev: &CloudDbJobStatus,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> CloudDbJobStatus {
+    let mut next = prev.clone();
+    next.observed_generation = generation;
+    next.phase = Some(prev.phase.unwrap_or(JobPhase::Pending));
+    next.reason = Some(SUSPENDED_REASON.into());
+    let mut conds = phase_conditions(&next);
+    set_reconciling(
+        &mut conds,
+        ConditionStatus::False,
+        SUSPENDED_REASON,
+        "polling is suspended (spec.suspend is true); the status shows the last poll".into(),
+    );
+    next.conditions = merge_conditions(&prev.conditions, &conds, generation, now);
     next
 }
 

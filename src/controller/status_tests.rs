@@ -469,3 +469,46 @@ fn long_messages_are_truncated() {
     assert_eq!(m.chars().count(), MAX_MESSAGE_CHARS);
     assert!(m.ends_with('…'));
 }
+
+#[test]
+fn resuming_a_suspended_job_drops_the_suspension_whatever_the_first_poll_finds() {
+    let seen = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&running(40)),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    let suspended = suspended_status(&seen, Some(2), ts("2026-01-01T00:11:00Z"));
+    assert_eq!(suspended.reason.as_deref(), Some(SUSPENDED_REASON));
+    assert_eq!(
+        cond(&suspended, ConditionType::Reconciling),
+        ("False", "Suspended")
+    );
+    assert_eq!(
+        cond(&suspended, ConditionType::Stalled),
+        ("False", "NotStalled")
+    );
+    assert_eq!(suspended.progress, Some(40));
+    // Even a transient failure (which keeps phase, reason and message) ends the suspension.
+    let err = ProviderError::transient("HTTP 503", "service unavailable");
+    let resumed = next_status(
+        &suspended,
+        PollOutcome::ProviderFailed(&err),
+        &ctx("2026-01-01T00:20:00Z", 2),
+    );
+    assert_eq!(resumed.reason, None);
+    assert_eq!(
+        cond(&resumed, ConditionType::Reconciling),
+        ("True", "RetryingAfterError")
+    );
+    let resumed = next_status(
+        &suspended,
+        PollOutcome::Observed(&running(60)),
+        &ctx("2026-01-01T00:20:00Z", 2),
+    );
+    assert_eq!(resumed.reason, None);
+    assert_eq!(resumed.progress, Some(60));
+    assert_eq!(
+        cond(&resumed, ConditionType::Reconciling),
+        ("True", "Running")
+    );
+}

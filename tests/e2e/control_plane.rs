@@ -163,7 +163,8 @@ async fn testenv_etcd_compaction_forces_a_relist_that_loses_and_repeats_nothing(
 
 /// The chart's RBAC is derived from what the operator does: run it cluster-wide (the
 /// chart's default) under the chart's ClusterRole and lease Role, drive every kind of
-/// outcome (Complete, Failed, a missing Secret, a rejected key, leader election, events),
+/// outcome (Complete, Failed, a missing Secret, a rejected key, leader election, events,
+/// a finished job deleted for its `ttlSecondsAfterFinished`),
 /// then compare every request in the apiserver's audit log with the rendered rules. Every
 /// request must be granted (none refused with 403), and every granted verb must have been
 /// used (nothing superfluous).
@@ -191,7 +192,9 @@ async fn testenv_the_charts_rbac_is_exactly_what_the_operator_uses() {
     )
     .await;
     let url = h.sim.url();
-    h.apply("ok", &manifest_for(&ok, "ok", &url).yaml()).await;
+    let ok_manifest =
+        manifest_for(&ok, "ok", &url).with_spec(serde_json::json!({"ttlSecondsAfterFinished": 2}));
+    h.apply("ok", &ok_manifest.yaml()).await;
     h.apply("failing", &manifest_for(&failing, "failing", &url).yaml())
         .await;
     let mut orphan = manifest_for(&ok, "orphan", &url);
@@ -200,6 +203,10 @@ async fn testenv_the_charts_rbac_is_exactly_what_the_operator_uses() {
     h.wait_for("ok", "Complete", 60).await;
     h.wait_for("failing", "Failed", 60).await;
     h.wait_for("orphan", "Stalled", 60).await;
+    h.eventually("the finished job deleted for its TTL", 30, |h| {
+        h.object("ok").is_null()
+    })
+    .await;
     // A clean shutdown releases the Lease (the release is a request too).
     let mut op = h.operator.take().expect("operator");
     let pid = op.child.id().to_string();

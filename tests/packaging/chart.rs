@@ -109,7 +109,7 @@ fn args(docs: &[Value]) -> Vec<String> {
 /// The exact rules the controller needs on CloudDbJobs, Secrets and Events.
 fn controller_rules() -> Value {
     json!([
-        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["list", "watch", "delete"]},
         {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs/status"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},

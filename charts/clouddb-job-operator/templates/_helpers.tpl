@@ -90,11 +90,12 @@ in the release namespace.
 */}}
 {{- define "clouddb-job-operator.controllerRules" -}}
 {{- /* Exactly the requests the operator makes (tests/e2e/control_plane.rs compares them
-with the real apiserver's audit log): the controller lists and watches jobs, applies their
-status, reads the Secrets they name and creates events.k8s.io Events. */ -}}
+with the real apiserver's audit log): the controller lists and watches jobs, deletes
+finished ones whose spec.ttlSecondsAfterFinished elapsed, applies their status, reads the
+Secrets they name and creates events.k8s.io Events. */ -}}
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs"]
-  verbs: ["list", "watch"]
+  verbs: ["list", "watch", "delete"]
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs/status"]
   verbs: ["patch"]

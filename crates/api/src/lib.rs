@@ -20,5 +20,12 @@ pub use status::{
     ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask, TableRename, UpgradeDetail,
 };
 
+/// Setting this annotation on a CloudDbJob to a new value (e.g. the current time) asks for
+/// one immediate poll; `status.lastRefreshRequest` records the value acted on.
+pub const REFRESH_ANNOTATION: &str = "clouddb.io/refresh-requested-at";
+
+/// `status.reason` (and the `Reconciling` condition's reason) while `spec.suspend` is true.
+pub const SUSPENDED_REASON: &str = "Suspended";
+
 /// API group of every resource this operator owns.
 pub const GROUP: &str = "clouddb.io";

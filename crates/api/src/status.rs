@@ -98,6 +98,12 @@ pub struct CloudDbJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll_count: Option<i64>,
 
+    /// The last value of the `clouddb.io/refresh-requested-at` annotation the controller
+    /// acted on (with one immediate poll). Setting the annotation to any other value asks
+    /// for one more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh_request: Option<String>,
+
     /// Provider calls that failed in a row (transient errors are retried with backoff and
     /// never change `phase`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

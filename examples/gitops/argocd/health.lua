@@ -1,6 +1,7 @@
 -- Argo CD health check for clouddb.io/CloudDbJob (Lua 5.1, as Argo CD runs it).
--- Healthy when the job completed, Degraded when it failed or tracking stalled, Progressing
--- otherwise (and while the controller has not yet observed the latest spec).
+-- Healthy when the job completed, Degraded when it failed or tracking stalled, Suspended while
+-- spec.suspend stops polling, Progressing otherwise (and while the controller has not yet
+-- observed the latest spec).
 local hs = { status = "Progressing", message = "Waiting for the controller to report status" }
 
 local function condition(status, ctype)
@@ -57,6 +58,7 @@ end
 local failed = condition(status, "Failed")
 local stalled = condition(status, "Stalled")
 local complete = condition(status, "Complete")
+local reconciling = condition(status, "Reconciling")
 
 if is_true(failed) then
   hs.status = "Degraded"
@@ -67,8 +69,12 @@ elseif is_true(stalled) then
 elseif is_true(complete) then
   hs.status = "Healthy"
   hs.message = describe(status, complete)
+elseif reconciling ~= nil and reconciling.status == "False" and reconciling.reason == "Suspended" then
+  -- spec.suspend: not polled until resumed (Argo CD's own status for suspended resources).
+  hs.status = "Suspended"
+  hs.message = "Suspended at " .. describe(status, reconciling)
 else
   hs.status = "Progressing"
-  hs.message = describe(status, condition(status, "Reconciling"))
+  hs.message = describe(status, reconciling)
 end
 return hs

@@ -76,6 +76,17 @@ return {
     message = "Failed, 0%: dial tcp :0: connection refused",
   },
   {
+    name = "suspended while running (spec.suspend)",
+    obj = job(2, { observedGeneration = 2, phase = "Running", progress = 40, reason = "Suspended",
+      message = "Upgrading instance cdb-pdn63pw5", conditions = {
+      cond("Ready", "False", "Suspended", ""),
+      cond("Reconciling", "False", "Suspended", "polling is suspended (spec.suspend is true)"),
+      cond("Complete", "False", "Running", ""), cond("Failed", "False", "NotFailed", ""),
+      cond("Stalled", "False", "NotStalled", "") } }),
+    status = "Suspended",
+    message = "Suspended at Running, 40%: Upgrading instance cdb-pdn63pw5",
+  },
+  {
     name = "failed, reason only",
     obj = job(1, { observedGeneration = 1, phase = "Failed", conditions = {
       cond("Failed", "True", "TrackingTimeout", "") } }),
