@@ -12,6 +12,7 @@ use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::aws::AwsProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
+use crate::providers::identity::{FederatedProvider, ServiceAccountTokens, StsEndpoints};
 use crate::providers::tencent::TencentProvider;
 use crate::providers::tencent_legacy::TencentLegacyProvider;
 use crate::providers::{Provider, ProviderSet};
@@ -53,13 +54,18 @@ pub struct PollingOptions {
 }
 
 /// The providers of `run`: every real client behind the local rate limits, with Tencent
-/// `DescribeTasks` batched per credential, region, endpoint and instance unless `naive`.
+/// `DescribeTasks` batched per credential, region, endpoint and instance unless `naive`;
+/// jobs with a workload identity get their temporary credentials from the clouds' STS first
+/// (ServiceAccount tokens from `tokens`).
 pub fn for_run(
     options: &HttpOptions,
     polling: &PollingOptions,
     (rounds, clock): (Arc<Rounds>, Clock),
+    (tokens, sts): (Arc<dyn ServiceAccountTokens>, StsEndpoints),
 ) -> Result<Arc<dyn Provider>, String> {
     let http = HttpClient::new(options)?;
+    let sts_http = http.clone();
+    let sts_clock = clock.clone();
     let limits = Arc::new(RateLimits::new(polling.limits));
     let limited = |p: Arc<dyn Provider>| -> Arc<dyn Provider> {
         Arc::new(RateLimitedProvider::new(p, limits.clone()))
@@ -74,7 +80,7 @@ pub fn for_run(
                 .with_rounds(rounds, clock),
         )
     };
-    Ok(Arc::new(
+    let set = Arc::new(
         ProviderSet::new()
             .with(ProviderKind::Tencent, tencent)
             .with(
@@ -90,5 +96,8 @@ pub fn for_run(
                 limited(Arc::new(AlibabaProvider::new(http.clone()))),
             )
             .with(ProviderKind::Aws, limited(Arc::new(AwsProvider::new(http)))),
-    ))
+    );
+    Ok(Arc::new(FederatedProvider::new(
+        set, tokens, sts_http, sts, sts_clock,
+    )))
 }

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use crate::controller::events::EventPublisher;
+use crate::controller::identity::KubeServiceAccountTokens;
 use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
 use crate::controller::ratelimit::RateLimitConfig;
@@ -21,6 +22,7 @@ use crate::controller::server::{self, Health};
 use crate::controller::{Clock, Context, Schedule};
 use crate::providers::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
 use crate::providers::http::HttpOptions;
+use crate::providers::identity::StsEndpoints;
 use crate::providers::Provider;
 
 use super::providers::PollingOptions;
@@ -125,6 +127,12 @@ pub struct RunArgs {
     /// subscription and region).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_azure: u32,
+
+    /// STS endpoint overrides for workload identity, as `provider=url` (e.g.
+    /// `aws=https://sts.us-gov-west-1.amazonaws.com`). Set by the installer only: jobs
+    /// cannot choose where their ServiceAccount tokens go.
+    #[arg(long = "sts-endpoint", value_delimiter = ',', env = "STS_ENDPOINTS")]
+    pub sts_endpoints: Vec<String>,
 }
 
 /// The polling options implied by the arguments.
@@ -222,14 +230,17 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     // The controller schedules batches on these rounds; the batcher reuses a sweep within one.
     let rounds = Arc::new(Rounds::default());
     let clock: Clock = Arc::new(jiff::Timestamp::now);
+    let client = Client::try_default().await.map_err(|e| {
+        format!("cannot configure the Kubernetes client (kubeconfig or in-cluster): {e}")
+    })?;
+    let sts = StsEndpoints::parse(args.sts_endpoints.iter().map(String::as_str))?;
+    let tokens = Arc::new(KubeServiceAccountTokens::new(client.clone()));
     let provider = super::providers::for_run(
         &options,
         &polling_options(&args),
         (rounds.clone(), clock.clone()),
+        (tokens, sts),
     )?;
-    let client = Client::try_default().await.map_err(|e| {
-        format!("cannot configure the Kubernetes client (kubeconfig or in-cluster): {e}")
-    })?;
     let op = build(client.clone(), provider, rounds, clock, &args);
     let app = server::router(
         op.ctx.metrics.clone(),

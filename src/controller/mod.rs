@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod context;
 pub mod events;
 pub mod gates;
+pub mod identity;
 pub mod memory;
 pub mod metrics;
 pub mod policy;

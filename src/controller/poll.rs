@@ -71,9 +71,16 @@ pub async fn poll(
         },
     };
     let target = &pollable.target;
-    let secret_name = &job.spec.credentials_secret_ref.name;
+    let secret_name = job
+        .spec
+        .credentials_secret_ref
+        .as_ref()
+        .map(|r| r.name.as_str());
     let mut result = observe(target, &credentials, ctx).await;
-    if matches!(&result, Err(e) if e.rejects_credentials()) && secrets.caches() {
+    if let (Some(secret_name), true) = (
+        secret_name,
+        matches!(&result, Err(e) if e.rejects_credentials()) && secrets.caches(),
+    ) {
         // A cached credential may have been rotated since it was read: re-read it, and if
         // it changed, poll again now instead of stalling until the next retry.
         secrets.invalidate(namespace, secret_name);
@@ -96,7 +103,11 @@ pub async fn poll(
             ));
         }
         // A credential the provider rejects is never served from the cache.
-        Err(e) if e.is_permanent() => secrets.invalidate(namespace, secret_name),
+        Err(e) if e.is_permanent() => {
+            if let Some(secret_name) = secret_name {
+                secrets.invalidate(namespace, secret_name);
+            }
+        }
         _ => {}
     }
     Ok(Polled::Answered(Box::new(Answer {

@@ -16,6 +16,7 @@ use kube::{Api, Client};
 
 use super::context::Error;
 use crate::api::CloudDbJob;
+use crate::providers::identity::FederatedIdentity;
 use crate::providers::Credentials;
 
 /// Decoded Secret data.
@@ -52,7 +53,28 @@ impl SecretReader {
         namespace: &str,
         now: Timestamp,
     ) -> Result<Result<Credentials, Blocked>, Error> {
-        let secret_ref = &job.spec.credentials_secret_ref;
+        let spec = &job.spec;
+        let secret_ref = match (&spec.credentials_secret_ref, &spec.identity) {
+            (Some(secret_ref), None) => secret_ref,
+            // Workload identity: exchanged for temporary credentials by the provider chain
+            // (`identity::FederatedProvider`); nothing to read here.
+            (None, Some(identity)) => {
+                return Ok(FederatedIdentity::new(
+                    spec.provider,
+                    namespace,
+                    identity,
+                    spec.region.as_deref(),
+                )
+                .map(Credentials::Federated)
+                .map_err(|message| ("InvalidSpec", message)))
+            }
+            _ => {
+                return Ok(Err((
+                    "InvalidSpec",
+                    "set exactly one of spec.credentialsSecretRef and spec.identity".into(),
+                )))
+            }
+        };
         let data = match self.cached(namespace, &secret_ref.name, now) {
             Some(data) => data,
             None => match fetch(client, namespace, &secret_ref.name).await? {

@@ -86,6 +86,8 @@ pub struct Options {
     /// Run the operator as the chart's default install does: all namespaces, under the
     /// ClusterRole (only on a private control plane: it would poll other tests' jobs).
     pub cluster_wide: bool,
+    /// More `--set` values for the chart's RBAC (with `chart_identity`).
+    pub chart_sets: Vec<String>,
 }
 
 impl Default for Options {
@@ -101,6 +103,7 @@ impl Default for Options {
             cluster: None,
             chart_identity: true,
             cluster_wide: false,
+            chart_sets: Vec::new(),
         }
     }
 }
@@ -223,10 +226,12 @@ impl Harness {
             let tag = tag.to_string();
             let (cluster_wide, c) = (options.cluster_wide, cluster.clone());
             let chart_identity = options.chart_identity;
+            let chart_sets = options.chart_sets.clone();
             let (ns, operator_kubeconfig) = tokio::task::spawn_blocking(move || {
                 let ns = TestNamespace::create(&c, &tag, &scratch);
                 let watch = format!("watchNamespace={}", ns.name);
-                let sets: Vec<&str> = if cluster_wide { vec![] } else { vec![&watch] };
+                let mut sets: Vec<&str> = if cluster_wide { vec![] } else { vec![&watch] };
+                sets.extend(chart_sets.iter().map(String::as_str));
                 let identity = if chart_identity {
                     cluster::operator_identity(&c, &ns.name, &sets, &scratch)
                 } else {
@@ -277,6 +282,13 @@ impl Harness {
     }
 
     /// Starts (or restarts) the operator and waits until it reports ready.
+    /// Adds `run` arguments for the operators started from now on.
+    pub fn add_operator_args(&mut self, args: &[&str]) {
+        self.options
+            .operator_args
+            .extend(args.iter().map(|a| a.to_string()));
+    }
+
     pub async fn start_operator(&mut self) {
         self.start_operator_with(&[]).await;
     }

@@ -21,6 +21,7 @@ mod cli;
 mod cluster_status;
 mod control_plane;
 mod faults;
+mod identity;
 mod job_controls;
 mod leader;
 mod lifecycle;

@@ -91,6 +91,12 @@ impl JobManifest {
     /// Merges more fields into `spec`.
     pub fn with_spec(mut self, extra: Value) -> JobManifest {
         merge(&mut self.spec, &extra);
+        // A top-level `null` removes the example's own field too, when `yaml` merges.
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            if v.is_null() {
+                self.spec[k.as_str()] = Value::Null;
+            }
+        }
         self
     }
 

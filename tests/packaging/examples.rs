@@ -162,7 +162,11 @@ fn examples_cover_every_provider_api_and_token_auth() {
             .unwrap_or_else(|| job.spec.provider.default_api().into());
         seen.insert((job.spec.provider, api));
         token_auth |= job.spec.provider == ProviderKind::Huawei
-            && job.spec.credentials_secret_ref.token_key.is_some();
+            && job
+                .spec
+                .credentials_secret_ref
+                .as_ref()
+                .is_some_and(|r| r.token_key.is_some());
     }
     for provider in [
         ProviderKind::Tencent,
@@ -189,7 +193,11 @@ fn every_example_job_has_its_secret_with_the_expected_keys() {
     let docs = example_documents();
     for (path, doc) in example_jobs() {
         let job: CloudDbJob = serde_json::from_value(doc.clone()).unwrap();
-        let r = &job.spec.credentials_secret_ref;
+        let Some(r) = &job.spec.credentials_secret_ref else {
+            // Workload identity: no Secret at all, by design.
+            assert!(job.spec.identity.is_some(), "{}", path.display());
+            continue;
+        };
         let secret = docs
             .iter()
             .find(|(p, d)| {
@@ -308,8 +316,26 @@ fn schema_rejects_broken_jobs() {
         .as_object_mut()
         .unwrap()
         .remove("credentialsSecretRef");
-    assert_rejected(&v, &no_secret, "schema: /spec");
-    assert_rejected(&v, &no_secret, "deserialize");
+    // Optional since workload identity: exactly one of the two is required (a CEL rule).
+    assert_rejected(
+        &v,
+        &no_secret,
+        "set exactly one of credentialsSecretRef (stored keys) and identity",
+    );
+    let mut both = example("aws-export-task.yaml");
+    both["spec"]["identity"] = json!({"serviceAccountName": "reader", "roleArn": "arn:aws:iam::1:role/r"});
+    assert_rejected(&v, &both, "set exactly one of credentialsSecretRef");
+    let mut not_yet = example("huawei-rds.yaml");
+    not_yet["spec"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    not_yet["spec"]["identity"] = json!({"serviceAccountName": "reader"});
+    assert_rejected(&v, &not_yet, "supported for provider aws so far");
+    let mut no_role = example("aws-export-task.yaml");
+    no_role["spec"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    no_role["spec"]["identity"] = json!({"serviceAccountName": "reader"});
+    assert_rejected(&v, &no_role, "identity.roleArn is required for provider aws");
+    let mut qualified = no_role.clone();
+    qualified["spec"]["identity"] = json!({"serviceAccountName": "team-b/reader", "roleArn": "arn:aws:iam::1:role/r"});
+    assert_rejected(&v, &qualified, "schema: /spec/identity/serviceAccountName");
 }
 
 #[test]

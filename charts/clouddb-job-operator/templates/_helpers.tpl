@@ -105,6 +105,13 @@ Secrets they name and creates events.k8s.io Events. */ -}}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
+{{- with .Values.workloadIdentity.serviceAccountNames }}
+{{- /* Workload identity: tokens of the listed ServiceAccounts only. */}}
+- apiGroups: [""]
+  resources: ["serviceaccounts/token"]
+  verbs: ["create"]
+  resourceNames: {{ toJson . }}
+{{- end }}
 {{- end }}
 
 {{/*

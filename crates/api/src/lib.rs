@@ -11,8 +11,8 @@ mod status;
 pub use conditions::{ConditionStatus, ConditionType};
 pub use provider_api::ProviderApi;
 pub use spec::{
-    CloudDbJob, CloudDbJobSpec, CredentialsSecretRef, ProviderKind, DEFAULT_POLL_INTERVAL,
-    MIN_POLL_INTERVAL,
+    CloudDbJob, CloudDbJobSpec, CredentialsSecretRef, ProviderKind, WorkloadIdentity,
+    DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL,
 };
 pub use status::{
     AlibabaDetail, AwsDetail, AwsTask, CloudDbJobStatus, DatabaseRename, HuaweiDetail,

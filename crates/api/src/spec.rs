@@ -74,6 +74,9 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("self.provider != 'huawei' || has(self.region) || has(self.endpoint)").message("region is required for provider huawei unless endpoint is set").field_path(".region"),
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
+    validation = Rule::new("has(self.credentialsSecretRef) != has(self.identity)").message("set exactly one of credentialsSecretRef (stored keys) and identity (workload identity)").field_path(".credentialsSecretRef"),
+    validation = Rule::new("!has(self.identity) || self.provider in ['aws']").message("identity (workload identity) is supported for provider aws so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider != 'aws' || has(self.identity.roleArn)").message("identity.roleArn is required for provider aws (the IAM role to assume with AssumeRoleWithWebIdentity)").field_path(".identity.roleArn"),
     validation = Rule::new("self.provider == oldSelf.provider").message("provider is immutable; create a new CloudDbJob to track another job").field_path(".provider"),
     validation = Rule::new("has(self.api) == has(oldSelf.api) && (!has(self.api) || self.api == oldSelf.api)").message("api is immutable; create a new CloudDbJob to track another job").field_path(".api"),
     validation = Rule::new("self.jobId == oldSelf.jobId").message("jobId is immutable; create a new CloudDbJob to track another job").field_path(".jobId"),
@@ -153,8 +156,16 @@ pub struct CloudDbJobSpec {
     )]
     pub endpoint: Option<String>,
 
-    /// Secret in this namespace holding the provider credentials.
-    pub credentials_secret_ref: CredentialsSecretRef,
+    /// Secret in this namespace holding the provider credentials. Exactly one of
+    /// `credentialsSecretRef` and `identity` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<CredentialsSecretRef>,
+
+    /// Workload identity instead of stored keys: the controller requests a short-lived token
+    /// of this namespace's ServiceAccount and exchanges it at the cloud's STS for temporary
+    /// credentials. Exactly one of `credentialsSecretRef` and `identity` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<WorkloadIdentity>,
 
     /// How often to poll the provider, as a duration such as `15s` or `1m`. Default `15s`,
     /// minimum `1s`. The controller adds jitter and polls faster near the predicted end.
@@ -273,6 +284,32 @@ impl std::str::FromStr for ProviderKind {
             )),
         }
     }
+}
+
+/// A ServiceAccount of the job's namespace and the cloud role its tokens are exchanged for.
+/// Its short-lived token (Kubernetes TokenRequest, audience per cloud) goes to the cloud's
+/// STS, never anywhere the job names: the STS endpoints are set by the installer.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadIdentity {
+    /// ServiceAccount in the CloudDbJob's own namespace (a name: another namespace's
+    /// ServiceAccount cannot be named).
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub service_account_name: String,
+    /// The cloud role to assume. aws: the IAM role ARN
+    /// (`arn:aws:iam::123456789012:role/db-job-reader`), whose trust policy names the
+    /// cluster's OIDC provider and this ServiceAccount (`system:serviceaccount:<ns>:<name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    pub role_arn: Option<String>,
+    /// The token audience the cloud's identity provider expects. Default: aws
+    /// `sts.amazonaws.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub audience: Option<String>,
 }
 
 /// Reference to the Secret holding provider credentials, and the keys to read from it.

@@ -66,6 +66,9 @@ pub enum Credentials {
         /// cloud's.
         authority_host: Option<String>,
     },
+    /// Workload identity, not yet exchanged: [`crate::identity::FederatedProvider`] turns
+    /// it into temporary credentials of the cloud before any provider sees it.
+    Federated(crate::identity::FederatedIdentity),
 }
 
 /// The fields of a Google Cloud service-account key file (`"type": "service_account"`) that
@@ -214,6 +217,7 @@ impl Credentials {
                 authority_host,
             )
                 .hash(&mut h),
+            Credentials::Federated(identity) => ("federated", identity).hash(&mut h),
         }
         h.finish()
     }
@@ -239,6 +243,8 @@ impl Credentials {
             } => (secret_access_key, session_token.as_ref()),
             Credentials::Gcp(key) => (&key.private_key, None),
             Credentials::Azure { client_secret, .. } => (client_secret, None),
+            // Holds no secret: the token and what it is exchanged for live elsewhere.
+            Credentials::Federated(_) => return Vec::new(),
         };
         std::iter::once(secret.expose())
             .chain(token.map(SecretString::expose))
@@ -263,6 +269,7 @@ impl Credentials {
                 client_id,
                 ..
             } => format!("{tenant_id}/{client_id}"),
+            Credentials::Federated(identity) => identity.identity(),
             Credentials::HuaweiToken { token } => {
                 use sha2::Digest;
                 let digest = sha2::Sha256::digest(token.expose().as_bytes());

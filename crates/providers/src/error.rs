@@ -47,6 +47,8 @@ pub enum ErrorReason {
     Throttled,
     /// Refused by the operator's own per-credential rate limit: no request was sent.
     LocalRateLimit,
+    /// The workload identity's ServiceAccount does not exist in the job's namespace.
+    ServiceAccountNotFound,
 }
 
 impl ErrorReason {
@@ -61,6 +63,7 @@ impl ErrorReason {
             ErrorReason::UnsupportedProvider => "UnsupportedProvider",
             ErrorReason::Throttled => "Throttled",
             ErrorReason::LocalRateLimit => "LocalRateLimit",
+            ErrorReason::ServiceAccountNotFound => "ServiceAccountNotFound",
         }
     }
 

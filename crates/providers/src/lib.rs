@@ -16,6 +16,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod huawei;
+pub mod identity;
 pub mod observation;
 pub mod redact;
 pub mod registry;

@@ -10,6 +10,8 @@
 //! - [`auth`]: signature verification per provider, on the arithmetic of [`verify`]
 //!   (written independently of the clients' signers).
 //! - [`render`]: pure state → provider response JSON.
+//! - [`sts`]: the clouds' token services for workload identity (ServiceAccount tokens in,
+//!   temporary credentials out).
 //! - [`server`]: the HTTP server ([`Simulator`]); [`recorder`]: the request log.
 //! - [`cli`]: the `simulate` subcommand's arguments and entry point.
 
@@ -23,6 +25,7 @@ pub mod render;
 pub mod scenario;
 pub mod server;
 mod state;
+pub mod sts;
 pub mod timeline;
 pub mod verify;
 

@@ -137,6 +137,17 @@ impl Simulator {
         lock(&self.state).config.credentials = credentials;
     }
 
+    /// Sets what the simulated STS trust for workload identity (the cluster's issuer and
+    /// keys, the roles and their trusted ServiceAccounts).
+    pub fn set_workload_identity(&self, config: crate::sts::WorkloadIdentityConfig) {
+        lock(&self.state).sts.config = Some(config);
+    }
+
+    /// Credentials the simulated STS issued so far.
+    pub fn sts_exchanges(&self) -> u64 {
+        lock(&self.state).sts.exchanges
+    }
+
     /// Back to the configured jobs and faults, with fresh clocks, counters and log.
     pub fn reset(&self) {
         lock(&self.state).reset();

@@ -65,6 +65,8 @@ pub(crate) struct SimState {
     pub rng: StdRng,
     pub nonces: NonceCache,
     pub recorder: Recorder,
+    /// Workload identity: what the simulated STS trust, and what they issued.
+    pub sts: crate::sts::StsState,
 }
 
 impl SimState {
@@ -78,6 +80,7 @@ impl SimState {
             rng: StdRng::seed_from_u64(config.seed),
             nonces: NonceCache::default(),
             recorder: Recorder::new(config.recorder_capacity),
+            sts: Default::default(),
             config,
         };
         let specs: Vec<JobSpec> = state
@@ -209,7 +212,10 @@ impl SimState {
     /// Back to the configured jobs and faults with fresh clocks, counters and log.
     pub fn reset(&mut self) {
         let config = self.config.clone();
+        let trust = self.sts.config.take();
         *self = SimState::new(config);
+        // What the STS trusts is configuration too (set at runtime, like credentials).
+        self.sts.config = trust;
     }
 
     /// Real time since start, for the control API.

@@ -102,6 +102,11 @@ pub fn form_body(api: ProviderApi, job_id: &str) -> String {
 /// The regional RDS endpoint: `https://rds.<region>.amazonaws.com/`, and
 /// `.amazonaws.com.cn` for the China regions (`cn-north-1`, `cn-northwest-1`).
 pub fn default_endpoint(region: &str) -> Result<Url, ProviderError> {
+    service_endpoint("rds", region)
+}
+
+/// The regional endpoint of an AWS service (`rds`, `sts`) in `region`.
+pub fn service_endpoint(service: &str, region: &str) -> Result<Url, ProviderError> {
     let region = region.trim().to_ascii_lowercase();
     let valid = !region.is_empty()
         && region
@@ -119,7 +124,7 @@ pub fn default_endpoint(region: &str) -> Result<Url, ProviderError> {
     } else {
         "amazonaws.com"
     };
-    Url::parse(&format!("https://rds.{region}.{suffix}/")).map_err(|e| {
+    Url::parse(&format!("https://{service}.{region}.{suffix}/")).map_err(|e| {
         ProviderError::permanent(
             ErrorReason::InvalidRequest,
             "InvalidRegion",

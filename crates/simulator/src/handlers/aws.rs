@@ -91,6 +91,60 @@ fn error(st: &mut SimState, status: u16, code: &str, message: &str) -> Reply {
     }
 }
 
+/// The access key ID of a SigV4 `Authorization` header (`Credential=<id>/<scope>`).
+fn access_key_id(req: &Incoming<'_>) -> Option<String> {
+    let auth = req.header("authorization")?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split('/').next().map(String::from)
+}
+
+/// Whether a request to `/` is an AWS STS `AssumeRoleWithWebIdentity` (unsigned: the token
+/// in the form is the credential).
+pub(crate) fn speaks_sts(req: &Incoming<'_>) -> bool {
+    speaks(req) && param(&form(req), "Action") == Some("AssumeRoleWithWebIdentity")
+}
+
+/// AWS STS `AssumeRoleWithWebIdentity` against the workload identity configuration.
+pub(crate) fn assume_role_with_web_identity(st: &mut SimState, req: &Incoming<'_>) -> Reply {
+    let form = form(req);
+    if param(&form, "Version") != Some(crate::sts::AWS_STS_VERSION) {
+        return error(
+            st,
+            400,
+            "InvalidAction",
+            "Could not find operation AssumeRoleWithWebIdentity for that version",
+        );
+    }
+    let (Some(role), Some(_session), Some(token)) = (
+        param(&form, "RoleArn"),
+        param(&form, "RoleSessionName"),
+        param(&form, "WebIdentityToken"),
+    ) else {
+        return error(
+            st,
+            400,
+            "MissingParameter",
+            "RoleArn, RoleSessionName and WebIdentityToken are required",
+        );
+    };
+    let now = unix_now(st.config.clock_skew_secs);
+    let SimState { sts, rng, .. } = st;
+    let mut random = || rand::Rng::random::<u128>(rng);
+    match sts.assume_role_with_web_identity(role, token, now, &mut random) {
+        Ok((key, expires, subject)) => {
+            let id = st.request_id();
+            let body = render::assume_role_with_web_identity(&key, expires, role, &subject, &id);
+            Reply::Http {
+                status: 200,
+                body: body.into_bytes(),
+                content_type: XML,
+                headers: vec![("x-amzn-RequestId", id)],
+            }
+        }
+        Err(refusal) => error(st, refusal.status, refusal.code, &refusal.message),
+    }
+}
+
 /// `Throttling` "Rate exceeded", HTTP 400, as the Query APIs throttle.
 pub(crate) fn throttled(st: &mut SimState) -> Reply {
     error(st, 400, "Throttling", "Rate exceeded")
@@ -120,11 +174,23 @@ pub(crate) fn answer(
         body: req.body,
         region: host_region(req.host),
     };
-    if let Err(e) = verify_aws(
-        &st.config.credentials,
-        &input,
-        unix_now(st.config.clock_skew_secs),
-    ) {
+    let unix = unix_now(st.config.clock_skew_secs);
+    if let Some(key_id) = access_key_id(req) {
+        if st.sts.expired(&key_id, unix) {
+            return error(
+                st,
+                400,
+                "ExpiredToken",
+                "The security token included in the request is expired",
+            );
+        }
+    }
+    // The configured keys, and the STS keys workload identity has issued and not expired.
+    let mut accepted = st.config.credentials.clone();
+    accepted
+        .aws_temporary
+        .extend(st.sts.valid_aws_keys(unix).cloned());
+    if let Err(e) = verify_aws(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }
     let form = form(req);

@@ -113,6 +113,16 @@ pub(crate) struct Handled {
 /// Handles one provider request end to end.
 pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let now = Clock::now();
+    // The STS of workload identity: no job, no fault rules.
+    if req.path == "/" && aws::speaks_sts(&req) {
+        return Handled {
+            reply: aws::assume_role_with_web_identity(&mut lock(state), &req),
+            provider: Some(ProviderKind::Aws),
+            api: "AssumeRoleWithWebIdentity".into(),
+            job_id: None,
+            fault: None,
+        };
+    }
     let target = {
         let st = lock(state);
         // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,

@@ -362,6 +362,34 @@ pub fn list(action: &str, items: &[String]) -> String {
     }
 }
 
+/// The STS `AssumeRoleWithWebIdentity` answer (STS's own namespace), `expires` in Unix
+/// seconds; `subject` is `<role>:<token subject>`.
+pub fn assume_role_with_web_identity(
+    key: &crate::auth::TemporaryKey,
+    expires: i64,
+    role: &str,
+    subject: &str,
+    request_id: &str,
+) -> String {
+    let expiration = Timestamp::from_second(expires)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    let sub = subject.rsplit_once(':').map_or(subject, |(_, s)| s);
+    let role_name = role.rsplit('/').next().unwrap_or(role);
+    format!(
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleWithWebIdentityResult>\n    {}\n    {}\n    <AssumedRoleUser>{}{}</AssumedRoleUser>\n    <Credentials>{}{}{}{}</Credentials>\n  </AssumeRoleWithWebIdentityResult>\n  <ResponseMetadata>{}</ResponseMetadata>\n</AssumeRoleWithWebIdentityResponse>\n",
+        el("SubjectFromWebIdentityToken", sub),
+        el("Audience", "sts.amazonaws.com"),
+        el("Arn", &format!("arn:aws:sts::123456789012:assumed-role/{role_name}/clouddb")),
+        el("AssumedRoleId", "AROASIMULATOR00000000:clouddb"),
+        el("SessionToken", &key.token),
+        el("SecretAccessKey", &key.secret),
+        el("Expiration", &expiration),
+        el("AccessKeyId", &key.id),
+        el("RequestId", request_id)
+    )
+}
+
 /// The error body: `Sender` faults for 4xx, `Receiver` for 5xx.
 pub fn error(status: u16, code: &str, message: &str, request_id: &str) -> String {
     let kind = if status >= 500 { "Receiver" } else { "Sender" };

@@ -14,6 +14,7 @@
 
 pub mod acs3;
 pub mod huawei;
+pub mod jwt;
 pub mod sigv4;
 pub mod tc3;
 pub mod v2;

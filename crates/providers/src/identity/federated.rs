@@ -1,0 +1,110 @@
+//! The provider wrapper that turns a job's workload identity into temporary credentials
+//! before the real provider is called.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use clouddb_api::ProviderKind;
+
+use super::{aws, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
+use crate::clock::Clock;
+use crate::http::HttpClient;
+use crate::token_cache::{Expiring, TokenCache};
+use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
+
+/// How long the ServiceAccount tokens asked for live: the minimum TokenRequest grants, as
+/// each is used once, at once, for one exchange.
+pub const SERVICE_ACCOUNT_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Resolves `Credentials::Federated` (exchanging a ServiceAccount token at the cloud's STS,
+/// cached per identity until shortly before the temporary credentials expire) and passes
+/// every call on to `inner`. Other credentials pass through untouched.
+pub struct FederatedProvider {
+    inner: Arc<dyn Provider>,
+    tokens: Arc<dyn ServiceAccountTokens>,
+    http: HttpClient,
+    endpoints: StsEndpoints,
+    cache: TokenCache<FederatedIdentity, Credentials>,
+}
+
+impl FederatedProvider {
+    pub fn new(
+        inner: Arc<dyn Provider>,
+        tokens: Arc<dyn ServiceAccountTokens>,
+        http: HttpClient,
+        endpoints: StsEndpoints,
+        clock: Clock,
+    ) -> Self {
+        FederatedProvider {
+            inner,
+            tokens,
+            http,
+            endpoints,
+            cache: TokenCache::new(clock),
+        }
+    }
+
+    /// STS exchanges made so far (for tests and metrics).
+    pub fn exchanges(&self) -> u64 {
+        self.cache.fetches()
+    }
+
+    async fn resolve(&self, identity: &FederatedIdentity) -> Result<Credentials, ProviderError> {
+        self.cache.get(identity, || self.exchange(identity)).await
+    }
+
+    async fn exchange(
+        &self,
+        identity: &FederatedIdentity,
+    ) -> Result<Expiring<Credentials>, ProviderError> {
+        let token = self
+            .tokens
+            .token(
+                &identity.namespace,
+                &identity.service_account,
+                &identity.audience,
+                SERVICE_ACCOUNT_TOKEN_LIFETIME,
+            )
+            .await?;
+        match identity.provider {
+            ProviderKind::Aws => {
+                let endpoint = aws::endpoint(identity, &self.endpoints)?;
+                aws::exchange(&self.http, &endpoint, identity, &token).await
+            }
+            other => Err(ProviderError::permanent(
+                ErrorReason::InvalidRequest,
+                "IdentityNotSupported",
+                format!("workload identity is not supported for provider {other} yet; use credentialsSecretRef"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for FederatedProvider {
+    async fn observe(
+        &self,
+        target: &JobTarget,
+        credentials: &Credentials,
+    ) -> Result<JobObservation, ProviderError> {
+        let Credentials::Federated(identity) = credentials else {
+            return self.inner.observe(target, credentials).await;
+        };
+        let resolved = self.resolve(identity).await?;
+        match self.inner.observe(target, &resolved).await {
+            // Temporary credentials revoked before their expiry (the role's sessions were
+            // revoked, say): exchange again once, silently, before calling it an error.
+            Err(e) if e.rejects_credentials() => {
+                self.cache.invalidate(identity, &resolved).await;
+                let fresh = self.resolve(identity).await?;
+                if fresh == resolved {
+                    return Err(e);
+                }
+                self.inner.observe(target, &fresh).await
+            }
+            other => other,
+        }
+    }
+}

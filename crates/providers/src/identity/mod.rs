@@ -1,0 +1,220 @@
+//! Workload identity: a job names a ServiceAccount of its own namespace and a cloud role; the
+//! operator asks Kubernetes for a short-lived token of that ServiceAccount (TokenRequest,
+//! with the cloud's audience), exchanges it at the cloud's STS for temporary credentials,
+//! caches them per (ServiceAccount, role) until shortly before they expire, and signs with
+//! them. No static key is stored anywhere.
+//!
+//! This crate has no Kubernetes client: the token comes through [`ServiceAccountTokens`],
+//! which the operator implements with the TokenRequest API. The STS endpoints are the
+//! clouds' own or the installer's overrides, never something a job names, because the
+//! ServiceAccount token is itself a credential for that audience.
+//!
+//! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]).
+
+pub mod aws;
+mod federated;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use url::Url;
+
+use clouddb_api::ProviderKind;
+
+use crate::credentials::SecretString;
+use crate::ProviderError;
+
+pub use federated::FederatedProvider;
+
+/// A job's workload identity, resolved from its spec: who it runs as and what it assumes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FederatedIdentity {
+    pub provider: ProviderKind,
+    /// The job's namespace, which is the ServiceAccount's.
+    pub namespace: String,
+    pub service_account: String,
+    /// The cloud role to assume (AWS IAM role ARN).
+    pub role_arn: Option<String>,
+    /// The audience of the ServiceAccount token.
+    pub audience: String,
+    /// The region whose STS is asked (AWS uses the regional endpoint).
+    pub region: Option<String>,
+}
+
+impl FederatedIdentity {
+    /// The identity of `spec.identity` for a job of `provider` in `namespace`. `None` when
+    /// the provider has no exchange here or a field it needs is missing (admission rejects
+    /// both; the message says which).
+    pub fn new(
+        provider: ProviderKind,
+        namespace: &str,
+        identity: &clouddb_api::WorkloadIdentity,
+        region: Option<&str>,
+    ) -> Result<Self, String> {
+        let audience = identity
+            .audience
+            .clone()
+            .or_else(|| default_audience(provider).map(String::from))
+            .ok_or_else(|| format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"))?;
+        if provider == ProviderKind::Aws && identity.role_arn.is_none() {
+            return Err("identity.roleArn is required for provider aws".into());
+        }
+        Ok(FederatedIdentity {
+            provider,
+            namespace: namespace.to_string(),
+            service_account: identity.service_account_name.clone(),
+            role_arn: identity.role_arn.clone(),
+            audience,
+            region: region.map(String::from),
+        })
+    }
+
+    /// The Kubernetes subject of the ServiceAccount (`sub` of its tokens), which cloud
+    /// trust policies name.
+    pub fn subject(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
+    }
+
+    /// The session name the cloud records in its audit logs: where the call came from,
+    /// within the 2-64 characters of `[\w+=,.@-]` STS accepts.
+    pub fn session_name(&self) -> String {
+        let raw = format!("clouddb.{}.{}", self.namespace, self.service_account);
+        let cleaned: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(64)
+            .collect();
+        cleaned
+    }
+
+    /// A public name for logs, metrics and rate-limit keys.
+    pub fn identity(&self) -> String {
+        match &self.role_arn {
+            Some(role) => format!("sa:{}/{}>{role}", self.namespace, self.service_account),
+            None => format!("sa:{}/{}", self.namespace, self.service_account),
+        }
+    }
+}
+
+/// The audience a cloud's STS expects in the ServiceAccount token by default.
+pub fn default_audience(provider: ProviderKind) -> Option<&'static str> {
+    match provider {
+        ProviderKind::Aws => Some("sts.amazonaws.com"),
+        _ => None,
+    }
+}
+
+/// Short-lived ServiceAccount tokens (the operator implements this with TokenRequest).
+#[async_trait]
+pub trait ServiceAccountTokens: Send + Sync {
+    /// A token of `namespace`/`name` for `audience`, valid for about `lifetime`. A missing
+    /// ServiceAccount or a refused request is a permanent error naming it.
+    async fn token(
+        &self,
+        namespace: &str,
+        name: &str,
+        audience: &str,
+        lifetime: Duration,
+    ) -> Result<SecretString, ProviderError>;
+}
+
+/// STS endpoints set by the installer (`--sts-endpoint aws=https://...`), per provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StsEndpoints {
+    overrides: HashMap<ProviderKind, Url>,
+}
+
+impl StsEndpoints {
+    /// Parses `provider=url` pairs.
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut overrides = HashMap::new();
+        for pair in pairs {
+            let (provider, url) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--sts-endpoint {pair:?}: expected provider=url"))?;
+            let provider: ProviderKind = provider.trim().parse()?;
+            let url = crate::target::parse_endpoint(url.trim())
+                .map_err(|e| format!("--sts-endpoint {pair:?}: {e}"))?;
+            overrides.insert(provider, url);
+        }
+        Ok(StsEndpoints { overrides })
+    }
+
+    /// The override for `provider`, if the installer set one.
+    pub fn get(&self, provider: ProviderKind) -> Option<&Url> {
+        self.overrides.get(&provider)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(role: Option<&str>) -> clouddb_api::WorkloadIdentity {
+        clouddb_api::WorkloadIdentity {
+            service_account_name: "db-tracker".into(),
+            role_arn: role.map(String::from),
+            audience: None,
+        }
+    }
+
+    #[test]
+    fn an_aws_identity_defaults_its_audience_and_needs_a_role() {
+        let id = FederatedIdentity::new(
+            ProviderKind::Aws,
+            "team-a",
+            &spec(Some("arn:aws:iam::123456789012:role/reader")),
+            Some("us-east-1"),
+        )
+        .unwrap();
+        assert_eq!(id.audience, "sts.amazonaws.com");
+        assert_eq!(id.subject(), "system:serviceaccount:team-a:db-tracker");
+        assert_eq!(id.session_name(), "clouddb.team-a.db-tracker");
+        let err = FederatedIdentity::new(ProviderKind::Aws, "team-a", &spec(None), None);
+        assert!(err.unwrap_err().contains("roleArn"));
+        let err = FederatedIdentity::new(ProviderKind::Huawei, "team-a", &spec(None), None);
+        assert!(err
+            .unwrap_err()
+            .contains("not supported for provider huawei"));
+    }
+
+    #[test]
+    fn session_names_stay_within_what_sts_accepts() {
+        let mut id = FederatedIdentity::new(
+            ProviderKind::Aws,
+            &"n".repeat(63),
+            &spec(Some("arn:aws:iam::1:role/r")),
+            None,
+        )
+        .unwrap();
+        id.service_account = "a:b/c".into();
+        let name = id.session_name();
+        assert!(name.len() <= 64, "{name}");
+        assert!(name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)));
+    }
+
+    #[test]
+    fn sts_endpoints_are_parsed_per_provider() {
+        let e = StsEndpoints::parse(["aws=http://127.0.0.1:8086"]).unwrap();
+        assert_eq!(
+            e.get(ProviderKind::Aws).map(Url::as_str),
+            Some("http://127.0.0.1:8086/")
+        );
+        assert!(e.get(ProviderKind::Alibaba).is_none());
+        assert!(StsEndpoints::parse(["aws"]).is_err());
+        assert!(StsEndpoints::parse(["oracle=https://x"]).is_err());
+        assert!(StsEndpoints::parse(["aws=http://sts.example.com"]).is_err());
+    }
+}

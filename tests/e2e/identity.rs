@@ -1,0 +1,231 @@
+//! Issue 20, workload identity, on the real control plane: jobs without any stored key. The
+//! operator requests ServiceAccount tokens from the real kube-apiserver (TokenRequest, under
+//! the chart's RBAC, which names the usable ServiceAccounts), the simulated AWS STS verifies
+//! them against the apiserver's own OIDC keys (its `/openid/v1/jwks`) and trust policies, and
+//! the temporary credentials sign the RDS calls.
+
+use clouddb_job_operator::api::ProviderKind;
+use clouddb_job_operator::simulator::scenario::Phase;
+use clouddb_job_operator::simulator::sts::{SimRole, WorkloadIdentityConfig};
+use serde_json::{json, Value};
+
+use super::cluster::kubectl_sync_ok;
+use super::harness::{output_text, Harness, Options};
+use super::manifests::{manifest_for, sim_job, JobManifest};
+
+const READER: &str = "reader";
+
+/// The cluster's ServiceAccount token issuer and its keys, read where an STS reads them:
+/// the apiserver's OIDC discovery document and JWKS.
+fn cluster_oidc(h: &Harness) -> (String, Value) {
+    let admin = &h.cluster().kubeconfig;
+    let discovery: Value = serde_json::from_str(&kubectl_sync_ok(
+        admin,
+        &["get", "--raw", "/.well-known/openid-configuration"],
+    ))
+    .expect("OIDC discovery document");
+    let jwks: Value = serde_json::from_str(&kubectl_sync_ok(
+        admin,
+        &["get", "--raw", "/openid/v1/jwks"],
+    ))
+    .expect("JWKS");
+    let issuer = discovery["issuer"].as_str().expect("issuer").to_string();
+    (issuer, jwks)
+}
+
+fn role(name: &str) -> String {
+    format!("arn:aws:iam::123456789012:role/{name}")
+}
+
+/// A job of `job` using workload identity (no Secret, no stored key).
+fn identity_job(
+    job: &clouddb_job_operator::simulator::JobSpec,
+    name: &str,
+    url: &str,
+    identity: Value,
+) -> JobManifest {
+    let mut manifest = manifest_for(job, name, url).with_spec(json!({
+        "credentialsSecretRef": null,
+        "identity": identity,
+    }));
+    manifest.secret = None;
+    manifest
+}
+
+/// Starts a harness whose operator may request tokens of `reader` only, with the simulated
+/// STS trusting the cluster's issuer.
+async fn start(
+    tag: &str,
+    jobs: Vec<clouddb_job_operator::simulator::JobSpec>,
+    lifetime: u64,
+    roles: impl FnOnce(&str) -> Vec<SimRole>,
+) -> Harness {
+    let mut h = Harness::start_without_operator(
+        tag,
+        Options {
+            speed: 1.0,
+            builtins: false,
+            jobs,
+            chart_sets: vec![format!("workloadIdentity.serviceAccountNames={{{READER}}}")],
+            ..Options::default()
+        },
+    )
+    .await;
+    let (issuer, jwks) = cluster_oidc(&h);
+    let ns = h.ns.clone();
+    h.sim.set_workload_identity(WorkloadIdentityConfig {
+        issuer,
+        jwks,
+        roles: roles(&ns),
+        credential_lifetime_secs: lifetime,
+    });
+    h.kubectl_ok(&["create", "serviceaccount", READER]).await;
+    let sts = format!("aws={}", h.sim.url());
+    h.add_operator_args(&["--sts-endpoint", &sts]);
+    h.start_operator().await;
+    h
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_on_workload_identity_and_renews_it_before_it_expires() {
+    let job = sim_job(
+        ProviderKind::Aws,
+        "export-task",
+        "export-identity-1",
+        &[
+            (0, Phase::Running, Some(10)),
+            (10, Phase::Running, Some(40)),
+            (20, Phase::Running, Some(80)),
+            (32, Phase::Succeed, None),
+        ],
+    );
+    // Temporary credentials live 12 s: the operator must renew them (at half-life) about
+    // three times during the job, always before they expire.
+    let h = start("identity", vec![job.clone()], 12, |ns| {
+        vec![SimRole {
+            arn: role("reader"),
+            subjects: vec![format!("system:serviceaccount:{ns}:{READER}")],
+        }]
+    })
+    .await;
+    let url = h.sim.url();
+    let manifest = identity_job(
+        &job,
+        "on-identity",
+        &url,
+        json!({"serviceAccountName": READER, "roleArn": role("reader")}),
+    );
+    assert!(!manifest.yaml().contains("kind: Secret"));
+    h.apply("on-identity", &manifest.yaml()).await;
+    h.wait_for("on-identity", "Complete", 60).await;
+    assert_eq!(h.status("on-identity")["progress"], 100);
+
+    let exchanges = h.sim.sts_exchanges();
+    assert!(
+        (3..=6).contains(&exchanges),
+        "{exchanges} STS exchanges for a 32 s job on 12 s credentials (expected a renewal every ~6 s, not one per poll)"
+    );
+    // Every request succeeded: no call was ever signed with expired credentials.
+    let counters = h.sim.counters();
+    let refused: Vec<_> = counters
+        .by_status
+        .iter()
+        .filter(|(status, _)| status.as_str() != "200")
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "refused requests: {refused:?}\n{counters:?}"
+    );
+    assert!(h
+        .events_of("on-identity")
+        .await
+        .iter()
+        .all(|e| e["type"] != "Warning"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_namespaces_identity_is_refused_never_used() {
+    let job = sim_job(
+        ProviderKind::Aws,
+        "export-task",
+        "export-identity-2",
+        &[(0, Phase::Running, Some(10)), (5, Phase::Succeed, None)],
+    );
+    // The role trusts only namespace team-b's ServiceAccount.
+    let h = start("identity-x", vec![job.clone()], 0, |_| {
+        vec![SimRole {
+            arn: role("team-b-reader"),
+            subjects: vec![format!("system:serviceaccount:team-b:{READER}")],
+        }]
+    })
+    .await;
+    let url = h.sim.url();
+
+    // Admission: a ServiceAccount of another namespace cannot even be named.
+    let other_ns = identity_job(
+        &job,
+        "qualified",
+        &url,
+        json!({"serviceAccountName": "team-b/reader", "roleArn": role("team-b-reader")}),
+    );
+    let path = h.write("qualified.yaml", &other_ns.yaml());
+    let out = h.kubectl(&["apply", "-f", path.to_str().unwrap()]).await;
+    assert!(!out.status.success(), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("serviceAccountName"),
+        "{}",
+        output_text(&out)
+    );
+
+    // Its own ServiceAccount with team-b's role: the STS refuses, the job stalls saying why.
+    h.apply(
+        "borrowed",
+        &identity_job(
+            &job,
+            "borrowed",
+            &url,
+            json!({"serviceAccountName": READER, "roleArn": role("team-b-reader")}),
+        )
+        .yaml(),
+    )
+    .await;
+    h.wait_for("borrowed", "Stalled", 30).await;
+    let status = h.status("borrowed");
+    assert_eq!(status["reason"], "AccessDenied", "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trust policy"),
+        "{status}"
+    );
+    assert_eq!(status["phase"], "Pending", "never Failed: {status}");
+
+    // A ServiceAccount the installer did not list: the apiserver refuses the token.
+    h.kubectl_ok(&["create", "serviceaccount", "unlisted"])
+        .await;
+    h.apply(
+        "unlisted",
+        &identity_job(
+            &job,
+            "unlisted",
+            &url,
+            json!({"serviceAccountName": "unlisted", "roleArn": role("team-b-reader")}),
+        )
+        .yaml(),
+    )
+    .await;
+    h.wait_for("unlisted", "Stalled", 30).await;
+    let status = h.status("unlisted");
+    assert_eq!(status["reason"], "AccessDenied", "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("workloadIdentity.serviceAccountNames"),
+        "{status}"
+    );
+    // No credentials were ever issued, and no RDS call was made for either job.
+    assert_eq!(h.sim.sts_exchanges(), 0);
+    assert_eq!(h.sim_requests(&job.job_id), 0);
+}
