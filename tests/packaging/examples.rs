@@ -323,18 +323,30 @@ fn schema_rejects_broken_jobs() {
         "set exactly one of credentialsSecretRef (stored keys) and identity",
     );
     let mut both = example("aws-export-task.yaml");
-    both["spec"]["identity"] = json!({"serviceAccountName": "reader", "roleArn": "arn:aws:iam::1:role/r"});
+    both["spec"]["identity"] =
+        json!({"serviceAccountName": "reader", "roleArn": "arn:aws:iam::1:role/r"});
     assert_rejected(&v, &both, "set exactly one of credentialsSecretRef");
     let mut not_yet = example("huawei-rds.yaml");
-    not_yet["spec"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    not_yet["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialsSecretRef");
     not_yet["spec"]["identity"] = json!({"serviceAccountName": "reader"});
     assert_rejected(&v, &not_yet, "supported for provider aws so far");
     let mut no_role = example("aws-export-task.yaml");
-    no_role["spec"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    no_role["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialsSecretRef");
     no_role["spec"]["identity"] = json!({"serviceAccountName": "reader"});
-    assert_rejected(&v, &no_role, "identity.roleArn is required for provider aws");
+    assert_rejected(
+        &v,
+        &no_role,
+        "identity.roleArn is required for provider aws",
+    );
     let mut qualified = no_role.clone();
-    qualified["spec"]["identity"] = json!({"serviceAccountName": "team-b/reader", "roleArn": "arn:aws:iam::1:role/r"});
+    qualified["spec"]["identity"] =
+        json!({"serviceAccountName": "team-b/reader", "roleArn": "arn:aws:iam::1:role/r"});
     assert_rejected(&v, &qualified, "schema: /spec/identity/serviceAccountName");
 }
 

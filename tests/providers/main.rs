@@ -5,6 +5,7 @@ mod alibaba_http;
 mod aws_http;
 mod batching;
 mod huawei_http;
+mod identity_http;
 mod provider_http_limits;
 mod tencent_legacy_http;
 mod tls;
