@@ -80,53 +80,88 @@ async fn start(
         credential_lifetime_secs: lifetime,
     });
     h.kubectl_ok(&["create", "serviceaccount", READER]).await;
-    let sts = format!("aws={}", h.sim.url());
+    let sts = format!("aws={url},alibaba={url}", url = h.sim.url());
     h.add_operator_args(&["--sts-endpoint", &sts]);
     h.start_operator().await;
     h
 }
 
+const ALIBABA_PROVIDER: &str = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-test";
+
+fn alibaba_role(name: &str) -> String {
+    format!("acs:ram::1234567890123456:role/{name}")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_runs_on_workload_identity_and_renews_it_before_it_expires() {
-    let job = sim_job(
+async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
+    let steps = [
+        (0, Phase::Running, Some(10)),
+        (10, Phase::Running, Some(40)),
+        (20, Phase::Running, Some(80)),
+        (32, Phase::Succeed, None),
+    ];
+    let aws = sim_job(
         ProviderKind::Aws,
         "export-task",
         "export-identity-1",
-        &[
-            (0, Phase::Running, Some(10)),
-            (10, Phase::Running, Some(40)),
-            (20, Phase::Running, Some(80)),
-            (32, Phase::Succeed, None),
-        ],
+        &steps,
     );
+    let alibaba = sim_job(ProviderKind::Alibaba, "rds", "t-identity-1", &steps);
     // Temporary credentials live 12 s: the operator must renew them (at half-life) about
-    // three times during the job, always before they expire.
-    let h = start("identity", vec![job.clone()], 12, |ns| {
-        vec![SimRole {
-            arn: role("reader"),
-            subjects: vec![format!("system:serviceaccount:{ns}:{READER}")],
-        }]
+    // three times per job, always before they expire.
+    let h = start("identity", vec![aws.clone(), alibaba.clone()], 12, |ns| {
+        let subject = format!("system:serviceaccount:{ns}:{READER}");
+        vec![
+            SimRole {
+                arn: role("reader"),
+                subjects: vec![subject.clone()],
+                oidc_provider: None,
+            },
+            SimRole {
+                arn: alibaba_role("reader"),
+                subjects: vec![subject],
+                oidc_provider: Some(ALIBABA_PROVIDER.into()),
+            },
+        ]
     })
     .await;
     let url = h.sim.url();
-    let manifest = identity_job(
-        &job,
-        "on-identity",
-        &url,
-        json!({"serviceAccountName": READER, "roleArn": role("reader")}),
-    );
-    assert!(!manifest.yaml().contains("kind: Secret"));
-    h.apply("on-identity", &manifest.yaml()).await;
-    h.wait_for("on-identity", "Complete", 60).await;
-    assert_eq!(h.status("on-identity")["progress"], 100);
+    let manifests = [
+        identity_job(
+            &aws,
+            "aws-identity",
+            &url,
+            json!({"serviceAccountName": READER, "roleArn": role("reader")}),
+        ),
+        identity_job(
+            &alibaba,
+            "alibaba-identity",
+            &url,
+            json!({"serviceAccountName": READER, "roleArn": alibaba_role("reader"), "oidcProvider": ALIBABA_PROVIDER}),
+        ),
+    ];
+    for manifest in &manifests {
+        assert!(!manifest.yaml().contains("kind: Secret"));
+        h.apply(&manifest.name, &manifest.yaml()).await;
+    }
+    for manifest in &manifests {
+        h.wait_for(&manifest.name, "Complete", 60).await;
+        assert_eq!(h.status(&manifest.name)["progress"], 100);
+    }
 
     let exchanges = h.sim.sts_exchanges();
     assert!(
-        (3..=6).contains(&exchanges),
-        "{exchanges} STS exchanges for a 32 s job on 12 s credentials (expected a renewal every ~6 s, not one per poll)"
+        (6..=12).contains(&exchanges),
+        "{exchanges} STS exchanges for two 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
-    // Every request succeeded: no call was ever signed with expired credentials.
     let counters = h.sim.counters();
+    for action in ["AssumeRoleWithWebIdentity", "AssumeRoleWithOIDC"] {
+        assert!(
+            counters.by_api.get(action).copied().unwrap_or(0) >= 3,
+            "{counters:?}"
+        );
+    }
+    // Every request succeeded: no call was ever signed with expired credentials.
     let refused: Vec<_> = counters
         .by_status
         .iter()
@@ -136,11 +171,10 @@ async fn a_job_runs_on_workload_identity_and_renews_it_before_it_expires() {
         refused.is_empty(),
         "refused requests: {refused:?}\n{counters:?}"
     );
-    assert!(h
-        .events_of("on-identity")
-        .await
-        .iter()
-        .all(|e| e["type"] != "Warning"));
+    for manifest in &manifests {
+        let events = h.events_of(&manifest.name).await;
+        assert!(events.iter().all(|e| e["type"] != "Warning"), "{events:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,6 +190,7 @@ async fn another_namespaces_identity_is_refused_never_used() {
         vec![SimRole {
             arn: role("team-b-reader"),
             subjects: vec![format!("system:serviceaccount:team-b:{READER}")],
+            oidc_provider: None,
         }]
     })
     .await;

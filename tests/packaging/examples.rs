@@ -332,7 +332,7 @@ fn schema_rejects_broken_jobs() {
         .unwrap()
         .remove("credentialsSecretRef");
     not_yet["spec"]["identity"] = json!({"serviceAccountName": "reader"});
-    assert_rejected(&v, &not_yet, "supported for provider aws so far");
+    assert_rejected(&v, &not_yet, "supported for providers aws and alibaba so far");
     let mut no_role = example("aws-export-task.yaml");
     no_role["spec"]
         .as_object_mut()

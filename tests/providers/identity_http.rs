@@ -39,7 +39,12 @@ async fn sts(State(sts): State<Arc<Sts>>, body: Bytes) -> impl IntoResponse {
         .unwrap()
         .push(String::from_utf8_lossy(&body).into_owned());
     if let Some((status, code)) = *sts.refuse.lock().unwrap() {
-        let body = format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>r-1</RequestId></ErrorResponse>");
+        // Echoes the token it was sent, as a careless gateway might: it must not get through.
+        let token = url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "WebIdentityToken")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let body = format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity with {token}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>");
         return (StatusCode::from_u16(status).unwrap(), body);
     }
     let n = sts.exchanges.fetch_add(1, Ordering::SeqCst) + 1;
@@ -155,6 +160,7 @@ fn identity(namespace: &str, account: &str) -> Credentials {
         namespace: namespace.into(),
         service_account: account.into(),
         role_arn: Some("arn:aws:iam::123456789012:role/reader".into()),
+        oidc_provider: None,
         audience: "sts.amazonaws.com".into(),
         region: Some("us-east-1".into()),
     })

@@ -75,7 +75,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
     validation = Rule::new("has(self.credentialsSecretRef) != has(self.identity)").message("set exactly one of credentialsSecretRef (stored keys) and identity (workload identity)").field_path(".credentialsSecretRef"),
-    validation = Rule::new("!has(self.identity) || self.provider in ['aws']").message("identity (workload identity) is supported for provider aws so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba']").message("identity (workload identity) is supported for providers aws and alibaba so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider != 'alibaba' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider alibaba (the RAM role and the RRSA OIDC provider ARN for AssumeRoleWithOIDC)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'aws' || has(self.identity.roleArn)").message("identity.roleArn is required for provider aws (the IAM role to assume with AssumeRoleWithWebIdentity)").field_path(".identity.roleArn"),
     validation = Rule::new("self.provider == oldSelf.provider").message("provider is immutable; create a new CloudDbJob to track another job").field_path(".provider"),
     validation = Rule::new("has(self.api) == has(oldSelf.api) && (!has(self.api) || self.api == oldSelf.api)").message("api is immutable; create a new CloudDbJob to track another job").field_path(".api"),
@@ -299,14 +300,20 @@ pub struct WorkloadIdentity {
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
     )]
     pub service_account_name: String,
-    /// The cloud role to assume. aws: the IAM role ARN
-    /// (`arn:aws:iam::123456789012:role/db-job-reader`), whose trust policy names the
-    /// cluster's OIDC provider and this ServiceAccount (`system:serviceaccount:<ns>:<name>`).
+    /// The cloud role to assume, whose trust policy names the cluster's OIDC provider and
+    /// this ServiceAccount (`system:serviceaccount:<ns>:<name>`). aws: the IAM role ARN
+    /// (`arn:aws:iam::123456789012:role/db-job-reader`); alibaba: the RAM role ARN
+    /// (`acs:ram::<uid>:role/<name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     pub role_arn: Option<String>,
+    /// The cloud's registration of the cluster's OIDC issuer. alibaba: the RAM OIDC provider
+    /// ARN (`acs:ram::<uid>:oidc-provider/<name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    pub oidc_provider: Option<String>,
     /// The token audience the cloud's identity provider expects. Default: aws
-    /// `sts.amazonaws.com`.
+    /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 1024))]
     pub audience: Option<String>,

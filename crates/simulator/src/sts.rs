@@ -4,17 +4,20 @@
 //! against the token's subject, and temporary credentials come out, valid for a configurable
 //! lifetime and then refused as expired.
 //!
-//! Served: AWS `AssumeRoleWithWebIdentity` (`POST /`, form `Action=AssumeRoleWithWebIdentity`).
-
-use std::collections::HashMap;
+//! Served: AWS `AssumeRoleWithWebIdentity` (`POST /`, form `Action=AssumeRoleWithWebIdentity`)
+//! and Alibaba Cloud `AssumeRoleWithOIDC` (`POST /?Action=AssumeRoleWithOIDC&...`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use clouddb_api::ProviderKind;
+
 use crate::auth::TemporaryKey;
 
-/// The STS Query API version.
+/// The AWS STS Query API version.
 pub const AWS_STS_VERSION: &str = "2011-06-15";
+/// The Alibaba Cloud STS API version.
+pub const ALIBABA_STS_VERSION: &str = "2015-04-01";
 use crate::verify::jwt;
 
 /// What the simulated clouds trust. Set at runtime (`Simulator::set_workload_identity`).
@@ -33,26 +36,36 @@ pub struct WorkloadIdentityConfig {
 }
 
 /// A cloud role and its trust policy: the ServiceAccount subjects
-/// (`system:serviceaccount:<ns>:<name>`) allowed to assume it.
+/// (`system:serviceaccount:<ns>:<name>`) allowed to assume it, and the identity provider
+/// the exchange must name (Alibaba's OIDC provider ARN, Tencent's provider ID, Huawei's
+/// identity provider, which stands for the role there); `None`: any.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SimRole {
     pub arn: String,
     pub subjects: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_provider: Option<String>,
 }
 
-/// Temporary credentials issued so far, and when each expires (Unix seconds).
+/// Credentials an STS issued, per cloud, until they expire (Unix seconds).
+#[derive(Clone, Debug)]
+struct Issued {
+    provider: ProviderKind,
+    key: TemporaryKey,
+    expires: i64,
+}
+
+/// Temporary credentials issued so far, and when each expires.
 #[derive(Debug, Default)]
 pub(crate) struct StsState {
     pub config: Option<WorkloadIdentityConfig>,
-    issued_aws: Vec<(TemporaryKey, i64)>,
-    /// Issued keys by ID, for telling an expired key from an unknown one.
-    expiry: HashMap<String, i64>,
+    issued: Vec<Issued>,
     /// Exchanges answered with credentials, for tests.
     pub exchanges: u64,
 }
 
-/// An STS refusal: HTTP status, AWS error code, message.
+/// An AWS STS refusal: HTTP status, error code, message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StsRefusal {
     pub status: u16,
@@ -68,18 +81,93 @@ fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> StsRef
     }
 }
 
+/// Why an exchange is refused; each cloud's handler answers it with its own code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No identity provider registered for the token's issuer.
+    NoProvider,
+    /// The token does not verify (signature, issuer, audience, expiry), or names another
+    /// identity provider than the role trusts.
+    InvalidToken(String),
+    /// The role does not exist or does not trust the token's subject.
+    NotTrusted,
+}
+
+/// A granted exchange: the trusted subject and when the credentials expire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Grant {
+    pub subject: String,
+    pub expires: i64,
+}
+
 impl StsState {
-    /// The STS keys still valid at `now`, to accept beside the configured ones.
-    pub fn valid_aws_keys(&self, now: i64) -> impl Iterator<Item = &TemporaryKey> {
-        self.issued_aws
+    /// The credentials `provider`'s STS issued that are still valid at `now`.
+    pub fn valid_keys(
+        &self,
+        provider: ProviderKind,
+        now: i64,
+    ) -> impl Iterator<Item = &TemporaryKey> {
+        self.issued
             .iter()
-            .filter(move |(_, expires)| *expires > now)
-            .map(|(key, _)| key)
+            .filter(move |i| i.provider == provider && i.expires > now)
+            .map(|i| &i.key)
     }
 
-    /// Whether `key_id` is an STS key that has expired by `now`.
-    pub fn expired(&self, key_id: &str, now: i64) -> bool {
-        self.expiry.get(key_id).is_some_and(|e| *e <= now)
+    /// Whether `key_id` is a key `provider`'s STS issued that has expired by `now`.
+    pub fn expired(&self, provider: ProviderKind, key_id: &str, now: i64) -> bool {
+        self.issued
+            .iter()
+            .any(|i| i.provider == provider && i.key.id == key_id && i.expires <= now)
+    }
+
+    /// Checks a web identity `token` for `audience` against the trusted issuer and the role
+    /// `role` (with the identity provider the request named, where the cloud names one).
+    pub fn verify(
+        &self,
+        role: &str,
+        oidc_provider: Option<&str>,
+        token: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<Grant, Refusal> {
+        let config = self.config.as_ref().ok_or(Refusal::NoProvider)?;
+        let claims = jwt::verify(token, &config.jwks, &config.issuer, audience, now)
+            .map_err(|e| Refusal::InvalidToken(e.to_string()))?;
+        let role = config
+            .roles
+            .iter()
+            .find(|r| r.arn == role)
+            .ok_or(Refusal::NotTrusted)?;
+        if let (Some(expected), Some(named)) = (&role.oidc_provider, oidc_provider) {
+            if expected != named {
+                return Err(Refusal::InvalidToken(format!(
+                    "the identity provider {named:?} is not the one the role trusts"
+                )));
+            }
+        }
+        if !role.subjects.contains(&claims.subject) {
+            return Err(Refusal::NotTrusted);
+        }
+        let lifetime = match config.credential_lifetime_secs {
+            0 => 3600,
+            secs => i64::try_from(secs).unwrap_or(3600),
+        };
+        Ok(Grant {
+            subject: claims.subject,
+            expires: now + lifetime,
+        })
+    }
+
+    /// Records credentials issued under `grant`.
+    pub fn issue(&mut self, provider: ProviderKind, key: TemporaryKey, grant: &Grant, now: i64) {
+        // Expired credentials stay known (as expired) for a day, then are forgotten.
+        self.issued.retain(|i| i.expires > now - 86_400);
+        self.issued.push(Issued {
+            provider,
+            key,
+            expires: grant.expires,
+        });
+        self.exchanges += 1;
     }
 
     /// AWS `AssumeRoleWithWebIdentity`: verifies the token and the role's trust, and issues
@@ -91,50 +179,28 @@ impl StsState {
         now: i64,
         random: &mut impl FnMut() -> u128,
     ) -> Result<(TemporaryKey, i64, String), StsRefusal> {
-        let Some(config) = &self.config else {
-            return Err(refuse(
-                400,
-                "InvalidIdentityToken",
-                "No OpenIDConnect provider found in your account for this issuer",
-            ));
-        };
-        let claims = jwt::verify(
-            token,
-            &config.jwks,
-            &config.issuer,
-            "sts.amazonaws.com",
-            now,
-        )
-        .map_err(|e| refuse(400, "InvalidIdentityToken", e.to_string()))?;
-        let role = config
-            .roles
-            .iter()
-            .find(|r| r.arn == role_arn)
-            .filter(|r| r.subjects.contains(&claims.subject))
-            .ok_or_else(|| {
-                refuse(
+        let grant = self
+            .verify(role_arn, None, token, "sts.amazonaws.com", now)
+            .map_err(|refusal| match refusal {
+                Refusal::NoProvider => refuse(
+                    400,
+                    "InvalidIdentityToken",
+                    "No OpenIDConnect provider found in your account for this issuer",
+                ),
+                Refusal::InvalidToken(why) => refuse(400, "InvalidIdentityToken", why),
+                Refusal::NotTrusted => refuse(
                     403,
                     "AccessDenied",
                     "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                )
+                ),
             })?;
-        let lifetime = match config.credential_lifetime_secs {
-            0 => 3600,
-            secs => i64::try_from(secs).unwrap_or(3600),
-        };
-        let expires = now + lifetime;
         let key = TemporaryKey {
             id: format!("ASIA{:016X}", random() as u64),
             secret: format!("{:032x}", random()),
             token: format!("FwoGZXIvYXdzE{:032x}{:032x}", random(), random()),
         };
-        self.expiry.insert(key.id.clone(), expires);
-        self.issued_aws.push((key.clone(), expires));
-        // Expired keys stay known (as expired) for a day, then are forgotten.
-        self.issued_aws.retain(|(_, e)| *e > now - 86_400);
-        self.expiry.retain(|_, e| *e > now - 86_400);
-        self.exchanges += 1;
-        Ok((key, expires, format!("{}:{}", role.arn, claims.subject)))
+        self.issue(ProviderKind::Aws, key.clone(), &grant, now);
+        Ok((key, grant.expires, format!("{role_arn}:{}", grant.subject)))
     }
 }
 
@@ -154,6 +220,7 @@ mod tests {
                 roles: vec![SimRole {
                     arn: ROLE.into(),
                     subjects: vec!["system:serviceaccount:team-a:reader".into()],
+                    oidc_provider: None,
                 }],
                 credential_lifetime_secs: 900,
             }),
@@ -178,10 +245,11 @@ mod tests {
             .unwrap();
         assert_eq!(expires, NOW + 900);
         assert!(key.id.starts_with("ASIA"));
-        assert_eq!(sts.valid_aws_keys(NOW + 899).count(), 1);
-        assert_eq!(sts.valid_aws_keys(NOW + 900).count(), 0);
-        assert!(!sts.expired(&key.id, NOW + 899));
-        assert!(sts.expired(&key.id, NOW + 900));
+        assert_eq!(sts.valid_keys(ProviderKind::Aws, NOW + 899).count(), 1);
+        assert_eq!(sts.valid_keys(ProviderKind::Aws, NOW + 900).count(), 0);
+        assert_eq!(sts.valid_keys(ProviderKind::Alibaba, NOW).count(), 0);
+        assert!(!sts.expired(ProviderKind::Aws, &key.id, NOW + 899));
+        assert!(sts.expired(ProviderKind::Aws, &key.id, NOW + 900));
         assert_eq!(sts.exchanges, 1);
     }
 

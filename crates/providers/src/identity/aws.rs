@@ -21,7 +21,6 @@ use crate::aws::errors::{classify_envelope, parse_error_envelope, ErrorEnvelope,
 use crate::aws::model::{from_xml, text};
 use crate::credentials::SecretString;
 use crate::http::HttpClient;
-use crate::redact::redact;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 
@@ -188,21 +187,15 @@ pub async fn exchange(
             "application/x-www-form-urlencoded; charset=utf-8",
         )
         .body(form_body(identity, token, DURATION));
-    let scrub = |mut e: ProviderError| {
-        // The token is a credential: never let an echo of it reach a status or a log.
-        e.message = redact(&e.message, &[token.expose()]);
-        e.code = redact(&e.code, &[token.expose()]);
-        e
-    };
-    let response = http.send(request).await.map_err(scrub)?;
+    let response = http.send(request).await?;
     if (200..300).contains(&response.status) {
-        parse_success(&response.body).map_err(scrub)
+        parse_success(&response.body)
     } else {
-        Err(scrub(classify_failure(
+        Err(classify_failure(
             response.status,
             &response.body,
             response.retry_after(),
-        )))
+        ))
     }
 }
 
@@ -217,6 +210,7 @@ mod tests {
             namespace: "team-a".into(),
             service_account: "db-tracker".into(),
             role_arn: Some("arn:aws:iam::123456789012:role/reader".into()),
+            oidc_provider: None,
             audience: "sts.amazonaws.com".into(),
             region: Some("us-east-1".into()),
         }

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 
 use clouddb_api::ProviderKind;
 
-use super::{aws, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
+use super::{alibaba, aws, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
 use crate::clock::Clock;
 use crate::http::HttpClient;
+use crate::redact::redact;
 use crate::token_cache::{Expiring, TokenCache};
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
@@ -27,6 +28,7 @@ pub struct FederatedProvider {
     http: HttpClient,
     endpoints: StsEndpoints,
     cache: TokenCache<FederatedIdentity, Credentials>,
+    clock: Clock,
 }
 
 impl FederatedProvider {
@@ -42,7 +44,8 @@ impl FederatedProvider {
             tokens,
             http,
             endpoints,
-            cache: TokenCache::new(clock),
+            cache: TokenCache::new(clock.clone()),
+            clock,
         }
     }
 
@@ -68,17 +71,30 @@ impl FederatedProvider {
                 SERVICE_ACCOUNT_TOKEN_LIFETIME,
             )
             .await?;
-        match identity.provider {
+        let exchanged = match identity.provider {
             ProviderKind::Aws => {
                 let endpoint = aws::endpoint(identity, &self.endpoints)?;
                 aws::exchange(&self.http, &endpoint, identity, &token).await
+            }
+            ProviderKind::Alibaba => {
+                let endpoint = alibaba::endpoint(identity, &self.endpoints)?;
+                let now = (self.clock)();
+                alibaba::exchange(&self.http, &endpoint, identity, &token, now).await
             }
             other => Err(ProviderError::permanent(
                 ErrorReason::InvalidRequest,
                 "IdentityNotSupported",
                 format!("workload identity is not supported for provider {other} yet; use credentialsSecretRef"),
             )),
-        }
+        };
+        // The ServiceAccount token is a credential: an STS echoing it back in an error
+        // must not carry it into a status or a log.
+        exchanged.map_err(|mut e| {
+            e.message = redact(&e.message, &[token.expose()]);
+            e.code = redact(&e.code, &[token.expose()]);
+            e.request_id = e.request_id.map(|r| redact(&r, &[token.expose()]));
+            e
+        })
     }
 }
 

@@ -9,8 +9,10 @@
 //! clouds' own or the installer's overrides, never something a job names, because the
 //! ServiceAccount token is itself a credential for that audience.
 //!
-//! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]).
+//! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]), Alibaba Cloud
+//! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]).
 
+pub mod alibaba;
 pub mod aws;
 mod federated;
 
@@ -34,8 +36,10 @@ pub struct FederatedIdentity {
     /// The job's namespace, which is the ServiceAccount's.
     pub namespace: String,
     pub service_account: String,
-    /// The cloud role to assume (AWS IAM role ARN).
+    /// The cloud role to assume (AWS IAM or Alibaba RAM role ARN).
     pub role_arn: Option<String>,
+    /// The cloud's registration of the cluster's issuer (Alibaba OIDC provider ARN).
+    pub oidc_provider: Option<String>,
     /// The audience of the ServiceAccount token.
     pub audience: String,
     /// The region whose STS is asked (AWS uses the regional endpoint).
@@ -57,14 +61,22 @@ impl FederatedIdentity {
             .clone()
             .or_else(|| default_audience(provider).map(String::from))
             .ok_or_else(|| format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"))?;
-        if provider == ProviderKind::Aws && identity.role_arn.is_none() {
-            return Err("identity.roleArn is required for provider aws".into());
+        if matches!(provider, ProviderKind::Aws | ProviderKind::Alibaba)
+            && identity.role_arn.is_none()
+        {
+            return Err(format!(
+                "identity.roleArn is required for provider {provider}"
+            ));
+        }
+        if provider == ProviderKind::Alibaba && identity.oidc_provider.is_none() {
+            return Err("identity.oidcProvider is required for provider alibaba".into());
         }
         Ok(FederatedIdentity {
             provider,
             namespace: namespace.to_string(),
             service_account: identity.service_account_name.clone(),
             role_arn: identity.role_arn.clone(),
+            oidc_provider: identity.oidc_provider.clone(),
             audience,
             region: region.map(String::from),
         })
@@ -110,6 +122,7 @@ impl FederatedIdentity {
 pub fn default_audience(provider: ProviderKind) -> Option<&'static str> {
     match provider {
         ProviderKind::Aws => Some("sts.amazonaws.com"),
+        ProviderKind::Alibaba => Some(alibaba::AUDIENCE),
         _ => None,
     }
 }
@@ -164,6 +177,7 @@ mod tests {
         clouddb_api::WorkloadIdentity {
             service_account_name: "db-tracker".into(),
             role_arn: role.map(String::from),
+            oidc_provider: None,
             audience: None,
         }
     }

@@ -101,6 +101,104 @@ fn error(st: &mut SimState, req: &Incoming<'_>, status: u16, code: &str, message
         .with_header("x-acs-request-id", id)
 }
 
+/// The AccessKey ID of an ACS3 `Authorization` header (`Credential=<id>,...`).
+fn access_key_id(req: &Incoming<'_>) -> Option<String> {
+    let auth = req.header("authorization")?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split(',').next().map(|s| s.trim().to_string())
+}
+
+/// Whether a request to `/` is STS `AssumeRoleWithOIDC` (RPC style, action in the query,
+/// unsigned).
+pub(crate) fn speaks_sts(req: &Incoming<'_>) -> bool {
+    req.header("x-acs-action").is_none()
+        && param(&req.query_pairs(), "Action").as_deref() == Some("AssumeRoleWithOIDC")
+}
+
+/// STS `AssumeRoleWithOIDC` (2015-04-01) against the workload identity configuration.
+pub(crate) fn assume_role_with_oidc(st: &mut SimState, req: &Incoming<'_>) -> Reply {
+    let query = req.query_pairs();
+    if param(&query, "Version").as_deref() != Some(crate::sts::ALIBABA_STS_VERSION) {
+        return error(
+            st,
+            req,
+            400,
+            "InvalidVersion",
+            "Specified parameter Version is not valid.",
+        );
+    }
+    if param(&query, "Timestamp").is_none() {
+        return error(
+            st,
+            req,
+            400,
+            "MissingTimestamp",
+            "Timestamp is mandatory for this action.",
+        );
+    }
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let (Some(role), Some(provider), Some(token), Some(_session)) = (
+        param(&form, "RoleArn"),
+        param(&form, "OIDCProviderArn"),
+        param(&form, "OIDCToken"),
+        param(&form, "RoleSessionName"),
+    ) else {
+        return error(
+            st,
+            req,
+            400,
+            "MissingParameter",
+            "RoleArn, OIDCProviderArn, OIDCToken and RoleSessionName are mandatory for this action.",
+        );
+    };
+    let now = unix_now(st.config.clock_skew_secs);
+    let grant = match st.sts.verify(&role, Some(&provider), &token, "sts.aliyuncs.com", now) {
+        Ok(grant) => grant,
+        Err(crate::sts::Refusal::NoProvider) => {
+            return error(st, req, 404, "EntityNotExist.OIDCProvider", "The specified OIDC provider does not exist.")
+        }
+        Err(crate::sts::Refusal::InvalidToken(why)) => {
+            return error(st, req, 400, "AuthenticationFail.OIDCToken.Invalid", &format!("The OIDC token is invalid: {why}"))
+        }
+        Err(crate::sts::Refusal::NotTrusted) => {
+            return error(
+                st,
+                req,
+                403,
+                "AuthenticationFail.NoPermission",
+                "You are not authorized to assume the role: its trust policy does not allow this OIDC token.",
+            )
+        }
+    };
+    let SimState { rng, .. } = st;
+    let mut random = || rand::Rng::random::<u128>(rng);
+    let key = crate::auth::TemporaryKey {
+        id: format!("STS.{:020X}", random() as u64),
+        secret: format!("{:032x}", random()),
+        token: format!("CAIS{:032x}{:032x}", random(), random()),
+    };
+    st.sts
+        .issue(ProviderKind::Alibaba, key.clone(), &grant, now);
+    let id = st.request_id();
+    let expiration = Timestamp::from_second(grant.expires)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    let body = serde_json::json!({
+        "RequestId": id,
+        "OIDCTokenInfo": {"Subject": grant.subject, "ClientIds": "sts.aliyuncs.com"},
+        "AssumedRoleUser": {"Arn": format!("{role}/clouddb"), "AssumedRoleId": "33157794895460****:clouddb"},
+        "Credentials": {
+            "SecurityToken": key.token,
+            "Expiration": expiration,
+            "AccessKeySecret": key.secret,
+            "AccessKeyId": key.id,
+        },
+    });
+    Reply::json(200, &body).with_header("x-acs-request-id", id)
+}
+
 /// HTTP 400 `Throttling.User`, as the OpenAPI gateway answers flow control.
 pub(crate) fn throttled(st: &mut SimState) -> Reply {
     let id = st.request_id();
@@ -173,7 +271,25 @@ pub(crate) fn answer(
         body: req.body,
     };
     let server_now = unix_now(st.config.clock_skew_secs);
-    if let Err(e) = verify_alibaba(&st.config.credentials, &input, server_now, &mut st.nonces) {
+    if let Some(key_id) = access_key_id(req) {
+        if st.sts.expired(ProviderKind::Alibaba, &key_id, server_now) {
+            return error(
+                st,
+                req,
+                400,
+                "InvalidSecurityToken.Expired",
+                "Specified SecurityToken is expired.",
+            );
+        }
+    }
+    // The configured keys, and the STS keys workload identity has issued and not expired.
+    let mut accepted = st.config.credentials.clone();
+    accepted.alibaba_temporary.extend(
+        st.sts
+            .valid_keys(ProviderKind::Alibaba, server_now)
+            .cloned(),
+    );
+    if let Err(e) = verify_alibaba(&accepted, &input, server_now, &mut st.nonces) {
         return error(st, req, e.status, e.code, &e.message);
     }
     if req.header("x-acs-action").map(str::trim) != Some(ACTION) {

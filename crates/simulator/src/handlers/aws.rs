@@ -176,7 +176,7 @@ pub(crate) fn answer(
     };
     let unix = unix_now(st.config.clock_skew_secs);
     if let Some(key_id) = access_key_id(req) {
-        if st.sts.expired(&key_id, unix) {
+        if st.sts.expired(ProviderKind::Aws, &key_id, unix) {
             return error(
                 st,
                 400,
@@ -189,7 +189,7 @@ pub(crate) fn answer(
     let mut accepted = st.config.credentials.clone();
     accepted
         .aws_temporary
-        .extend(st.sts.valid_aws_keys(unix).cloned());
+        .extend(st.sts.valid_keys(ProviderKind::Aws, unix).cloned());
     if let Err(e) = verify_aws(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }

@@ -114,11 +114,25 @@ pub(crate) struct Handled {
 pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let now = Clock::now();
     // The STS of workload identity: no job, no fault rules.
-    if req.path == "/" && aws::speaks_sts(&req) {
+    let sts = if req.path != "/" {
+        None
+    } else if aws::speaks_sts(&req) {
+        Some((ProviderKind::Aws, "AssumeRoleWithWebIdentity"))
+    } else if alibaba::speaks_sts(&req) {
+        Some((ProviderKind::Alibaba, "AssumeRoleWithOIDC"))
+    } else {
+        None
+    };
+    if let Some((provider, action)) = sts {
+        let mut st = lock(state);
+        let reply = match provider {
+            ProviderKind::Alibaba => alibaba::assume_role_with_oidc(&mut st, &req),
+            _ => aws::assume_role_with_web_identity(&mut st, &req),
+        };
         return Handled {
-            reply: aws::assume_role_with_web_identity(&mut lock(state), &req),
-            provider: Some(ProviderKind::Aws),
-            api: "AssumeRoleWithWebIdentity".into(),
+            reply,
+            provider: Some(provider),
+            api: action.into(),
             job_id: None,
             fault: None,
         };
