@@ -64,6 +64,7 @@ impl SecretReader {
                     namespace,
                     identity,
                     spec.region.as_deref(),
+                    spec.project_id.as_deref(),
                 )
                 .map(Credentials::Federated)
                 .map_err(|message| ("InvalidSpec", message)))

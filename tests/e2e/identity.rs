@@ -80,12 +80,14 @@ async fn start(
         credential_lifetime_secs: lifetime,
     });
     h.kubectl_ok(&["create", "serviceaccount", READER]).await;
-    let sts = format!("aws={url},alibaba={url}", url = h.sim.url());
+    let sts = format!("aws={url},alibaba={url},huawei={url}", url = h.sim.url());
     h.add_operator_args(&["--sts-endpoint", &sts]);
     h.start_operator().await;
     h
 }
 
+const HUAWEI_IDP: &str = "k8s-cluster-idp";
+const HUAWEI_CLIENT: &str = "clouddb-e2e-client";
 const ALIBABA_PROVIDER: &str = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-test";
 
 fn alibaba_role(name: &str) -> String {
@@ -107,20 +109,36 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
         &steps,
     );
     let alibaba = sim_job(ProviderKind::Alibaba, "rds", "t-identity-1", &steps);
+    let huawei = sim_job(
+        ProviderKind::Huawei,
+        "rds",
+        "eeeeeeee-0000-4000-8000-000000000001",
+        &steps,
+    );
     // Temporary credentials live 12 s: the operator must renew them (at half-life) about
     // three times per job, always before they expire.
-    let h = start("identity", vec![aws.clone(), alibaba.clone()], 12, |ns| {
+    let jobs = vec![aws.clone(), alibaba.clone(), huawei.clone()];
+    let h = start("identity", jobs, 12, |ns| {
         let subject = format!("system:serviceaccount:{ns}:{READER}");
         vec![
             SimRole {
                 arn: role("reader"),
                 subjects: vec![subject.clone()],
                 oidc_provider: None,
+                audience: None,
             },
             SimRole {
                 arn: alibaba_role("reader"),
-                subjects: vec![subject],
+                subjects: vec![subject.clone()],
                 oidc_provider: Some(ALIBABA_PROVIDER.into()),
+                audience: None,
+            },
+            // Huawei: the IAM identity provider stands for the role.
+            SimRole {
+                arn: HUAWEI_IDP.into(),
+                subjects: vec![subject],
+                oidc_provider: None,
+                audience: Some(HUAWEI_CLIENT.into()),
             },
         ]
     })
@@ -139,6 +157,12 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
             &url,
             json!({"serviceAccountName": READER, "roleArn": alibaba_role("reader"), "oidcProvider": ALIBABA_PROVIDER}),
         ),
+        identity_job(
+            &huawei,
+            "huawei-identity",
+            &url,
+            json!({"serviceAccountName": READER, "oidcProvider": HUAWEI_IDP, "audience": HUAWEI_CLIENT}),
+        ),
     ];
     for manifest in &manifests {
         assert!(!manifest.yaml().contains("kind: Secret"));
@@ -151,11 +175,15 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
 
     let exchanges = h.sim.sts_exchanges();
     assert!(
-        (6..=12).contains(&exchanges),
-        "{exchanges} STS exchanges for two 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
+        (9..=18).contains(&exchanges),
+        "{exchanges} STS exchanges for three 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
     let counters = h.sim.counters();
-    for action in ["AssumeRoleWithWebIdentity", "AssumeRoleWithOIDC"] {
+    for action in [
+        "AssumeRoleWithWebIdentity",
+        "AssumeRoleWithOIDC",
+        "OidcIdToken",
+    ] {
         assert!(
             counters.by_api.get(action).copied().unwrap_or(0) >= 3,
             "{counters:?}"
@@ -165,7 +193,7 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
     let refused: Vec<_> = counters
         .by_status
         .iter()
-        .filter(|(status, _)| status.as_str() != "200")
+        .filter(|(status, _)| !status.starts_with('2'))
         .collect();
     assert!(
         refused.is_empty(),
@@ -191,6 +219,7 @@ async fn another_namespaces_identity_is_refused_never_used() {
             arn: role("team-b-reader"),
             subjects: vec![format!("system:serviceaccount:team-b:{READER}")],
             oidc_provider: None,
+            audience: None,
         }]
     })
     .await;

@@ -326,13 +326,17 @@ fn schema_rejects_broken_jobs() {
     both["spec"]["identity"] =
         json!({"serviceAccountName": "reader", "roleArn": "arn:aws:iam::1:role/r"});
     assert_rejected(&v, &both, "set exactly one of credentialsSecretRef");
-    let mut not_yet = example("huawei-rds.yaml");
+    let mut not_yet = example("tencent-describetasks.yaml");
     not_yet["spec"]
         .as_object_mut()
         .unwrap()
         .remove("credentialsSecretRef");
     not_yet["spec"]["identity"] = json!({"serviceAccountName": "reader"});
-    assert_rejected(&v, &not_yet, "supported for providers aws and alibaba so far");
+    assert_rejected(
+        &v,
+        &not_yet,
+        "supported for providers aws, alibaba and huawei so far",
+    );
     let mut no_role = example("aws-export-task.yaml");
     no_role["spec"]
         .as_object_mut()

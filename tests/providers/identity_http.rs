@@ -163,6 +163,7 @@ fn identity(namespace: &str, account: &str) -> Credentials {
         oidc_provider: None,
         audience: "sts.amazonaws.com".into(),
         region: Some("us-east-1".into()),
+        project_id: None,
     })
 }
 

@@ -5,7 +5,9 @@
 //! lifetime and then refused as expired.
 //!
 //! Served: AWS `AssumeRoleWithWebIdentity` (`POST /`, form `Action=AssumeRoleWithWebIdentity`)
-//! and Alibaba Cloud `AssumeRoleWithOIDC` (`POST /?Action=AssumeRoleWithOIDC&...`).
+//! Alibaba Cloud `AssumeRoleWithOIDC` (`POST /?Action=AssumeRoleWithOIDC&...`) and Huawei
+//! Cloud IAM's OpenID Connect token (`POST /v3.0/OS-AUTH/id-token/tokens`, the identity
+//! provider in `X-Idp-Id` standing for the role).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,6 +48,9 @@ pub struct SimRole {
     pub subjects: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc_provider: Option<String>,
+    /// The token audience this role's provider expects; `None`: the cloud's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 /// Credentials an STS issued, per cloud, until they expire (Unix seconds).
@@ -120,24 +125,25 @@ impl StsState {
             .any(|i| i.provider == provider && i.key.id == key_id && i.expires <= now)
     }
 
-    /// Checks a web identity `token` for `audience` against the trusted issuer and the role
-    /// `role` (with the identity provider the request named, where the cloud names one).
+    /// Checks a web identity `token` against the trusted issuer and the role `role` (with the
+    /// identity provider the request named, where the cloud names one), for the role's
+    /// audience or the cloud's `default_audience`.
     pub fn verify(
         &self,
         role: &str,
         oidc_provider: Option<&str>,
         token: &str,
-        audience: &str,
+        default_audience: &str,
         now: i64,
     ) -> Result<Grant, Refusal> {
         let config = self.config.as_ref().ok_or(Refusal::NoProvider)?;
+        let found = config.roles.iter().find(|r| r.arn == role);
+        let audience = found
+            .and_then(|r| r.audience.as_deref())
+            .unwrap_or(default_audience);
         let claims = jwt::verify(token, &config.jwks, &config.issuer, audience, now)
             .map_err(|e| Refusal::InvalidToken(e.to_string()))?;
-        let role = config
-            .roles
-            .iter()
-            .find(|r| r.arn == role)
-            .ok_or(Refusal::NotTrusted)?;
+        let role = found.ok_or(Refusal::NotTrusted)?;
         if let (Some(expected), Some(named)) = (&role.oidc_provider, oidc_provider) {
             if expected != named {
                 return Err(Refusal::InvalidToken(format!(
@@ -221,6 +227,7 @@ mod tests {
                     arn: ROLE.into(),
                     subjects: vec!["system:serviceaccount:team-a:reader".into()],
                     oidc_provider: None,
+                    audience: None,
                 }],
                 credential_lifetime_secs: 900,
             }),

@@ -201,6 +201,7 @@ mod tests {
             oidc_provider: Some("acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1".into()),
             audience: AUDIENCE.into(),
             region: Some("cn-hangzhou".into()),
+            project_id: None,
         }
     }
 

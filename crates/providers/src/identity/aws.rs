@@ -213,6 +213,7 @@ mod tests {
             oidc_provider: None,
             audience: "sts.amazonaws.com".into(),
             region: Some("us-east-1".into()),
+            project_id: None,
         }
     }
 

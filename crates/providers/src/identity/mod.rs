@@ -10,11 +10,13 @@
 //! ServiceAccount token is itself a credential for that audience.
 //!
 //! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]), Alibaba Cloud
-//! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]).
+//! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]), Huawei Cloud IAM's OpenID Connect token
+//! ([`huawei`]).
 
 pub mod alibaba;
 pub mod aws;
 mod federated;
+pub mod huawei;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -44,6 +46,8 @@ pub struct FederatedIdentity {
     pub audience: String,
     /// The region whose STS is asked (AWS uses the regional endpoint).
     pub region: Option<String>,
+    /// The project a Huawei token is scoped to.
+    pub project_id: Option<String>,
 }
 
 impl FederatedIdentity {
@@ -55,12 +59,14 @@ impl FederatedIdentity {
         namespace: &str,
         identity: &clouddb_api::WorkloadIdentity,
         region: Option<&str>,
+        project_id: Option<&str>,
     ) -> Result<Self, String> {
-        let audience = identity
-            .audience
-            .clone()
-            .or_else(|| default_audience(provider).map(String::from))
-            .ok_or_else(|| format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"))?;
+        if !matches!(
+            provider,
+            ProviderKind::Aws | ProviderKind::Alibaba | ProviderKind::Huawei
+        ) {
+            return Err(format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"));
+        }
         if matches!(provider, ProviderKind::Aws | ProviderKind::Alibaba)
             && identity.role_arn.is_none()
         {
@@ -68,9 +74,18 @@ impl FederatedIdentity {
                 "identity.roleArn is required for provider {provider}"
             ));
         }
-        if provider == ProviderKind::Alibaba && identity.oidc_provider.is_none() {
-            return Err("identity.oidcProvider is required for provider alibaba".into());
+        if matches!(provider, ProviderKind::Alibaba | ProviderKind::Huawei)
+            && identity.oidc_provider.is_none()
+        {
+            return Err(format!(
+                "identity.oidcProvider is required for provider {provider}"
+            ));
         }
+        let audience = identity
+            .audience
+            .clone()
+            .or_else(|| default_audience(provider).map(String::from))
+            .ok_or_else(|| format!("identity.audience is required for provider {provider} (the client ID of its identity provider)"))?;
         Ok(FederatedIdentity {
             provider,
             namespace: namespace.to_string(),
@@ -79,6 +94,7 @@ impl FederatedIdentity {
             oidc_provider: identity.oidc_provider.clone(),
             audience,
             region: region.map(String::from),
+            project_id: project_id.map(String::from),
         })
     }
 
@@ -189,17 +205,26 @@ mod tests {
             "team-a",
             &spec(Some("arn:aws:iam::123456789012:role/reader")),
             Some("us-east-1"),
+            None,
         )
         .unwrap();
         assert_eq!(id.audience, "sts.amazonaws.com");
         assert_eq!(id.subject(), "system:serviceaccount:team-a:db-tracker");
         assert_eq!(id.session_name(), "clouddb.team-a.db-tracker");
-        let err = FederatedIdentity::new(ProviderKind::Aws, "team-a", &spec(None), None);
+        let err = FederatedIdentity::new(ProviderKind::Aws, "team-a", &spec(None), None, None);
         assert!(err.unwrap_err().contains("roleArn"));
-        let err = FederatedIdentity::new(ProviderKind::Huawei, "team-a", &spec(None), None);
+        let err = FederatedIdentity::new(ProviderKind::Huawei, "team-a", &spec(None), None, None);
         assert!(err
             .unwrap_err()
-            .contains("not supported for provider huawei"));
+            .contains("identity.oidcProvider is required"));
+        let mut huawei = spec(None);
+        huawei.oidc_provider = Some("idp".into());
+        let err = FederatedIdentity::new(ProviderKind::Huawei, "team-a", &huawei, None, None);
+        assert!(err.unwrap_err().contains("identity.audience is required"));
+        let err = FederatedIdentity::new(ProviderKind::Tencent, "team-a", &spec(None), None, None);
+        assert!(err
+            .unwrap_err()
+            .contains("not supported for provider tencent"));
     }
 
     #[test]
@@ -208,6 +233,7 @@ mod tests {
             ProviderKind::Aws,
             &"n".repeat(63),
             &spec(Some("arn:aws:iam::1:role/r")),
+            None,
             None,
         )
         .unwrap();

@@ -31,6 +31,91 @@ fn decoded_path(path: &str) -> String {
 }
 
 /// The job named by `id` on this path's API family and project; `None` for other paths.
+/// The path of IAM's "Obtaining a Token with an OpenID Connect ID Token".
+pub(crate) const OIDC_TOKEN_PATH: &str = "/v3.0/OS-AUTH/id-token/tokens";
+
+/// IAM's OpenID Connect token: the identity provider in `X-Idp-Id`, the ServiceAccount token
+/// in `auth.id_token.id`, the scope in `auth.scope.project.id`; an IAM token in
+/// `X-Subject-Token` (HTTP 201).
+pub(crate) fn oidc_token(st: &mut SimState, req: &Incoming<'_>) -> Reply {
+    let iam_error = |status: u16, title: &str, message: &str| {
+        Reply::json(
+            status,
+            &serde_json::json!({"error": {"code": status, "title": title, "message": message}}),
+        )
+    };
+    if req.method != http::Method::POST {
+        return iam_error(405, "Method Not Allowed", "The method is not allowed.");
+    }
+    let body: serde_json::Value = serde_json::from_slice(req.body).unwrap_or_default();
+    let (Some(idp), Some(token), Some(project)) = (
+        req.header("x-idp-id")
+            .map(str::trim)
+            .filter(|v| !v.is_empty()),
+        body["auth"]["id_token"]["id"].as_str(),
+        body["auth"]["scope"]["project"]["id"].as_str(),
+    ) else {
+        return iam_error(
+            400,
+            "Bad Request",
+            "X-Idp-Id, auth.id_token.id and auth.scope.project.id are required.",
+        );
+    };
+    let now = unix_now(st.config.clock_skew_secs);
+    // The audience is the identity provider's client ID, configured on the role; the
+    // provider's own ID stands in when the role names none.
+    let grant = match st.sts.verify(idp, None, token, idp, now) {
+        Ok(grant) => grant,
+        Err(crate::sts::Refusal::NoProvider) => {
+            return iam_error(
+                404,
+                "Not Found",
+                "The identity provider could not be found.",
+            )
+        }
+        Err(crate::sts::Refusal::InvalidToken(why)) => {
+            return iam_error(
+                401,
+                "Unauthorized",
+                &format!("The id_token is invalid: {why}"),
+            )
+        }
+        Err(crate::sts::Refusal::NotTrusted) => {
+            return iam_error(
+                403,
+                "Forbidden",
+                "The identity provider's mapping rules do not map this user.",
+            )
+        }
+    };
+    let issued = format!(
+        "MIIDkgYJKoZIhvcNAQcC{:032x}{:032x}",
+        rand::Rng::random::<u128>(&mut st.rng),
+        rand::Rng::random::<u128>(&mut st.rng)
+    );
+    let key = crate::auth::TemporaryKey {
+        id: issued.clone(),
+        secret: String::new(),
+        token: String::new(),
+    };
+    st.sts.issue(ProviderKind::Huawei, key, &grant, now);
+    let expires = jiff::Timestamp::from_second(grant.expires)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default();
+    let id = st.request_id();
+    Reply::json(
+        201,
+        &serde_json::json!({"token": {
+            "expires_at": expires,
+            "methods": ["mapped"],
+            "project": {"id": project},
+            "user": {"name": grant.subject, "OS-FEDERATION": {"identity_provider": {"id": idp}}},
+        }}),
+    )
+    .with_header("x-subject-token", issued)
+    .with_header("x-request-id", id)
+}
+
 pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Option<Target> {
     let (legacy, project) = parse_path(&decoded_path(req.path))?;
     let job_id = req
@@ -102,11 +187,20 @@ pub(crate) fn answer(
         headers: req.headers,
         body: req.body,
     };
-    if let Err(e) = verify_huawei(
-        &st.config.credentials,
-        &input,
-        unix_now(st.config.clock_skew_secs),
-    ) {
+    let unix = unix_now(st.config.clock_skew_secs);
+    if let Some(token) = req.header("x-auth-token") {
+        if st.sts.expired(ProviderKind::Huawei, token.trim(), unix) {
+            return error(st, 401, "APIGW.0307", "The token must be updated.");
+        }
+    }
+    // The configured tokens, and the IAM tokens workload identity obtained and not expired.
+    let mut accepted = st.config.credentials.clone();
+    accepted.huawei_tokens.extend(
+        st.sts
+            .valid_keys(ProviderKind::Huawei, unix)
+            .map(|k| k.id.clone()),
+    );
+    if let Err(e) = verify_huawei(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }
     if target.job_id.is_none() {

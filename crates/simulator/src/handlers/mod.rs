@@ -114,7 +114,9 @@ pub(crate) struct Handled {
 pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let now = Clock::now();
     // The STS of workload identity: no job, no fault rules.
-    let sts = if req.path != "/" {
+    let sts = if req.path == huawei::OIDC_TOKEN_PATH {
+        Some((ProviderKind::Huawei, "OidcIdToken"))
+    } else if req.path != "/" {
         None
     } else if aws::speaks_sts(&req) {
         Some((ProviderKind::Aws, "AssumeRoleWithWebIdentity"))
@@ -127,6 +129,7 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
         let mut st = lock(state);
         let reply = match provider {
             ProviderKind::Alibaba => alibaba::assume_role_with_oidc(&mut st, &req),
+            ProviderKind::Huawei => huawei::oidc_token(&mut st, &req),
             _ => aws::assume_role_with_web_identity(&mut st, &req),
         };
         return Handled {
