@@ -80,12 +80,17 @@ async fn start(
         credential_lifetime_secs: lifetime,
     });
     h.kubectl_ok(&["create", "serviceaccount", READER]).await;
-    let sts = format!("aws={url},alibaba={url},huawei={url}", url = h.sim.url());
+    let sts = format!(
+        "aws={url},alibaba={url},huawei={url},tencent={url}",
+        url = h.sim.url()
+    );
     h.add_operator_args(&["--sts-endpoint", &sts]);
     h.start_operator().await;
     h
 }
 
+const TENCENT_ROLE: &str = "qcs::cam::uin/100000000001:roleName/reader";
+const TENCENT_PROVIDER: &str = "cls-e2e-oidc";
 const HUAWEI_IDP: &str = "k8s-cluster-idp";
 const HUAWEI_CLIENT: &str = "clouddb-e2e-client";
 const ALIBABA_PROVIDER: &str = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-test";
@@ -117,7 +122,13 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
     );
     // Temporary credentials live 12 s: the operator must renew them (at half-life) about
     // three times per job, always before they expire.
-    let jobs = vec![aws.clone(), alibaba.clone(), huawei.clone()];
+    let tencent = sim_job(ProviderKind::Tencent, "DescribeTasks", "886001", &steps);
+    let jobs = vec![
+        aws.clone(),
+        alibaba.clone(),
+        huawei.clone(),
+        tencent.clone(),
+    ];
     let h = start("identity", jobs, 12, |ns| {
         let subject = format!("system:serviceaccount:{ns}:{READER}");
         vec![
@@ -131,6 +142,12 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
                 arn: alibaba_role("reader"),
                 subjects: vec![subject.clone()],
                 oidc_provider: Some(ALIBABA_PROVIDER.into()),
+                audience: None,
+            },
+            SimRole {
+                arn: TENCENT_ROLE.into(),
+                subjects: vec![subject.clone()],
+                oidc_provider: Some(TENCENT_PROVIDER.into()),
                 audience: None,
             },
             // Huawei: the IAM identity provider stands for the role.
@@ -163,6 +180,12 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
             &url,
             json!({"serviceAccountName": READER, "oidcProvider": HUAWEI_IDP, "audience": HUAWEI_CLIENT}),
         ),
+        identity_job(
+            &tencent,
+            "tencent-identity",
+            &url,
+            json!({"serviceAccountName": READER, "roleArn": TENCENT_ROLE, "oidcProvider": TENCENT_PROVIDER}),
+        ),
     ];
     for manifest in &manifests {
         assert!(!manifest.yaml().contains("kind: Secret"));
@@ -175,8 +198,8 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
 
     let exchanges = h.sim.sts_exchanges();
     assert!(
-        (9..=18).contains(&exchanges),
-        "{exchanges} STS exchanges for three 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
+        (12..=24).contains(&exchanges),
+        "{exchanges} STS exchanges for four 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
     let counters = h.sim.counters();
     for action in [

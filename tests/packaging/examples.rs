@@ -326,7 +326,7 @@ fn schema_rejects_broken_jobs() {
     both["spec"]["identity"] =
         json!({"serviceAccountName": "reader", "roleArn": "arn:aws:iam::1:role/r"});
     assert_rejected(&v, &both, "set exactly one of credentialsSecretRef");
-    let mut not_yet = example("tencent-describetasks.yaml");
+    let mut not_yet = example("tencent-legacy-getcdbtaskinfo.yaml");
     not_yet["spec"]
         .as_object_mut()
         .unwrap()
@@ -335,7 +335,7 @@ fn schema_rejects_broken_jobs() {
     assert_rejected(
         &v,
         &not_yet,
-        "supported for providers aws, alibaba and huawei so far",
+        "supported for providers aws, alibaba, huawei and tencent so far",
     );
     let mut no_role = example("aws-export-task.yaml");
     no_role["spec"]

@@ -75,7 +75,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
     validation = Rule::new("has(self.credentialsSecretRef) != has(self.identity)").message("set exactly one of credentialsSecretRef (stored keys) and identity (workload identity)").field_path(".credentialsSecretRef"),
-    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei']").message("identity (workload identity) is supported for providers aws, alibaba and huawei so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei', 'tencent']").message("identity (workload identity) is supported for providers aws, alibaba, huawei and tencent so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider != 'tencent' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider tencent (the CAM role and the identity provider's ProviderId for AssumeRoleWithWebIdentity)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'huawei' || (has(self.identity.oidcProvider) && has(self.identity.audience))").message("identity.oidcProvider and identity.audience are required for provider huawei (the IAM identity provider ID and its client ID)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'alibaba' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider alibaba (the RAM role and the RRSA OIDC provider ARN for AssumeRoleWithOIDC)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'aws' || has(self.identity.roleArn)").message("identity.roleArn is required for provider aws (the IAM role to assume with AssumeRoleWithWebIdentity)").field_path(".identity.roleArn"),
@@ -304,18 +305,21 @@ pub struct WorkloadIdentity {
     /// The cloud role to assume, whose trust policy names the cluster's OIDC provider and
     /// this ServiceAccount (`system:serviceaccount:<ns>:<name>`). aws: the IAM role ARN
     /// (`arn:aws:iam::123456789012:role/db-job-reader`); alibaba: the RAM role ARN
-    /// (`acs:ram::<uid>:role/<name>`).
+    /// (`acs:ram::<uid>:role/<name>`); tencent: the CAM role ARN
+    /// (`qcs::cam::uin/<uin>:roleName/<name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     pub role_arn: Option<String>,
     /// The cloud's registration of the cluster's OIDC issuer. alibaba: the RAM OIDC provider
     /// ARN (`acs:ram::<uid>:oidc-provider/<name>`); huawei: the IAM identity provider ID
-    /// (`X-Idp-Id`; its mapping rules decide the token's permissions).
+    /// (`X-Idp-Id`; its mapping rules decide the token's permissions); tencent: the CAM OIDC
+    /// identity provider's name (`ProviderId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     pub oidc_provider: Option<String>,
     /// The token audience the cloud's identity provider expects. Default: aws
-    /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`; huawei: required, the identity
+    /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`, tencent `sts.cloud.tencent.com`;
+    /// huawei: required, the identity
     /// provider's client ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 1024))]

@@ -7,7 +7,8 @@
 //! Served: AWS `AssumeRoleWithWebIdentity` (`POST /`, form `Action=AssumeRoleWithWebIdentity`)
 //! Alibaba Cloud `AssumeRoleWithOIDC` (`POST /?Action=AssumeRoleWithOIDC&...`) and Huawei
 //! Cloud IAM's OpenID Connect token (`POST /v3.0/OS-AUTH/id-token/tokens`, the identity
-//! provider in `X-Idp-Id` standing for the role).
+//! provider in `X-Idp-Id` standing for the role), Tencent Cloud `AssumeRoleWithWebIdentity`
+//! (`POST /`, `X-TC-Action`, `Authorization: SKIP`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,8 @@ use crate::auth::TemporaryKey;
 
 /// The AWS STS Query API version.
 pub const AWS_STS_VERSION: &str = "2011-06-15";
+/// The Tencent Cloud STS API version.
+pub const TENCENT_STS_VERSION: &str = "2018-08-13";
 /// The Alibaba Cloud STS API version.
 pub const ALIBABA_STS_VERSION: &str = "2015-04-01";
 use crate::verify::jwt;

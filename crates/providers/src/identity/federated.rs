@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use clouddb_api::ProviderKind;
 
-use super::{alibaba, aws, huawei, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
+use super::{alibaba, aws, huawei, tencent, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
 use crate::clock::Clock;
 use crate::http::HttpClient;
 use crate::redact::redact;
@@ -80,6 +80,11 @@ impl FederatedProvider {
                 let endpoint = alibaba::endpoint(identity, &self.endpoints)?;
                 let now = (self.clock)();
                 alibaba::exchange(&self.http, &endpoint, identity, &token, now).await
+            }
+            ProviderKind::Tencent => {
+                let endpoint = tencent::endpoint(&self.endpoints)?;
+                let now = (self.clock)();
+                tencent::exchange(&self.http, &endpoint, identity, &token, now).await
             }
             ProviderKind::Huawei => {
                 let endpoint = huawei::endpoint(identity, &self.endpoints)?;

@@ -11,12 +11,13 @@
 //!
 //! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]), Alibaba Cloud
 //! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]), Huawei Cloud IAM's OpenID Connect token
-//! ([`huawei`]).
+//! ([`huawei`]), Tencent Cloud `AssumeRoleWithWebIdentity` ([`tencent`]).
 
 pub mod alibaba;
 pub mod aws;
 mod federated;
 pub mod huawei;
+pub mod tencent;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -63,19 +64,26 @@ impl FederatedIdentity {
     ) -> Result<Self, String> {
         if !matches!(
             provider,
-            ProviderKind::Aws | ProviderKind::Alibaba | ProviderKind::Huawei
+            ProviderKind::Aws
+                | ProviderKind::Alibaba
+                | ProviderKind::Huawei
+                | ProviderKind::Tencent
         ) {
             return Err(format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"));
         }
-        if matches!(provider, ProviderKind::Aws | ProviderKind::Alibaba)
-            && identity.role_arn.is_none()
+        if matches!(
+            provider,
+            ProviderKind::Aws | ProviderKind::Alibaba | ProviderKind::Tencent
+        ) && identity.role_arn.is_none()
         {
             return Err(format!(
                 "identity.roleArn is required for provider {provider}"
             ));
         }
-        if matches!(provider, ProviderKind::Alibaba | ProviderKind::Huawei)
-            && identity.oidc_provider.is_none()
+        if matches!(
+            provider,
+            ProviderKind::Alibaba | ProviderKind::Huawei | ProviderKind::Tencent
+        ) && identity.oidc_provider.is_none()
         {
             return Err(format!(
                 "identity.oidcProvider is required for provider {provider}"
@@ -139,6 +147,7 @@ pub fn default_audience(provider: ProviderKind) -> Option<&'static str> {
     match provider {
         ProviderKind::Aws => Some("sts.amazonaws.com"),
         ProviderKind::Alibaba => Some(alibaba::AUDIENCE),
+        ProviderKind::Tencent => Some(tencent::AUDIENCE),
         _ => None,
     }
 }
@@ -222,9 +231,17 @@ mod tests {
         let err = FederatedIdentity::new(ProviderKind::Huawei, "team-a", &huawei, None, None);
         assert!(err.unwrap_err().contains("identity.audience is required"));
         let err = FederatedIdentity::new(ProviderKind::Tencent, "team-a", &spec(None), None, None);
+        assert!(err.unwrap_err().contains("identity.roleArn is required"));
+        let err = FederatedIdentity::new(
+            ProviderKind::TencentLegacy,
+            "team-a",
+            &spec(None),
+            None,
+            None,
+        );
         assert!(err
             .unwrap_err()
-            .contains("not supported for provider tencent"));
+            .contains("not supported for provider tencent-legacy"));
     }
 
     #[test]

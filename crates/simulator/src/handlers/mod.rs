@@ -122,6 +122,8 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
         Some((ProviderKind::Aws, "AssumeRoleWithWebIdentity"))
     } else if alibaba::speaks_sts(&req) {
         Some((ProviderKind::Alibaba, "AssumeRoleWithOIDC"))
+    } else if tencent::speaks_sts(&req) {
+        Some((ProviderKind::Tencent, "AssumeRoleWithWebIdentity (Tencent)"))
     } else {
         None
     };
@@ -130,6 +132,7 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
         let reply = match provider {
             ProviderKind::Alibaba => alibaba::assume_role_with_oidc(&mut st, &req),
             ProviderKind::Huawei => huawei::oidc_token(&mut st, &req),
+            ProviderKind::Tencent => tencent::assume_role_with_web_identity(&mut st, &req),
             _ => aws::assume_role_with_web_identity(&mut st, &req),
         };
         return Handled {

@@ -27,6 +27,102 @@ fn param(body: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The SecretId of a TC3 `Authorization` header (`Credential=<id>/<date>/...`).
+fn secret_id(req: &Incoming<'_>) -> Option<String> {
+    let auth = req.header("authorization")?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split('/').next().map(|s| s.trim().to_string())
+}
+
+/// Whether a request to `/` is STS `AssumeRoleWithWebIdentity` (API 3.0 style, unsigned).
+pub(crate) fn speaks_sts(req: &Incoming<'_>) -> bool {
+    req.header("x-tc-action").map(str::trim) == Some("AssumeRoleWithWebIdentity")
+}
+
+/// STS `AssumeRoleWithWebIdentity` (2018-08-13) against the workload identity configuration.
+pub(crate) fn assume_role_with_web_identity(st: &mut SimState, req: &Incoming<'_>) -> Reply {
+    if req.header("authorization").map(str::trim) != Some("SKIP") {
+        return error(
+            st,
+            "AuthFailure.InvalidAuthorization",
+            "AssumeRoleWithWebIdentity takes Authorization: SKIP.",
+        );
+    }
+    if req.header("x-tc-version").map(str::trim) != Some(crate::sts::TENCENT_STS_VERSION) {
+        return error(
+            st,
+            "NoSuchVersion",
+            "The API version does not exist; sts serves 2018-08-13.",
+        );
+    }
+    if req
+        .header("x-tc-region")
+        .is_none_or(|r| r.trim().is_empty())
+    {
+        return error(
+            st,
+            "MissingParameter",
+            "The request is missing a required header `X-TC-Region`.",
+        );
+    }
+    let body = body_json(req).unwrap_or_default();
+    let (Some(provider), Some(token), Some(role), Some(_session)) = (
+        param(&body, "ProviderId"),
+        param(&body, "WebIdentityToken"),
+        param(&body, "RoleArn"),
+        param(&body, "RoleSessionName"),
+    ) else {
+        return error(
+            st,
+            "InvalidParameter.ParamError",
+            "ProviderId, WebIdentityToken, RoleArn and RoleSessionName are required.",
+        );
+    };
+    let now = unix_now(st.config.clock_skew_secs);
+    let grant = match st
+        .sts
+        .verify(&role, Some(&provider), &token, "sts.cloud.tencent.com", now)
+    {
+        Ok(grant) => grant,
+        Err(crate::sts::Refusal::NoProvider) | Err(crate::sts::Refusal::InvalidToken(_)) => {
+            return error(
+                st,
+                "InvalidParameter.WebIdentityTokenError",
+                "The WebIdentityToken is invalid or does not match the identity provider.",
+            )
+        }
+        Err(crate::sts::Refusal::NotTrusted) => {
+            return error(
+                st,
+                "ResourceNotFound.RoleNotExist",
+                "The role does not exist or its trust policy does not allow this identity.",
+            )
+        }
+    };
+    let SimState { rng, .. } = st;
+    let mut random = || rand::Rng::random::<u128>(rng);
+    let key = crate::auth::TemporaryKey {
+        id: format!("AKID{:032X}", random()),
+        secret: format!("{:032x}", random()),
+        token: format!("{:032x}{:032x}", random(), random()),
+    };
+    st.sts
+        .issue(ProviderKind::Tencent, key.clone(), &grant, now);
+    let id = st.request_id();
+    let expiration = jiff::Timestamp::from_second(grant.expires)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    Reply::json(
+        200,
+        &serde_json::json!({"Response": {
+            "Credentials": {"Token": key.token, "TmpSecretId": key.id, "TmpSecretKey": key.secret},
+            "ExpiredTime": grant.expires,
+            "Expiration": expiration,
+            "RequestId": id,
+        }}),
+    )
+}
+
 /// The jobs a request concerns: the AsyncRequestId's job, or the jobs of the instance.
 pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
     let action = req.header("x-tc-action").unwrap_or("").to_string();
@@ -117,11 +213,33 @@ pub(crate) fn answer(
         content_type: req.header("content-type"),
         body: req.body,
     };
-    if let Err(e) = verify_tc3(
-        &st.config.credentials,
-        &input,
-        unix_now(st.config.clock_skew_secs),
-    ) {
+    let unix = unix_now(st.config.clock_skew_secs);
+    // Temporary keys from workload identity: valid only unexpired and with their own token.
+    let mut accepted = st.config.credentials.clone();
+    if let Some(secret_id) = secret_id(req) {
+        if st.sts.expired(ProviderKind::Tencent, &secret_id, unix) {
+            return error(st, "AuthFailure.TokenFailure", "The token has expired.");
+        }
+        let temporary = st
+            .sts
+            .valid_keys(ProviderKind::Tencent, unix)
+            .find(|k| k.id == secret_id)
+            .cloned();
+        if let Some(key) = temporary {
+            if req.header("x-tc-token").map(str::trim) != Some(key.token.as_str()) {
+                return error(
+                    st,
+                    "AuthFailure.TokenFailure",
+                    "The token is invalid for this SecretId.",
+                );
+            }
+            accepted.tencent.push(crate::auth::KeyPair {
+                id: key.id,
+                secret: key.secret,
+            });
+        }
+    }
+    if let Err(e) = verify_tc3(&accepted, &input, unix) {
         return error(st, e.code, &e.message);
     }
     if req.header("x-tc-version") != Some(VERSION) {
