@@ -110,9 +110,7 @@ pub fn parse_time(raw: &str) -> Option<Timestamp> {
 }
 
 /// Percent complete: floored and clamped to 0-100.
-pub fn progress_percent(p: f64) -> Option<u8> {
-    p.is_finite().then(|| p.clamp(0.0, 100.0).floor() as u8)
-}
+pub use crate::decode::progress_percent;
 
 /// Maps one task.
 pub fn map_task(item: &TaskItem) -> JobObservation {
