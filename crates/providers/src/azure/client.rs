@@ -136,14 +136,20 @@ pub fn interpret(response: &HttpResponse, target: &JobTarget) -> Result<JobObser
     Ok(map_operation(&op, target.api))
 }
 
-/// The one sanitizing step ([`sanitize_error`]): the client secret and the bearer token in
-/// every form, and an echoed `Authorization` header.
+/// The one sanitizing step ([`sanitize_error`]): the client secret and the bearer token,
+/// alone and as the `Authorization` value, in every form, and an echoed `Authorization`
+/// header.
 fn sanitize(
     error: ProviderError,
     credentials: &Credentials,
     token: Option<&SecretString>,
 ) -> ProviderError {
-    let signed: Vec<&str> = token.map(SecretString::expose).into_iter().collect();
+    let header = token.map(|t| format!("Bearer {}", t.expose()));
+    let signed: Vec<&str> = token
+        .map(SecretString::expose)
+        .into_iter()
+        .chain(header.as_deref())
+        .collect();
     sanitize_error(error, credentials, &signed, "Bearer ")
 }
 
