@@ -4,6 +4,7 @@
 mod alibaba;
 mod auth;
 mod aws;
+mod azure;
 mod control;
 mod faults;
 
