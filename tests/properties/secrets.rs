@@ -114,7 +114,7 @@ fn azure_answer(
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default();
         *shared.seen.lock().unwrap() = vec![secret.clone()];
-        if plan.echo % 2 == 0 {
+        if plan.echo.is_multiple_of(2) {
             let token = shared.azure_token.lock().unwrap().clone();
             let answer = json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token});
             return (StatusCode::OK, answer.to_string()).into_response();

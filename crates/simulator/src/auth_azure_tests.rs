@@ -56,7 +56,15 @@ fn the_documented_request_is_accepted() {
 #[test]
 fn every_refusal_has_entra_s_code() {
     let t = DEFAULT_AZURE_TENANT_ID;
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16, &str, u32)> = vec![
+    /// Tenant, form, and the expected status, OAuth error and AADSTS number.
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        u16,
+        &'static str,
+        u32,
+    );
+    let cases: Vec<Case> = vec![
         ("other-tenant", good(), 400, "invalid_request", 90002),
         (t, without("grant_type"), 400, "invalid_request", 900144),
         (
