@@ -34,6 +34,31 @@ pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Er
     .filter(|f: &f64| f.is_finite()))
 }
 
+/// Decodes a 2xx body that must be one JSON object of shape `T`. Anything else (truncated
+/// JSON, an HTML page from a proxy, an array) is a transient `MalformedResponse` naming
+/// `provider`: a broken answer is retried, never read as a job state.
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    provider: &str,
+) -> Result<T, crate::ProviderError> {
+    let malformed = |what: String| crate::ProviderError::transient("MalformedResponse", what);
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response that is not the expected JSON: {e}"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(malformed(format!(
+            "{provider} returned a response that is not a JSON object"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response of an unexpected shape: {e}"
+        ))
+    })
+}
+
 /// Accepts an array, a single object (wrapped into a one-element array) or `null`.
 pub fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

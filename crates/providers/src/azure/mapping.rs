@@ -46,24 +46,7 @@ impl OperationStatus {
 /// Decodes a 2xx body. A body that is not the expected JSON object (truncated, an HTML page
 /// from a proxy) is a transient error.
 pub fn decode_operation(body: &[u8]) -> Result<AsyncOperation, ProviderError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Azure returned a response that is not the expected JSON: {e}"),
-        )
-    })?;
-    if !value.is_object() {
-        return Err(ProviderError::transient(
-            "MalformedResponse",
-            "Azure returned a response that is not a JSON object",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Azure returned a response of an unexpected shape: {e}"),
-        )
-    })
+    crate::decode::json_object(body, "Azure")
 }
 
 /// The observation for an operation ARM does not know (yet): a 404 `ResourceNotFound`
