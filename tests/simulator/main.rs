@@ -5,6 +5,7 @@ mod alibaba;
 mod auth;
 mod aws;
 mod azure;
+mod azure_services;
 mod control;
 mod faults;
 
