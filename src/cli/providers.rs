@@ -10,6 +10,7 @@ use crate::controller::rounds::Rounds;
 use crate::controller::Clock;
 use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::aws::AwsProvider;
+use crate::providers::azure::AzureProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::identity::{FederatedProvider, ServiceAccountTokens, StsEndpoints};
@@ -38,7 +39,8 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 ProviderKind::Alibaba,
                 Arc::new(AlibabaProvider::new(http.clone())),
             )
-            .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http))),
+            .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http.clone())))
+            .with(ProviderKind::Azure, Arc::new(AzureProvider::new(http))),
     ))
 }
 
@@ -95,7 +97,14 @@ pub fn for_run(
                 ProviderKind::Alibaba,
                 limited(Arc::new(AlibabaProvider::new(http.clone()))),
             )
-            .with(ProviderKind::Aws, limited(Arc::new(AwsProvider::new(http)))),
+            .with(
+                ProviderKind::Aws,
+                limited(Arc::new(AwsProvider::new(http.clone()))),
+            )
+            .with(
+                ProviderKind::Azure,
+                limited(Arc::new(AzureProvider::new(http))),
+            ),
     );
     Ok(Arc::new(FederatedProvider::new(
         set, tokens, sts_http, sts, sts_clock,

@@ -39,6 +39,9 @@ pub struct TrackArgs {
     /// Huawei project ID.
     #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID")]
     pub project_id: Option<String>,
+    /// Azure subscription ID (provider azure); `AZURE_SUBSCRIPTION_ID` when not given.
+    #[arg(long)]
+    pub subscription_id: Option<String>,
     /// Endpoint override: https:// anywhere, http:// only for loopback hosts.
     #[arg(long)]
     pub endpoint: Option<String>,
@@ -79,6 +82,17 @@ pub fn prepare(
         args.project_id.as_deref(),
         args.endpoint.as_deref(),
     )
+    .and_then(|target| {
+        // The environment variable only speaks for Azure jobs; an explicit flag on another
+        // provider is refused by `with_subscription_id`.
+        let subscription = args.subscription_id.clone().or_else(|| {
+            (args.provider == ProviderKind::Azure)
+                .then(|| env("AZURE_SUBSCRIPTION_ID"))
+                .flatten()
+                .filter(|s| !s.trim().is_empty())
+        });
+        target.with_subscription_id(subscription.as_deref())
+    })
     .map_err(|e| e.to_string())?;
     let credentials = Credentials::from_env(args.provider, env)?;
     Ok((target, credentials))
@@ -210,5 +224,62 @@ fn emit(
 fn finish(progress: Option<&TextProgress>) {
     if let Some(p) = progress {
         p.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(provider: ProviderKind, subscription: Option<&str>) -> TrackArgs {
+        TrackArgs {
+            provider,
+            api: None,
+            job_id: "0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11".into(),
+            region: Some("westeurope".into()),
+            instance_id: None,
+            project_id: None,
+            subscription_id: subscription.map(String::from),
+            endpoint: None,
+            interval: Duration::from_secs(15),
+            timeout: None,
+            once: true,
+            output: OutputFormat::Json,
+        }
+    }
+
+    fn env(key: &str) -> Option<String> {
+        match key {
+            "AZURE_SUBSCRIPTION_ID" => Some("00000000-0000-0000-0000-00000000000e".into()),
+            "AZURE_TENANT_ID" => Some("t".into()),
+            "AZURE_CLIENT_ID" => Some("c".into()),
+            "AZURE_CLIENT_SECRET" => Some("s".into()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIA".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some("k".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn azure_reads_the_subscription_from_the_flag_or_the_environment() {
+        let (target, credentials) = prepare(&args(ProviderKind::Azure, None), env).unwrap();
+        assert_eq!(
+            target.subscription_id.as_deref(),
+            Some("00000000-0000-0000-0000-00000000000e")
+        );
+        assert!(matches!(credentials, Credentials::Azure { .. }));
+        let flag = "00000000-0000-0000-0000-0000000000f1";
+        let (target, _) = prepare(&args(ProviderKind::Azure, Some(flag)), env).unwrap();
+        assert_eq!(target.subscription_id.as_deref(), Some(flag));
+        let e = prepare(&args(ProviderKind::Azure, None), |_| None).unwrap_err();
+        assert!(e.contains("subscriptionId is required"), "{e}");
+    }
+
+    #[test]
+    fn the_azure_variable_does_not_leak_into_other_providers() {
+        let (target, _) = prepare(&args(ProviderKind::Aws, None), env).unwrap();
+        assert_eq!(target.subscription_id, None);
+        let e = prepare(&args(ProviderKind::Aws, Some("x")), env).unwrap_err();
+        assert!(e.contains("azure only"), "{e}");
     }
 }

@@ -206,6 +206,7 @@ fn apply_observation(
     next.huawei = d.huawei.clone().or_else(|| prev.huawei.clone());
     next.alibaba = d.alibaba.clone().or_else(|| prev.alibaba.clone());
     next.aws = d.aws.clone().or_else(|| prev.aws.clone());
+    next.azure = d.azure.clone().or_else(|| prev.azure.clone());
     next.estimated_completion_time = if phase != JobPhase::Running {
         None
     } else if progress == prev.progress && prev.estimated_completion_time.is_some() {

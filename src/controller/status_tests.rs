@@ -415,6 +415,51 @@ fn missing_fields_keep_what_earlier_polls_learnt() {
 }
 
 #[test]
+fn the_azure_detail_is_written_and_kept_when_a_poll_omits_it() {
+    let detail = crate::api::AzureDetail {
+        operation_name: Some("0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11".into()),
+        resource_provider: Some("Microsoft.DBforPostgreSQL".into()),
+        ..Default::default()
+    };
+    let mut with_detail = running(40);
+    with_detail.detail.azure = Some(detail.clone());
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&with_detail),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    assert_eq!(first.azure.as_ref(), Some(&detail));
+    let sparse = running(50);
+    let s = next_status(
+        &first,
+        PollOutcome::Observed(&sparse),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
+    assert_eq!(s.azure.as_ref(), Some(&detail));
+    let failed = JobObservation {
+        phase: Some(JobPhase::Failed),
+        provider_status: Some("Failed".into()),
+        detail: JobDetail {
+            azure: Some(crate::api::AzureDetail {
+                error_code: Some("ServerStorageFull".into()),
+                ..detail.clone()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let s = next_status(
+        &s,
+        PollOutcome::Observed(&failed),
+        &ctx("2026-01-01T00:12:00Z", 3),
+    );
+    assert_eq!(
+        s.azure.and_then(|a| a.error_code).as_deref(),
+        Some("ServerStorageFull")
+    );
+}
+
+#[test]
 fn a_running_job_missing_from_one_listing_stays_running() {
     let first = next_status(
         &CloudDbJobStatus::default(),

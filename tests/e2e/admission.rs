@@ -148,6 +148,48 @@ async fn bad_manifests_are_refused_by_the_apiserver_with_the_rules_message() {
             "region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure",
         ),
         (
+            "azure without subscriptionId",
+            |d| {
+                d["spec"]["provider"] = json!("azure");
+                d["spec"]["api"] = json!("postgresql-flexible");
+                d["spec"]["jobId"] = json!("0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11");
+            },
+            "subscriptionId is required for provider azure",
+        ),
+        (
+            "azure subscriptionId that is not a GUID",
+            |d| {
+                d["spec"]["provider"] = json!("azure");
+                d["spec"]["api"] = json!("mysql-flexible");
+                d["spec"]["subscriptionId"] = json!("my-subscription");
+            },
+            "spec.subscriptionId in body should match",
+        ),
+        (
+            "azure with an api of another provider",
+            |d| {
+                d["spec"]["provider"] = json!("azure");
+                d["spec"]["api"] = json!("rds");
+                d["spec"]["subscriptionId"] = json!("00000000-0000-0000-0000-000000000001");
+            },
+            "for provider azure, api must be postgresql-flexible or mysql-flexible",
+        ),
+        (
+            "azure without a location",
+            |d| {
+                d["spec"]["provider"] = json!("azure");
+                d["spec"]["api"] = json!("postgresql-flexible");
+                d["spec"]["subscriptionId"] = json!("00000000-0000-0000-0000-000000000001");
+                d["spec"].as_object_mut().unwrap().remove("region");
+            },
+            "region is required for providers",
+        ),
+        (
+            "subscriptionId on another provider",
+            |d| d["spec"]["subscriptionId"] = json!("00000000-0000-0000-0000-000000000001"),
+            "subscriptionId applies to provider azure only",
+        ),
+        (
             "unknown provider",
             |d| d["spec"]["provider"] = json!("oracle"),
             "Unsupported value: \"oracle\"",

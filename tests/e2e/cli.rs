@@ -6,7 +6,9 @@ use std::time::Duration;
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::simulator::auth::{
     DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID, DEFAULT_AZURE_CLIENT_SECRET,
+    DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID, DEFAULT_TENCENT_SECRET_ID,
+    DEFAULT_TENCENT_SECRET_KEY,
 };
 use clouddb_job_operator::simulator::scenario::Phase;
 use clouddb_job_operator::simulator::{ClockStart, SimConfig, Simulator};
@@ -253,6 +255,127 @@ async fn track_follows_every_alibaba_and_aws_api_to_the_end() {
             assert!(!text.contains(secret), "{text}");
         }
     }
+}
+
+/// `track` follows both Azure APIs to the end with credentials, the token host and the
+/// subscription from the official tools' variables (`AZURE_*`), one token per process; a
+/// wrong client secret exits 2 without echoing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_follows_both_azure_apis_with_the_sdk_variables() {
+    let sim = simulator(20.0).await;
+    let url = sim.url();
+    let steps = [
+        (0, Phase::Running, Some(20)),
+        (10, Phase::Running, Some(60)),
+        (20, Phase::Succeed, None),
+    ];
+    let azure = |args: &[&str], secret: &str| {
+        tokio::process::Command::new(OPERATOR)
+            .args(args)
+            .env("AZURE_TENANT_ID", DEFAULT_AZURE_TENANT_ID)
+            .env("AZURE_CLIENT_ID", DEFAULT_AZURE_CLIENT_ID)
+            .env("AZURE_CLIENT_SECRET", secret)
+            .env("AZURE_AUTHORITY_HOST", &url)
+            .env("AZURE_SUBSCRIPTION_ID", DEFAULT_AZURE_SUBSCRIPTION_ID)
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("RUST_LOG")
+            .kill_on_drop(true)
+            .output()
+    };
+    for (api, id) in [
+        (
+            "postgresql-flexible",
+            "e2e7ac00-0000-4000-8000-000000000001",
+        ),
+        ("mysql-flexible", "e2e7ac00-0000-4000-8000-000000000002"),
+    ] {
+        sim.add_job(super::manifests::sim_job(
+            ProviderKind::Azure,
+            api,
+            id,
+            &steps,
+        ))
+        .unwrap();
+        let args = [
+            "track",
+            "--provider",
+            "azure",
+            "--api",
+            api,
+            "--job-id",
+            id,
+            "--region",
+            "westeurope",
+            "--endpoint",
+            &url,
+            "--interval",
+            "1s",
+            "--timeout",
+            "40s",
+            "--output",
+            "json",
+        ];
+        let tokens_before = sim.azure_tokens_issued();
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            azure(&args, DEFAULT_AZURE_CLIENT_SECRET),
+        )
+        .await
+        .expect("finished within 60 s")
+        .unwrap();
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(0), "{api}: {text}");
+        let docs = documents(&out);
+        let last = docs.last().unwrap();
+        assert_eq!(
+            (&last["phase"], &last["progress"]),
+            (&Value::from("Succeeded"), &Value::from(100)),
+            "{api}: {last}"
+        );
+        assert_eq!(
+            last["job"],
+            serde_json::json!({"provider": "azure", "api": api, "jobId": id}),
+            "{last}"
+        );
+        assert!(
+            docs.iter().any(|d| d["phase"] == "Running"),
+            "{api}: {text}"
+        );
+        assert!(last["azure"]["resourceProvider"].is_string(), "{last}");
+        assert_eq!(
+            sim.azure_tokens_issued(),
+            tokens_before + 1,
+            "one token per process"
+        );
+        assert!(!text.contains(DEFAULT_AZURE_CLIENT_SECRET), "{text}");
+    }
+    let wrong = "Wrong~Azure.Secret+/=e2e";
+    let args = [
+        "track",
+        "--provider",
+        "azure",
+        "--job-id",
+        "e2e7ac00-0000-4000-8000-000000000001",
+        "--region",
+        "westeurope",
+        "--endpoint",
+        &url,
+        "--once",
+        "--output",
+        "json",
+    ];
+    let out = tokio::time::timeout(Duration::from_secs(60), azure(&args, wrong))
+        .await
+        .expect("finished within 60 s")
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("AuthenticationFailed") || text.contains("invalid_client"),
+        "{text}"
+    );
+    assert!(!text.contains(wrong), "{text}");
 }
 
 /// Exit code 4: `--once` against an endpoint nobody answers.

@@ -11,8 +11,9 @@ use clouddb_job_operator::simulator::JobSpec;
 
 use clouddb_job_operator::simulator::auth::{
     DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID, DEFAULT_AZURE_CLIENT_SECRET,
+    DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
+    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -52,6 +53,16 @@ pub fn aws_creds() -> Vec<(String, String)> {
             "secretAccessKey".into(),
             DEFAULT_AWS_SECRET_ACCESS_KEY.into(),
         ),
+    ]
+}
+
+/// Azure client credentials whose token endpoint (`authorityHost`) is the simulator.
+pub fn azure_creds(authority_host: &str) -> Vec<(String, String)> {
+    vec![
+        ("tenantId".into(), DEFAULT_AZURE_TENANT_ID.into()),
+        ("clientId".into(), DEFAULT_AZURE_CLIENT_ID.into()),
+        ("clientSecret".into(), DEFAULT_AZURE_CLIENT_SECRET.into()),
+        ("authorityHost".into(), authority_host.into()),
     ]
 }
 
@@ -265,13 +276,22 @@ pub fn manifest_for(job: &JobSpec, name: &str, endpoint: &str) -> JobManifest {
             ("aws-blue-green-switchover.yaml", aws_creds())
         }
         (ProviderKind::Aws, _) => ("aws-export-task.yaml", aws_creds()),
-        (ProviderKind::Gcp | ProviderKind::Azure, _) => {
+        (ProviderKind::Azure, "mysql-flexible") => {
+            ("azure-mysql-flexible.yaml", azure_creds(endpoint))
+        }
+        (ProviderKind::Azure, _) => ("azure-postgresql-flexible.yaml", azure_creds(endpoint)),
+        (ProviderKind::Gcp, _) => {
             unimplemented!("no e2e manifest for {} yet (issue 16)", job.provider)
         }
     };
     let mut spec = json!({"projectId": job.project_id, "instanceId": job.instance_id});
     if job.provider != ProviderKind::Huawei {
         spec["projectId"] = Value::Null;
+    }
+    if job.provider == ProviderKind::Azure {
+        // The operation ID names the job; the subscription is any well-formed one.
+        spec["instanceId"] = Value::Null;
+        spec["subscriptionId"] = json!(DEFAULT_AZURE_SUBSCRIPTION_ID);
     }
     JobManifest::new(example, name, &job.job_id, endpoint, creds).with_spec(spec)
 }

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::harness::{Harness, Options};
 use super::history::condition;
 use super::manifests::{
-    alibaba_creds, aws_creds, huawei_aksk, huawei_token, manifest_for, sim_job, tencent_creds,
-    JobManifest, PROJECT,
+    alibaba_creds, aws_creds, azure_creds, huawei_aksk, huawei_token, manifest_for, sim_job,
+    tencent_creds, JobManifest, PROJECT,
 };
 
 /// One job per provider API (and the built-in failure scenarios), with what must be seen.
@@ -270,6 +270,51 @@ fn cases(endpoint: &str) -> Vec<Case> {
             job_type: Some("switchover"),
             provider_status: "SWITCHOVER_COMPLETED",
         },
+        // Azure: the async operation bodies carry no operation type.
+        Case {
+            manifest: m(
+                "azure-postgresql-flexible.yaml",
+                "az-pg",
+                "0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11",
+                azure_creds(endpoint),
+            ),
+            condition: "Complete",
+            job_type: None,
+            provider_status: "Succeeded",
+        },
+        Case {
+            manifest: m(
+                "azure-postgresql-flexible.yaml",
+                "az-pg-fail",
+                "6f1c2d3e-8b7a-4c5d-9e0f-1a2b3c4d5e6f",
+                azure_creds(endpoint),
+            ),
+            condition: "Failed",
+            job_type: None,
+            provider_status: "Failed",
+        },
+        Case {
+            manifest: m(
+                "azure-mysql-flexible.yaml",
+                "az-mysql",
+                "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a99",
+                azure_creds(endpoint),
+            ),
+            condition: "Complete",
+            job_type: None,
+            provider_status: "Succeeded",
+        },
+        Case {
+            manifest: m(
+                "azure-mysql-flexible.yaml",
+                "az-mysql-cancel",
+                "7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                azure_creds(endpoint),
+            ),
+            condition: "Failed",
+            job_type: None,
+            provider_status: "Canceled",
+        },
     ]
 }
 
@@ -399,6 +444,36 @@ async fn every_provider_api_is_tracked_to_its_end() {
     assert!(
         !tasks.is_empty() && tasks.split_whitespace().all(|t| t == "COMPLETED"),
         "{tasks}"
+    );
+    // Azure: the operation, its resource provider, why one failed, one canceled; and one
+    // token for all four jobs (they share the credential).
+    assert_eq!(
+        h.jsonpath(
+            "az-pg",
+            "{.status.azure.resourceProvider}|{.status.azure.operationName}"
+        )
+        .await,
+        "Microsoft.DBforPostgreSQL|0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11"
+    );
+    assert_eq!(
+        h.jsonpath("az-mysql", "{.status.azure.resourceProvider}")
+            .await,
+        "Microsoft.DBforMySQL"
+    );
+    assert_eq!(
+        h.jsonpath("az-pg-fail", "{.status.azure.errorCode}|{.status.reason}")
+            .await,
+        "ServerStorageFull|JobFailed"
+    );
+    assert!(h.status("az-pg-fail")["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("ran out of storage"));
+    assert_eq!(h.status("az-mysql-cancel")["reason"], "Canceled");
+    assert_eq!(
+        h.sim.azure_tokens_issued(),
+        1,
+        "one token for every Azure job"
     );
     let names: Vec<&str> = cases.iter().map(|c| c.manifest.name.as_str()).collect();
     h.assert_no_noop_writes(&names).await;

@@ -7,7 +7,7 @@ use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::HttpOptions;
 use clouddb_job_operator::providers::{Credentials, ErrorClass, JobTarget};
-use clouddb_job_operator::simulator::auth::{KeyPair, TemporaryKey};
+use clouddb_job_operator::simulator::auth::{AzureApp, KeyPair, TemporaryKey};
 use clouddb_job_operator::simulator::scenario::Phase;
 use clouddb_job_operator::simulator::{FaultKind, FaultRule, SimCredentials};
 use serde_json::Value;
@@ -259,6 +259,10 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     const AWS_SECRET: &str = "e2eLeakProbeAwsSecretAccessKey/000000007";
     const AWS_TOKEN: &str = "e2eLeakProbeAwsSessionToken+00000000000008";
     const AWS_WRONG: &str = "e2eLeakProbeAwsWrongSecretKey/0000000009";
+    const AZ_TENANT: &str = "e2e1ea70-0000-4000-8000-00000000000a";
+    const AZ_CLIENT: &str = "e2e1ea70-0000-4000-8000-00000000000b";
+    const AZ_SECRET: &str = "e2eLeakProbe~AzureClientSecret.000000010";
+    const AZ_WRONG: &str = "e2eLeakProbe~AzureWrongSecret.0000000011";
     let creds = SimCredentials {
         tencent: vec![KeyPair {
             id: TC_ID.into(),
@@ -280,6 +284,11 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             id: AWS_ID.into(),
             secret: AWS_SECRET.into(),
             token: AWS_TOKEN.into(),
+        }],
+        azure: vec![AzureApp {
+            tenant_id: AZ_TENANT.into(),
+            client_id: AZ_CLIENT.into(),
+            client_secret: AZ_SECRET.into(),
         }],
     };
     let steps = [(0, Phase::Running, Some(10)), (4, Phase::Succeed, None)];
@@ -357,7 +366,35 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
                 ("sessionToken", AWS_TOKEN),
             ]),
         ),
+        (
+            "leak-azure",
+            sim_job(
+                ProviderKind::Azure,
+                "postgresql-flexible",
+                "e2e1ea70-0000-4000-8000-0000000000c1",
+                &steps,
+            ),
+            Vec::new(),
+        ),
+        (
+            "leak-azure-wrong",
+            sim_job(
+                ProviderKind::Azure,
+                "mysql-flexible",
+                "e2e1ea70-0000-4000-8000-0000000000c2",
+                &steps,
+            ),
+            Vec::new(),
+        ),
     ];
+    // Azure Secrets name the token endpoint, which is the simulator.
+    let azure_secret = |secret: &str| {
+        pairs(&[
+            ("tenantId", AZ_TENANT),
+            ("clientId", AZ_CLIENT),
+            ("clientSecret", secret),
+        ])
+    };
     let mut h = Harness::start_without_operator(
         "leak",
         Options {
@@ -385,7 +422,15 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     h.start_operator_with(&["--log-format", "json"]).await;
     for (name, job, secret) in &jobs[3..] {
         let mut m = manifest_for(job, name, &url);
-        m.secret = Some(secret.clone());
+        let mut secret = match *name {
+            "leak-azure" => azure_secret(AZ_SECRET),
+            "leak-azure-wrong" => azure_secret(AZ_WRONG),
+            _ => secret.clone(),
+        };
+        if job.provider == ProviderKind::Azure {
+            secret.push(("authorityHost".into(), url.clone()));
+        }
+        m.secret = Some(secret);
         h.apply(name, &m.yaml()).await;
     }
     h.wait_for("leak-token", "Complete", 20).await;
@@ -396,6 +441,12 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     h.wait_for("leak-aws", "Complete", 20).await;
     h.wait_for("leak-aws-wrong", "Stalled", 20).await;
     assert_eq!(h.status("leak-aws-wrong")["reason"], "AuthenticationFailed");
+    h.wait_for("leak-azure", "Complete", 20).await;
+    h.wait_for("leak-azure-wrong", "Stalled", 20).await;
+    assert_eq!(
+        h.status("leak-azure-wrong")["reason"],
+        "AuthenticationFailed"
+    );
 
     let all = everything(&h).await;
     let logs = h.operator_logs();
@@ -423,6 +474,7 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     use base64::Engine as _;
     for secret in [
         TC_KEY, WRONG_KEY, HW_SK, HW_TOKEN, AL_SECRET, AL_TOKEN, AWS_SECRET, AWS_TOKEN, AWS_WRONG,
+        AZ_SECRET, AZ_WRONG,
     ] {
         assert!(!all.contains(secret), "secret {secret} leaked");
         for encoded in [
@@ -432,6 +484,12 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             assert!(!all.contains(&encoded), "secret {secret} leaked as base64");
         }
     }
+    // The simulator's Azure access tokens all start `simaz.`: none may appear anywhere.
+    assert!(
+        h.sim.azure_tokens_issued() > 0,
+        "the Azure job fetched a token"
+    );
+    assert!(!all.contains("simaz."), "an Azure access token leaked");
     // Key IDs are not secret, but status, events and metrics have no use for them.
     let mut objects = String::new();
     for name in jobs.iter().map(|(n, _, _)| *n) {

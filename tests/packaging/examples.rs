@@ -184,6 +184,12 @@ fn examples_cover_every_provider_api_and_token_auth() {
         token_auth,
         "no Huawei example authenticating with an IAM token"
     );
+    for api in ProviderKind::Azure.apis() {
+        assert!(
+            seen.contains(&(ProviderKind::Azure, api.to_owned())),
+            "no example for azure {api}"
+        );
+    }
 }
 
 /// Each example's Secret sits next to its CloudDbJob (same file and namespace), uses
@@ -289,6 +295,44 @@ fn cel_rules_reject_broken_jobs() {
         &no_region,
         "region is required for providers tencent, tencent-legacy, alibaba, aws (a signed request parameter) and azure",
     );
+}
+
+#[test]
+fn cel_rules_reject_broken_azure_jobs() {
+    let v = crd_validator();
+    let mut no_subscription = example("azure-postgresql-flexible.yaml");
+    no_subscription["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("subscriptionId");
+    assert_rejected(
+        &v,
+        &no_subscription,
+        "subscriptionId is required for provider azure",
+    );
+    let mut no_location = example("azure-mysql-flexible.yaml");
+    no_location["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("region");
+    assert_rejected(&v, &no_location, "region is required for providers");
+    let mut wrong_api = example("azure-mysql-flexible.yaml");
+    wrong_api["spec"]["api"] = json!("cloudsql");
+    assert_rejected(
+        &v,
+        &wrong_api,
+        "for provider azure, api must be postgresql-flexible or mysql-flexible",
+    );
+    let mut elsewhere = example("aws-export-task.yaml");
+    elsewhere["spec"]["subscriptionId"] = json!("00000000-0000-0000-0000-000000000000");
+    assert_rejected(
+        &v,
+        &elsewhere,
+        "subscriptionId applies to provider azure only",
+    );
+    let mut not_a_guid = example("azure-postgresql-flexible.yaml");
+    not_a_guid["spec"]["subscriptionId"] = json!("my-subscription");
+    assert_rejected(&v, &not_a_guid, "schema: /spec/subscriptionId");
 }
 
 #[test]

@@ -20,6 +20,9 @@ pub const HUAWEI_JOB: &str = include_str!("../fixtures/huawei/gaussdb-mysql-GetJ
 pub const ALIBABA_RDS: &str = include_str!("../fixtures/alibaba/rds-DescribeHistoryTasks.json");
 pub const ALIBABA_POLARDB: &str =
     include_str!("../fixtures/alibaba/polardb-DescribeHistoryTasks.json");
+pub const AZURE_PG: &str = include_str!("../fixtures/azure/postgresql-azureAsyncOperation.json");
+pub const AZURE_MYSQL_FAILED: &str =
+    include_str!("../fixtures/azure/mysql-azureAsyncOperation-failed.json");
 
 /// Proptest settings: `PROPTEST_CASES` if set, else `default_cases` (kept small so the
 /// whole suite runs in seconds on two cores). Failures are not persisted to files: the

@@ -8,6 +8,8 @@
 use crate::fuzzkit;
 use clouddb_job_operator::providers::alibaba::client::{self as ali_client, PageOutcome};
 use clouddb_job_operator::providers::alibaba::{errors as ali_errors, mapping as ali_mapping};
+use clouddb_job_operator::providers::azure::{client as az_client, errors as az_errors};
+use clouddb_job_operator::providers::azure::{mapping as az_mapping, token as az_token};
 use clouddb_job_operator::providers::huawei::{client as hw_client, errors as hw_errors};
 use clouddb_job_operator::providers::huawei::{mapping as hw_mapping, model as hw_model};
 use clouddb_job_operator::providers::tencent::{errors as tc_errors, mapping as tc_mapping};
@@ -137,6 +139,48 @@ fn alibaba(
     }
 }
 
+/// The Azure path of the client: ARM errors, the status body, and the token answer.
+fn azure(status: u16, body: &[u8]) -> Result<Option<JobObservation>, TestCaseError> {
+    let _ = az_errors::parse_arm_error(body);
+    check_error(&az_errors::classify(status, body, None, None).into_error())?;
+    check_error(&az_errors::classify_token_error(status, body, None, None))?;
+    let headers = [
+        ("x-ms-request-id", "r".to_string()),
+        ("retry-after", "3".to_string()),
+    ];
+    let resp = response(status, body.to_vec(), &headers);
+    match az_token::interpret_token(&resp, jiff::Timestamp::UNIX_EPOCH) {
+        Ok(token) => prop_assert!(
+            (200..300).contains(&status) && token.expires_at > jiff::Timestamp::UNIX_EPOCH
+        ),
+        Err(e) => check_error(&e)?,
+    }
+    let target = clouddb_job_operator::providers::JobTarget::new(
+        clouddb_job_operator::api::ProviderKind::Azure,
+        None,
+        "0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11",
+        Some("westeurope"),
+        None,
+        None,
+        None,
+    )
+    .and_then(|t| t.with_subscription_id(Some("00000000-0000-0000-0000-000000000001")))
+    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    if let Ok(op) = az_mapping::decode_operation(body) {
+        check_observation(&az_mapping::map_operation(&op, target.api))?;
+    }
+    match az_client::interpret(&resp, &target) {
+        Ok(obs) => {
+            check_observation(&obs)?;
+            Ok(Some(obs))
+        }
+        Err(failure) => {
+            check_error(&failure.into_error())?;
+            Ok(None)
+        }
+    }
+}
+
 fn check_error(e: &ProviderError) -> Result<(), TestCaseError> {
     prop_assert!(!e.code.is_empty(), "an error always has a code: {e:?}");
     let _ = e.describe();
@@ -152,6 +196,7 @@ fn all_parsers(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
     }
     huawei(status, body)?;
     alibaba(status, body, "t-83br18hloy3faf****")?;
+    azure(status, body)?;
     crate::aws_xml::all_aws(status, body)?;
     Ok(())
 }
@@ -303,6 +348,53 @@ fn running_alibaba_task_never_turns_terminal() {
         }
         Ok(())
     });
+}
+
+#[test]
+fn mutated_azure_operations_never_panic() {
+    let seeds = [fixture(AZURE_PG), fixture(AZURE_MYSQL_FAILED)];
+    run(
+        256,
+        (status_code(), 0..2usize, mutations(6)),
+        |(status, which, edits)| {
+            let body = apply(&seeds[which], &edits, &[]).to_string();
+            azure(status, body.as_bytes())?;
+            azure(200, body.as_bytes())?;
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn running_azure_operation_never_turns_terminal() {
+    let seed = fixture(AZURE_PG);
+    let before = azure(200, seed.to_string().as_bytes()).unwrap();
+    assert!(before.is_some_and(|o| o.phase == Some(clouddb_job_operator::api::JobPhase::Running)));
+    run(256, mutations(6), |edits| {
+        let doc = apply(&seed, &edits, &["status"]);
+        if let Some(obs) = azure(200, doc.to_string().as_bytes())? {
+            check_not_terminal(&obs)?;
+        }
+        Ok(())
+    });
+    // Every non-terminal value ARM or a resource provider uses, in any case.
+    for status in [
+        "InProgress",
+        "inprogress",
+        "CancelInProgress",
+        "Accepted",
+        "Deleting",
+        "Unheard",
+    ] {
+        let mut doc = seed.clone();
+        doc["status"] = json!(status);
+        let obs = azure(200, doc.to_string().as_bytes()).unwrap().unwrap();
+        assert_eq!(
+            obs.phase,
+            Some(clouddb_job_operator::api::JobPhase::Running),
+            "{status}"
+        );
+    }
 }
 
 #[test]

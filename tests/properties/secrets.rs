@@ -19,6 +19,7 @@ use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::encoding::percent_encode;
 use clouddb_job_operator::providers::alibaba::AlibabaProvider;
 use clouddb_job_operator::providers::aws::AwsProvider;
+use clouddb_job_operator::providers::azure::AzureProvider;
 use clouddb_job_operator::providers::credentials::SecretString;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::huawei::HuaweiProvider;
@@ -46,6 +47,10 @@ struct Plan {
     tencent3: bool,
     /// Answer an AWS `<ErrorResponse>` (XML, the fields escaped) with `x-amzn-RequestId`.
     aws: bool,
+    /// Azure: serve a token endpoint too (issuing [`Shared::azure_token`], or refusing with
+    /// the client secret echoed when `echo` is odd) and answer ARM's `{"error": {...}}`
+    /// with `x-ms-request-id`.
+    azure: bool,
 }
 
 #[derive(Default)]
@@ -53,6 +58,8 @@ struct Shared {
     plan: Mutex<Option<Plan>>,
     /// The secret-bearing parts of the last request.
     seen: Mutex<Vec<String>>,
+    /// The access token the Azure token endpoint issues.
+    azure_token: Mutex<String>,
 }
 
 /// The secret-bearing parts of a request, as received.
@@ -83,10 +90,88 @@ fn secrets_of(uri: &Uri, headers: &HeaderMap) -> Vec<String> {
     out
 }
 
-async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+/// Azure: the token endpoint (issue, or refuse echoing the client secret) and ARM (echo the
+/// bearer token).
+fn azure_answer(
+    plan: &Plan,
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let masked = |i: usize| plan.fields.get(i).is_some_and(|(_, on)| *on);
+    let fill = |on: bool, echo: &str| {
+        if on {
+            format!("prefix {echo} suffix")
+        } else {
+            "x".into()
+        }
+    };
+    if uri.path().ends_with("/oauth2/v2.0/token") {
+        let secret: String = url::form_urlencoded::parse(body)
+            .find(|(k, _)| k == "client_secret")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        *shared.seen.lock().unwrap() = vec![secret.clone()];
+        if plan.echo.is_multiple_of(2) {
+            let token = shared.azure_token.lock().unwrap().clone();
+            let answer = json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token});
+            return (StatusCode::OK, answer.to_string()).into_response();
+        }
+        let candidates = forms(&secret);
+        let echo = &candidates[plan.echo / 2 % candidates.len()];
+        let status = if status == StatusCode::OK {
+            StatusCode::UNAUTHORIZED
+        } else {
+            status
+        };
+        let answer = json!({
+            "error": fill(masked(0), echo).replace(' ', ""),
+            "error_description": fill(masked(1), echo),
+            "trace_id": fill(masked(2), echo),
+        });
+        let mut response = (status, answer.to_string()).into_response();
+        if plan.header {
+            if let Ok(v) = echo.parse() {
+                response.headers_mut().insert("x-ms-request-id", v);
+            }
+        }
+        return response;
+    }
+    let secrets = secrets_of(uri, headers);
+    *shared.seen.lock().unwrap() = secrets.clone();
+    let candidates: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
+    let echo = &candidates[plan.echo % candidates.len()];
+    let answer = json!({"error": {
+        "code": fill(masked(0), echo).replace(' ', ""),
+        "message": fill(masked(1), echo),
+        "target": fill(masked(2), echo),
+    }});
+    let mut response = (status, answer.to_string()).into_response();
+    if plan.header {
+        if let Ok(v) = echo.parse::<axum::http::HeaderValue>() {
+            response.headers_mut().insert("x-ms-request-id", v.clone());
+            response
+                .headers_mut()
+                .insert("x-ms-correlation-request-id", v);
+        }
+    }
+    response
+}
+
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let Some(plan) = shared.plan.lock().unwrap().clone() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    if plan.azure {
+        return azure_answer(&plan, &shared, &uri, &headers, &body);
+    }
     let secrets = secrets_of(&uri, &headers);
     *shared.seen.lock().unwrap() = secrets.clone();
     let candidates: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
@@ -225,6 +310,7 @@ fn plan(field_names: &'static [&'static str], tencent3: bool) -> BoxedStrategy<P
             header,
             tencent3,
             aws: false,
+            azure: false,
         })
         .boxed()
 }
@@ -329,7 +415,30 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                 .unwrap();
                 (target, creds, Box::new(AwsProvider::new(h.http.clone())))
             }
-            ProviderKind::Gcp | ProviderKind::Azure => {
+            ProviderKind::Azure => {
+                let creds = Credentials::Azure {
+                    tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+                    client_id: "a1b2c3d4-0000-4000-8000-000000000001".into(),
+                    client_secret: SecretString::new(key.clone()),
+                    authority_host: Some(endpoint.clone()),
+                };
+                *h.shared.azure_token.lock().unwrap() = token.clone();
+                let api = ProviderKind::Azure.apis()[key.len() % 2];
+                let target = JobTarget::new(
+                    kind,
+                    Some(api),
+                    "0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11",
+                    Some("westeurope"),
+                    None,
+                    None,
+                    Some(&endpoint),
+                )
+                .and_then(|t| t.with_subscription_id(Some("00000000-0000-0000-0000-000000000001")))
+                .unwrap();
+                // A fresh provider per case: a cached token would skip the token endpoint.
+                (target, creds, Box::new(AzureProvider::new(h.http.clone())))
+            }
+            ProviderKind::Gcp => {
                 unimplemented!("the leak probe covers {kind} once its client lands (issue 16)")
             }
         };
@@ -396,4 +505,11 @@ fn aws_errors_never_echo_secrets() {
     let h = harness();
     let aws = plan(&["Code", "Message", "RequestId"], false).prop_map(|p| Plan { aws: true, ..p });
     run(&h, (aws, secret(), secret()), ProviderKind::Aws);
+}
+
+#[test]
+fn azure_errors_never_echo_secrets() {
+    let h = harness();
+    let azure = plan(&["code", "message", "target"], false).prop_map(|p| Plan { azure: true, ..p });
+    run(&h, (azure, secret(), secret()), ProviderKind::Azure);
 }

@@ -4,6 +4,8 @@
 mod alibaba;
 mod auth;
 mod aws;
+mod azure;
+mod azure_services;
 mod control;
 mod faults;
 

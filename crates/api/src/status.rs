@@ -89,6 +89,10 @@ pub struct CloudDbJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsDetail>,
 
+    /// Azure async-operation detail (operation name, resource provider, error code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureDetail>,
+
     /// Time of the last provider poll recorded in status. Refreshed together with other
     /// changes, not on every poll, so that an unchanged job costs no API-server writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -395,6 +399,24 @@ pub struct AlibabaDetail {
     /// `DbType`, e.g. `mysql`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_type: Option<String>,
+}
+
+/// Azure Database flexible server async-operation detail (`azureAsyncOperation`).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureDetail {
+    /// The operation's `name` (usually the operation ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+    /// The operation's `id`: its ARM resource path (holds the subscription ID, no secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    /// The resource provider namespace, `Microsoft.DBforPostgreSQL` or `Microsoft.DBforMySQL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_provider: Option<String>,
+    /// `error.code` of a failed or canceled operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
 }
 
 /// AWS RDS detail: what the export, snapshot or blue/green deployment concerns.

@@ -23,6 +23,42 @@ pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>,
         .and_then(value_to_string))
 }
 
+/// A finite number, as a JSON number or numeric text; anything else is `None`.
+pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(match value {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().trim_end_matches('%').trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite()))
+}
+
+/// Decodes a 2xx body that must be one JSON object of shape `T`. Anything else (truncated
+/// JSON, an HTML page from a proxy, an array) is a transient `MalformedResponse` naming
+/// `provider`: a broken answer is retried, never read as a job state.
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    provider: &str,
+) -> Result<T, crate::ProviderError> {
+    let malformed = |what: String| crate::ProviderError::transient("MalformedResponse", what);
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response that is not the expected JSON: {e}"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(malformed(format!(
+            "{provider} returned a response that is not a JSON object"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response of an unexpected shape: {e}"
+        ))
+    })
+}
+
 /// Accepts an array, a single object (wrapped into a one-element array) or `null`.
 pub fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
@@ -116,6 +152,11 @@ pub fn parse_progress(s: &str) -> Option<u8> {
         return None;
     }
     Some(f.clamp(0.0, 100.0).floor() as u8)
+}
+
+/// A float percentage (`45.5`) floored and clamped to 0-100; `None` when not finite.
+pub fn progress_percent(p: f64) -> Option<u8> {
+    p.is_finite().then(|| p.clamp(0.0, 100.0).floor() as u8)
 }
 
 pub fn clamp_progress(p: i64) -> u8 {

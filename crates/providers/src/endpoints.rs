@@ -15,6 +15,10 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "*.aliyuncs.com",
     "*.amazonaws.com",
     "*.amazonaws.com.cn",
+    // Azure Resource Manager: public, US Government and China clouds (exact hosts).
+    "management.azure.com",
+    "management.usgovcloudapi.net",
+    "management.chinacloudapi.cn",
 ];
 
 /// Host glob allow-list for endpoint overrides (`*` matches any run of characters).
@@ -127,6 +131,22 @@ mod tests {
             assert!(p.check(&url(ok)).is_ok(), "{ok}");
         }
         assert!(p.check(&url("https://amazonaws.com.evil.example")).is_err());
+    }
+
+    #[test]
+    fn azure_resource_manager_is_allowed_by_default() {
+        let p = EndpointPolicy::default();
+        for ok in [
+            "https://management.azure.com",
+            "https://management.usgovcloudapi.net",
+            "https://management.chinacloudapi.cn",
+        ] {
+            assert!(p.check(&url(ok)).is_ok(), "{ok}");
+        }
+        assert!(p
+            .check(&url("https://management.azure.com.evil.example"))
+            .is_err());
+        assert!(p.check(&url("https://evil.azure.com")).is_err());
     }
 
     #[test]

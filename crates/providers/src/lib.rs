@@ -7,6 +7,7 @@
 
 pub mod alibaba;
 pub mod aws;
+pub mod azure;
 pub mod clock;
 pub mod credentials;
 pub mod decode;

@@ -1,7 +1,8 @@
 //! Signature verification as each provider's gateway does it: TC3-HMAC-SHA256 (Tencent
 //! API 3.0), HmacSHA1/HmacSHA256 with nonce replay protection (API 2.0), SDK-HMAC-SHA256 or
 //! `X-Auth-Token` (Huawei), ACS3-HMAC-SHA256 with nonce replay protection (Alibaba Cloud, in
-//! `auth_alibaba.rs`), SigV4 with STS tokens (AWS, in `auth_aws.rs`). The signatures are
+//! `auth_alibaba.rs`), SigV4 with STS tokens (AWS, in `auth_aws.rs`), OAuth2 client
+//! credentials and bearer tokens (Azure, in `auth_azure.rs`). The signatures are
 //! recomputed by [`super::verify`], written from the published algorithms independently of
 //! the clients' signing code.
 //! Errors carry each provider's own codes; messages never contain secret keys.
@@ -31,6 +32,15 @@ pub const DEFAULT_ALIBABA_ACCESS_KEY_SECRET: &str = "SimulatorAccessKeySecret000
 pub const DEFAULT_AWS_ACCESS_KEY_ID: &str = "AKIASIMULATOR0000000";
 /// Default AWS secret access key (public: it only opens the simulator).
 pub const DEFAULT_AWS_SECRET_ACCESS_KEY: &str = "SimulatorSecretAccessKey/0000000000000000";
+
+/// Default Azure (Microsoft Entra ID) tenant the simulator's token endpoint serves.
+pub const DEFAULT_AZURE_TENANT_ID: &str = "5a1e0000-0000-4000-8000-00000000a2e0";
+/// Default Azure application (client) ID.
+pub const DEFAULT_AZURE_CLIENT_ID: &str = "5a1e0000-0000-4000-8000-00000000c11e";
+/// Default Azure client secret (public: it only opens the simulator).
+pub const DEFAULT_AZURE_CLIENT_SECRET: &str = "Sim~AzureClientSecret.0000000000000000";
+/// A subscription for demos and examples (the simulator serves any well-formed one).
+pub const DEFAULT_AZURE_SUBSCRIPTION_ID: &str = "5a1e0000-0000-4000-8000-000000005ab0";
 
 /// TC3 requests older or newer than this are `AuthFailure.SignatureExpire`.
 pub const TC3_WINDOW_SECS: i64 = 5 * 60;
@@ -101,6 +111,9 @@ pub struct SimCredentials {
     /// AWS STS credentials (`X-Amz-Security-Token`).
     #[serde(default)]
     pub aws_temporary: Vec<TemporaryKey>,
+    /// Azure applications (client credentials) the token endpoint accepts.
+    #[serde(default)]
+    pub azure: Vec<AzureApp>,
 }
 
 impl fmt::Debug for SimCredentials {
@@ -116,6 +129,7 @@ impl fmt::Debug for SimCredentials {
             .field("alibaba_temporary", &self.alibaba_temporary)
             .field("aws", &self.aws)
             .field("aws_temporary", &self.aws_temporary)
+            .field("azure", &self.azure)
             .finish()
     }
 }
@@ -143,6 +157,11 @@ impl Default for SimCredentials {
                 secret: DEFAULT_AWS_SECRET_ACCESS_KEY.into(),
             }],
             aws_temporary: Vec::new(),
+            azure: vec![AzureApp {
+                tenant_id: DEFAULT_AZURE_TENANT_ID.into(),
+                client_id: DEFAULT_AZURE_CLIENT_ID.into(),
+                client_secret: DEFAULT_AZURE_CLIENT_SECRET.into(),
+            }],
         }
     }
 }
@@ -452,6 +471,13 @@ pub use alibaba::{verify_alibaba, AlibabaError, AlibabaInput, ALIBABA_WINDOW_SEC
 #[path = "auth_aws.rs"]
 mod aws;
 pub use aws::{verify_aws, AwsError, AwsInput, AWS_WINDOW_SECS};
+
+#[path = "auth_azure.rs"]
+mod azure;
+pub use azure::{
+    verify_bearer, verify_token_request, ArmAuthError, AzureApp, AzureTokens, EntraError,
+    TokenRequestInput, ARM_SCOPE, DEFAULT_AZURE_TOKEN_LIFETIME,
+};
 
 #[cfg(test)]
 #[path = "auth_tests.rs"]

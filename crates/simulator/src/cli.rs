@@ -42,6 +42,10 @@ pub struct SimulateArgs {
     /// providers' windows, 5 min for API 3.0, 2 h for API 2.0, 15 min for Huawei, fail).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_skew)]
     pub clock_skew: Option<i64>,
+    /// Lifetime of the Azure access tokens the token endpoint issues (`expires_in`), e.g.
+    /// `30s` to watch clients refresh them.
+    #[arg(long, value_name = "DURATION", default_value = "3599s", value_parser = parse_lifetime)]
+    pub azure_token_lifetime: std::time::Duration,
     /// Print the jobs that would be served and exit.
     #[arg(long)]
     pub list: bool,
@@ -96,6 +100,7 @@ pub fn config_from_args(args: &SimulateArgs) -> Result<SimConfig, String> {
         seed: args.seed,
         credentials,
         clock_skew_secs: args.clock_skew.unwrap_or(0),
+        azure_token_lifetime: args.azure_token_lifetime,
         ..SimConfig::empty()
     })
 }
@@ -110,6 +115,15 @@ fn parse_skew(s: &str) -> Result<i64, String> {
     i64::try_from(d.as_secs())
         .map(|secs| sign * secs)
         .map_err(|_| format!("clock skew {s:?} is too large"))
+}
+
+/// A positive token lifetime (at least one second).
+fn parse_lifetime(s: &str) -> Result<std::time::Duration, String> {
+    let d = clouddb_providers::duration::parse_duration(s)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("token lifetime {s:?} must be at least 1s"));
+    }
+    Ok(d)
 }
 
 /// One line per job: provider, API, job ID, instance.
@@ -220,5 +234,17 @@ mod tests {
         assert!(skew("soon").is_err());
         let none = Cli::parse_from(["x"]);
         assert_eq!(config_from_args(&none.args).unwrap().clock_skew_secs, 0);
+    }
+
+    #[test]
+    fn azure_token_lifetime_defaults_to_entra_s_and_is_at_least_a_second() {
+        let lifetime = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
+            config_from_args(&cli.args).map(|c| c.azure_token_lifetime.as_secs())
+        };
+        assert_eq!(lifetime(&[]), Ok(3599));
+        assert_eq!(lifetime(&["--azure-token-lifetime", "30s"]), Ok(30));
+        assert!(lifetime(&["--azure-token-lifetime", "0s"]).is_err());
     }
 }

@@ -138,6 +138,14 @@ pub(crate) async fn clear_faults(State(state): State<Shared>) -> Json<Value> {
     Json(json!({"removed": removed}))
 }
 
+/// `POST /_sim/azure/revoke-tokens`: revokes every Azure access token issued so far, so
+/// clients holding one get ARM's 401 `InvalidAuthenticationToken` and must fetch another.
+pub(crate) async fn revoke_azure_tokens(State(state): State<Shared>) -> Json<Value> {
+    let mut st = lock(&state);
+    let revoked = st.azure_tokens.revoke_all();
+    Json(json!({"revoked": revoked, "issued": st.azure_tokens.issued()}))
+}
+
 /// `POST /_sim/reset`: back to the configured jobs and faults, fresh clocks and log.
 pub(crate) async fn reset(State(state): State<Shared>) -> Json<Value> {
     lock(&state).reset();

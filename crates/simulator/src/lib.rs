@@ -55,6 +55,8 @@ pub struct SimConfig {
     /// Seconds the server's clock is ahead of (negative: behind) the real one, for the
     /// signature time windows: plays a client whose clock is skewed.
     pub clock_skew_secs: i64,
+    /// Lifetime of the Azure access tokens the simulated token endpoint issues.
+    pub azure_token_lifetime: std::time::Duration,
 }
 
 impl SimConfig {
@@ -69,6 +71,7 @@ impl SimConfig {
             credentials: SimCredentials::default(),
             recorder_capacity: recorder::DEFAULT_CAPACITY,
             clock_skew_secs: 0,
+            azure_token_lifetime: auth::DEFAULT_AZURE_TOKEN_LIFETIME,
         }
     }
 

@@ -353,6 +353,11 @@ pub struct Detail {
     /// AWS: a snapshot's `SnapshotType` (default `manual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_type: Option<String>,
+    // --- Azure ---
+    /// Azure: `error.code` of a failed or canceled operation (defaults:
+    /// `InternalServerError`, `OperationCancelled`); the step message is `error.message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_error_code: Option<String>,
 }
 
 /// An instance spec before or after an upgrade. Zones left out render as `""`, as the

@@ -148,6 +148,16 @@ impl Simulator {
         lock(&self.state).sts.exchanges
     }
 
+    /// Revokes every Azure access token issued so far; returns how many were live.
+    pub fn revoke_azure_tokens(&self) -> usize {
+        lock(&self.state).azure_tokens.revoke_all()
+    }
+
+    /// Azure access tokens issued since start or the last reset.
+    pub fn azure_tokens_issued(&self) -> u64 {
+        lock(&self.state).azure_tokens.issued()
+    }
+
     /// Back to the configured jobs and faults, with fresh clocks, counters and log.
     pub fn reset(&self) {
         lock(&self.state).reset();
@@ -188,6 +198,10 @@ fn router(state: Shared) -> Router {
                 .delete(control::clear_faults),
         )
         .route("/_sim/reset", post(control::reset))
+        .route(
+            "/_sim/azure/revoke-tokens",
+            post(control::revoke_azure_tokens),
+        )
         .fallback(provider)
         .with_state(state)
 }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::auth::NonceCache;
+use super::auth::{AzureTokens, NonceCache};
 use super::faults::{self, FaultContext, FaultRule};
 use super::recorder::Recorder;
 use super::scenario::{ClockStart, JobSpec};
@@ -64,6 +64,8 @@ pub(crate) struct SimState {
     pub global_requests: u64,
     pub rng: StdRng,
     pub nonces: NonceCache,
+    /// Azure access tokens issued by the simulated token endpoint.
+    pub azure_tokens: AzureTokens,
     pub recorder: Recorder,
     /// Workload identity: what the simulated STS trust, and what they issued.
     pub sts: crate::sts::StsState,
@@ -79,6 +81,7 @@ impl SimState {
             global_requests: 0,
             rng: StdRng::seed_from_u64(config.seed),
             nonces: NonceCache::default(),
+            azure_tokens: AzureTokens::default(),
             recorder: Recorder::new(config.recorder_capacity),
             sts: Default::default(),
             config,

@@ -6,8 +6,9 @@ use crate::providers::credentials::SecretString;
 use crate::providers::{Credentials, JobTarget};
 use crate::simulator::auth::{
     DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID, DEFAULT_AZURE_CLIENT_SECRET,
+    DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
+    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use crate::simulator::{JobSpec, SimConfig};
 
@@ -102,8 +103,9 @@ pub fn pick_jobs(config: &SimConfig) -> Vec<JobSpec> {
 }
 
 /// Credentials the simulator accepts for this job (the Huawei TaurusDB job uses an IAM
-/// token, the others AK/SK, to show both modes).
-pub(super) fn demo_credentials(job: &JobSpec) -> Credentials {
+/// token, the others AK/SK, to show both modes). Token-based providers fetch their tokens
+/// from the simulator at `endpoint`.
+pub(super) fn demo_credentials(job: &JobSpec, endpoint: &str) -> Credentials {
     match job.provider {
         ProviderKind::Tencent | ProviderKind::TencentLegacy => Credentials::Tencent {
             secret_id: DEFAULT_TENCENT_SECRET_ID.into(),
@@ -127,8 +129,14 @@ pub(super) fn demo_credentials(job: &JobSpec) -> Credentials {
             secret_access_key: SecretString::new(DEFAULT_AWS_SECRET_ACCESS_KEY),
             session_token: None,
         },
-        // Served by the simulator once its Google Cloud and Azure APIs land (issue 16).
-        ProviderKind::Gcp | ProviderKind::Azure => Credentials::Aws {
+        ProviderKind::Azure => Credentials::Azure {
+            tenant_id: DEFAULT_AZURE_TENANT_ID.into(),
+            client_id: DEFAULT_AZURE_CLIENT_ID.into(),
+            client_secret: SecretString::new(DEFAULT_AZURE_CLIENT_SECRET),
+            authority_host: Some(endpoint.to_string()),
+        },
+        // Served by the simulator once its Google Cloud API lands (issue 16).
+        ProviderKind::Gcp => Credentials::Aws {
             access_key_id: String::new(),
             secret_access_key: SecretString::new(""),
             session_token: None,
@@ -159,6 +167,10 @@ pub(super) fn demo_target(job: &JobSpec, endpoint: &str) -> Result<JobTarget, St
         ),
         Some(endpoint),
     )
+    .and_then(|target| match job.provider {
+        ProviderKind::Azure => target.with_subscription_id(Some(DEFAULT_AZURE_SUBSCRIPTION_ID)),
+        _ => Ok(target),
+    })
     .map_err(|e| e.to_string())
 }
 
@@ -187,7 +199,9 @@ mod tests {
                 "db-snapshot",
                 "cluster-snapshot",
                 "blue-green",
-                "blue-green-switchover"
+                "blue-green-switchover",
+                "postgresql-flexible",
+                "mysql-flexible"
             ]
         );
         assert_eq!(jobs[0].job_id, "15967", "the upgrade with before/after");

@@ -175,6 +175,7 @@ async fn track_row(
         region: target.region.clone(),
         instance_id: target.instance_id.clone(),
         project_id: target.project_id.clone(),
+        subscription_id: target.subscription_id.clone(),
         endpoint: Some(endpoint.to_string()),
         interval,
         timeout: Some(args.timeout),
@@ -185,7 +186,7 @@ async fn track_row(
             OutputFormat::Json
         },
     };
-    let credentials = demo_credentials(job);
+    let credentials = demo_credentials(job, endpoint);
     let tracked = if text {
         let mut progress = TextProgress::new(label.clone(), Some(multi));
         track(
@@ -298,6 +299,7 @@ mod tests {
             region: None,
             instance_id: None,
             project_id: None,
+            subscription_id: None,
             endpoint: None,
             interval: Duration::from_secs(1),
             timeout: None,

@@ -8,6 +8,7 @@ use serde::de::Deserializer;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::decode::lenient_f64;
 use crate::decode::{lenient_i64, lenient_string};
 
 /// The whole response body.
@@ -82,17 +83,6 @@ pub struct TaskItem {
     pub caller_uid: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub uid: Option<String>,
-}
-
-/// A finite number, as a JSON number or numeric text; anything else is `None`.
-pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let value = Option::<Value>::deserialize(d)?;
-    Ok(match value {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().trim_end_matches('%').trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|f: &f64| f.is_finite()))
 }
 
 /// The `Items` array: objects that fit [`TaskItem`]; everything else is dropped.

@@ -4,6 +4,7 @@
 
 mod alibaba;
 mod aws;
+mod azure;
 mod huawei;
 mod tencent;
 mod tencent_legacy;
@@ -146,7 +147,8 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let target = {
         let st = lock(state);
         // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,
-        // Tencent in `X-TC-Action`, AWS in the form body's `Action`.
+        // Tencent in `X-TC-Action`, AWS in the form body's `Action`. Azure's token endpoint
+        // and ARM have paths of their own.
         if req.path == "/" && alibaba::speaks(&req) {
             Some(alibaba::target(&st, &req))
         } else if req.path == "/" && aws::speaks(&req) {
@@ -155,6 +157,8 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
             Some(tencent::target(&st, &req))
         } else if req.path == "/v2/index.php" {
             Some(tencent_legacy::target(&st, &req))
+        } else if azure::speaks_token(&req) || azure::speaks_arm(&req) {
+            Some(azure::target(&st, &req))
         } else {
             huawei::target(&st, &req)
         }
@@ -238,6 +242,7 @@ async fn respond(
                 return match target.provider {
                     ProviderKind::Huawei => reply.with_header("x-request-id", st.request_id()),
                     ProviderKind::Aws => reply.with_header("x-amzn-RequestId", st.request_id()),
+                    ProviderKind::Azure => reply.with_header("x-ms-request-id", st.request_id()),
                     _ => reply,
                 };
             }
@@ -249,7 +254,10 @@ async fn respond(
                     ProviderKind::Huawei => huawei::throttled(&mut st, rule.retry_after),
                     ProviderKind::Alibaba => alibaba::throttled(&mut st),
                     ProviderKind::Aws => aws::throttled(&mut st),
-                    ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
+                    ProviderKind::Azure => {
+                        azure::throttled(&mut st, target, rule.retry_after, Clock::now())
+                    }
+                    ProviderKind::Gcp => not_served(target.provider),
                 };
             }
             FaultKind::Slow | FaultKind::Timeout => tokio::time::sleep(rule.sleep()).await,
@@ -276,7 +284,8 @@ async fn respond(
             ProviderKind::Huawei => huawei::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Alibaba => alibaba::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Aws => aws::answer(&mut st, req, target, &hidden, now),
-            ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
+            ProviderKind::Azure => azure::answer(&mut st, req, target, &hidden, now),
+            ProviderKind::Gcp => not_served(target.provider),
         }
     };
     match decided.map(|(rule, _)| rule.fault) {
