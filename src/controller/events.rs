@@ -187,6 +187,7 @@ pub(super) async fn publish_events(
                 info!(
                     name = job.name_any(),
                     reason = event.reason,
+                    note = event.note.as_deref().unwrap_or_default(),
                     "event published"
                 );
             }

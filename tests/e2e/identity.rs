@@ -81,7 +81,7 @@ async fn start(
     });
     h.kubectl_ok(&["create", "serviceaccount", READER]).await;
     let sts = format!(
-        "aws={url},alibaba={url},huawei={url},tencent={url}",
+        "aws={url},alibaba={url},huawei={url},tencent={url},azure={url}",
         url = h.sim.url()
     );
     h.add_operator_args(&["--sts-endpoint", &sts]);
@@ -89,6 +89,8 @@ async fn start(
     h
 }
 
+const AZURE_TENANT: &str = "11111111-2222-4333-8444-555555555555";
+const AZURE_CLIENT: &str = "66666666-7777-4888-9999-000000000001";
 const TENCENT_ROLE: &str = "qcs::cam::uin/100000000001:roleName/reader";
 const TENCENT_PROVIDER: &str = "cls-e2e-oidc";
 const HUAWEI_IDP: &str = "k8s-cluster-idp";
@@ -123,11 +125,18 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
     // Temporary credentials live 12 s: the operator must renew them (at half-life) about
     // three times per job, always before they expire.
     let tencent = sim_job(ProviderKind::Tencent, "DescribeTasks", "886001", &steps);
+    let azure = sim_job(
+        ProviderKind::Azure,
+        "postgresql-flexible",
+        "ffffffff-0000-4000-8000-000000000001",
+        &steps,
+    );
     let jobs = vec![
         aws.clone(),
         alibaba.clone(),
         huawei.clone(),
         tencent.clone(),
+        azure.clone(),
     ];
     let h = start("identity", jobs, 12, |ns| {
         let subject = format!("system:serviceaccount:{ns}:{READER}");
@@ -148,6 +157,13 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
                 arn: TENCENT_ROLE.into(),
                 subjects: vec![subject.clone()],
                 oidc_provider: Some(TENCENT_PROVIDER.into()),
+                audience: None,
+            },
+            // Azure: the app registration stands for the role, its tenant for the provider.
+            SimRole {
+                arn: AZURE_CLIENT.into(),
+                subjects: vec![subject.clone()],
+                oidc_provider: Some(AZURE_TENANT.into()),
                 audience: None,
             },
             // Huawei: the IAM identity provider stands for the role.
@@ -186,6 +202,12 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
             &url,
             json!({"serviceAccountName": READER, "roleArn": TENCENT_ROLE, "oidcProvider": TENCENT_PROVIDER}),
         ),
+        identity_job(
+            &azure,
+            "azure-identity",
+            &url,
+            json!({"serviceAccountName": READER, "tenantId": AZURE_TENANT, "clientId": AZURE_CLIENT}),
+        ),
     ];
     for manifest in &manifests {
         assert!(!manifest.yaml().contains("kind: Secret"));
@@ -198,8 +220,8 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
 
     let exchanges = h.sim.sts_exchanges();
     assert!(
-        (12..=24).contains(&exchanges),
-        "{exchanges} STS exchanges for four 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
+        (15..=30).contains(&exchanges),
+        "{exchanges} STS exchanges for five 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
     let counters = h.sim.counters();
     for action in [

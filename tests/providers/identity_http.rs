@@ -164,6 +164,8 @@ fn identity(namespace: &str, account: &str) -> Credentials {
         audience: "sts.amazonaws.com".into(),
         region: Some("us-east-1".into()),
         project_id: None,
+        tenant_id: None,
+        client_id: None,
     })
 }
 

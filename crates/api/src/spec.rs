@@ -75,7 +75,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
     validation = Rule::new("has(self.credentialsSecretRef) != has(self.identity)").message("set exactly one of credentialsSecretRef (stored keys) and identity (workload identity)").field_path(".credentialsSecretRef"),
-    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei', 'tencent']").message("identity (workload identity) is supported for providers aws, alibaba, huawei and tencent so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei', 'tencent', 'azure']").message("identity (workload identity) is supported for providers aws, alibaba, huawei, tencent and azure so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider != 'azure' || (has(self.identity.tenantId) && has(self.identity.clientId))").message("identity.tenantId and identity.clientId are required for provider azure (the app registration whose federated credential trusts this ServiceAccount)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'tencent' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider tencent (the CAM role and the identity provider's ProviderId for AssumeRoleWithWebIdentity)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'huawei' || (has(self.identity.oidcProvider) && has(self.identity.audience))").message("identity.oidcProvider and identity.audience are required for provider huawei (the IAM identity provider ID and its client ID)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'alibaba' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider alibaba (the RAM role and the RRSA OIDC provider ARN for AssumeRoleWithOIDC)").field_path(".identity"),
@@ -317,8 +318,18 @@ pub struct WorkloadIdentity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     pub oidc_provider: Option<String>,
+    /// azure: the Microsoft Entra tenant of the app registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub tenant_id: Option<String>,
+    /// azure: the app registration (client) ID whose federated credential names the
+    /// cluster's issuer and this ServiceAccount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub client_id: Option<String>,
     /// The token audience the cloud's identity provider expects. Default: aws
-    /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`, tencent `sts.cloud.tencent.com`;
+    /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`, tencent `sts.cloud.tencent.com`,
+    /// azure `api://AzureADTokenExchange`;
     /// huawei: required, the identity
     /// provider's client ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -66,6 +66,9 @@ pub enum Credentials {
         /// cloud's.
         authority_host: Option<String>,
     },
+    /// An OAuth2 access token obtained for the job by workload identity (Azure, Google
+    /// Cloud): sent as `Authorization: Bearer`, never exchanged again by the provider.
+    Bearer(SecretString),
     /// Workload identity, not yet exchanged: [`crate::identity::FederatedProvider`] turns
     /// it into temporary credentials of the cloud before any provider sees it.
     Federated(crate::identity::FederatedIdentity),
@@ -218,6 +221,7 @@ impl Credentials {
             )
                 .hash(&mut h),
             Credentials::Federated(identity) => ("federated", identity).hash(&mut h),
+            Credentials::Bearer(token) => ("bearer", token.expose()).hash(&mut h),
         }
         h.finish()
     }
@@ -245,6 +249,7 @@ impl Credentials {
             Credentials::Azure { client_secret, .. } => (client_secret, None),
             // Holds no secret: the token and what it is exchanged for live elsewhere.
             Credentials::Federated(_) => return Vec::new(),
+            Credentials::Bearer(token) => (token, None),
         };
         std::iter::once(secret.expose())
             .chain(token.map(SecretString::expose))
@@ -270,7 +275,7 @@ impl Credentials {
                 ..
             } => format!("{tenant_id}/{client_id}"),
             Credentials::Federated(identity) => identity.identity(),
-            Credentials::HuaweiToken { token } => {
+            Credentials::HuaweiToken { token } | Credentials::Bearer(token) => {
                 use sha2::Digest;
                 let digest = sha2::Sha256::digest(token.expose().as_bytes());
                 format!("token-sha256:{}", hex::encode(&digest[..8]))

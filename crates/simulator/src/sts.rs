@@ -8,7 +8,9 @@
 //! Alibaba Cloud `AssumeRoleWithOIDC` (`POST /?Action=AssumeRoleWithOIDC&...`) and Huawei
 //! Cloud IAM's OpenID Connect token (`POST /v3.0/OS-AUTH/id-token/tokens`, the identity
 //! provider in `X-Idp-Id` standing for the role), Tencent Cloud `AssumeRoleWithWebIdentity`
-//! (`POST /`, `X-TC-Action`, `Authorization: SKIP`).
+//! (`POST /`, `X-TC-Action`, `Authorization: SKIP`), and Azure's federated client assertion
+//! at the Entra token endpoint (the app's client ID standing for the role, its tenant for
+//! the identity provider).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -165,6 +167,12 @@ impl StsState {
             subject: claims.subject,
             expires: now + lifetime,
         })
+    }
+
+    /// Counts an exchange whose credential another part of the simulator issued (Azure's
+    /// access tokens live with its token endpoint).
+    pub fn count_exchange(&mut self) {
+        self.exchanges += 1;
     }
 
     /// Records credentials issued under `grant`.

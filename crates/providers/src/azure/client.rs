@@ -101,6 +101,10 @@ impl AzureProvider {
     }
 
     async fn token(&self, credentials: &Credentials) -> Result<SecretString, ProviderError> {
+        // Workload identity already holds an access token (cached by its own exchange).
+        if let Credentials::Bearer(token) = credentials {
+            return Ok(token.clone());
+        }
         let (http, clock) = (&self.http, &self.clock);
         self.tokens
             .get(&credentials.fingerprint(), || {
@@ -177,8 +181,11 @@ impl Provider for AzureProvider {
                 Err(Failure::NotFound { .. }) => {
                     return Ok(not_found_yet(target.api, &target.job_id))
                 }
-                // A token revoked (or expired) early: drop it and try once more, silently.
-                Err(Failure::TokenRejected(_)) if !retried => {
+                // A token revoked (or expired) early: drop it and try once more, silently
+                // (a workload-identity token is exchanged again by its own wrapper).
+                Err(Failure::TokenRejected(_))
+                    if !retried && !matches!(credentials, Credentials::Bearer(_)) =>
+                {
                     self.tokens.invalidate(&key, &token).await;
                     retried = true;
                 }

@@ -202,6 +202,8 @@ mod tests {
             audience: AUDIENCE.into(),
             region: Some("cn-hangzhou".into()),
             project_id: None,
+            tenant_id: None,
+            client_id: None,
         }
     }
 

@@ -214,6 +214,8 @@ mod tests {
             audience: "sts.amazonaws.com".into(),
             region: Some("us-east-1".into()),
             project_id: None,
+            tenant_id: None,
+            client_id: None,
         }
     }
 

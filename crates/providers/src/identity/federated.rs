@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use clouddb_api::ProviderKind;
 
-use super::{alibaba, aws, huawei, tencent, FederatedIdentity, ServiceAccountTokens, StsEndpoints};
+use super::{
+    alibaba, aws, azure, huawei, tencent, FederatedIdentity, ServiceAccountTokens, StsEndpoints,
+};
 use crate::clock::Clock;
 use crate::http::HttpClient;
 use crate::redact::redact;
@@ -85,6 +87,10 @@ impl FederatedProvider {
                 let endpoint = tencent::endpoint(&self.endpoints)?;
                 let now = (self.clock)();
                 tencent::exchange(&self.http, &endpoint, identity, &token, now).await
+            }
+            ProviderKind::Azure => {
+                let endpoint = azure::endpoint(identity, &self.endpoints)?;
+                azure::exchange(&self.http, &endpoint, identity, &token, &self.clock).await
             }
             ProviderKind::Huawei => {
                 let endpoint = huawei::endpoint(identity, &self.endpoints)?;

@@ -188,6 +188,8 @@ mod tests {
             audience: "huawei-iam".into(),
             region: Some("cn-north-4".into()),
             project_id: Some("0483b6b16e954cb88930a360d2c4e663".into()),
+            tenant_id: None,
+            client_id: None,
         }
     }
 

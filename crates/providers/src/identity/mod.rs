@@ -11,10 +11,12 @@
 //!
 //! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]), Alibaba Cloud
 //! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]), Huawei Cloud IAM's OpenID Connect token
-//! ([`huawei`]), Tencent Cloud `AssumeRoleWithWebIdentity` ([`tencent`]).
+//! ([`huawei`]), Tencent Cloud `AssumeRoleWithWebIdentity` ([`tencent`]), Azure's federated
+//! client assertion ([`azure`]).
 
 pub mod alibaba;
 pub mod aws;
+pub mod azure;
 mod federated;
 pub mod huawei;
 pub mod tencent;
@@ -49,6 +51,9 @@ pub struct FederatedIdentity {
     pub region: Option<String>,
     /// The project a Huawei token is scoped to.
     pub project_id: Option<String>,
+    /// The Entra tenant and app registration (client) ID of an Azure identity.
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
 }
 
 impl FederatedIdentity {
@@ -68,6 +73,7 @@ impl FederatedIdentity {
                 | ProviderKind::Alibaba
                 | ProviderKind::Huawei
                 | ProviderKind::Tencent
+                | ProviderKind::Azure
         ) {
             return Err(format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"));
         }
@@ -89,6 +95,13 @@ impl FederatedIdentity {
                 "identity.oidcProvider is required for provider {provider}"
             ));
         }
+        if provider == ProviderKind::Azure
+            && (identity.tenant_id.is_none() || identity.client_id.is_none())
+        {
+            return Err(
+                "identity.tenantId and identity.clientId are required for provider azure".into(),
+            );
+        }
         let audience = identity
             .audience
             .clone()
@@ -103,6 +116,8 @@ impl FederatedIdentity {
             audience,
             region: region.map(String::from),
             project_id: project_id.map(String::from),
+            tenant_id: identity.tenant_id.clone(),
+            client_id: identity.client_id.clone(),
         })
     }
 
@@ -148,6 +163,7 @@ pub fn default_audience(provider: ProviderKind) -> Option<&'static str> {
         ProviderKind::Aws => Some("sts.amazonaws.com"),
         ProviderKind::Alibaba => Some(alibaba::AUDIENCE),
         ProviderKind::Tencent => Some(tencent::AUDIENCE),
+        ProviderKind::Azure => Some(azure::AUDIENCE),
         _ => None,
     }
 }
@@ -204,6 +220,8 @@ mod tests {
             role_arn: role.map(String::from),
             oidc_provider: None,
             audience: None,
+            tenant_id: None,
+            client_id: None,
         }
     }
 

@@ -167,6 +167,8 @@ mod tests {
             audience: AUDIENCE.into(),
             region: Some("ap-guangzhou".into()),
             project_id: None,
+            tenant_id: None,
+            client_id: None,
         }
     }
 

@@ -164,6 +164,79 @@ pub(crate) fn throttled(
     .with_header("x-ms-ratelimit-remaining-subscription-reads", "0".into())
 }
 
+/// A federated client assertion (workload identity): the ServiceAccount token is checked
+/// against the trusted issuer, and the app (`client_id`, a role of the workload identity
+/// configuration whose identity provider is the tenant) must trust its subject. The
+/// issued token's lifetime in seconds on success.
+fn verify_federated(
+    st: &mut SimState,
+    tenant: &str,
+    field: &dyn Fn(&str) -> Option<String>,
+) -> Result<u64, EntraError> {
+    let refuse = |status: u16, error: &'static str, aadsts: u32, description: &str| EntraError {
+        status,
+        error,
+        aadsts,
+        description: description.to_string(),
+    };
+    if field("client_assertion_type").as_deref()
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err(refuse(
+            400,
+            "invalid_request",
+            70002,
+            "The client_assertion_type is not supported.",
+        ));
+    }
+    if field("grant_type").as_deref() != Some("client_credentials") {
+        return Err(refuse(
+            400,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        ));
+    }
+    if field("scope").as_deref() != Some(clouddb_providers::azure::endpoints::ARM_SCOPE) {
+        return Err(refuse(
+            400,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid.",
+        ));
+    }
+    let (Some(client), Some(assertion)) = (field("client_id"), field("client_assertion")) else {
+        return Err(refuse(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain client_id and client_assertion.",
+        ));
+    };
+    let unix = super::unix_now(st.config.clock_skew_secs);
+    match st
+        .sts
+        .verify(&client, Some(tenant), &assertion, "api://AzureADTokenExchange", unix)
+    {
+        Ok(grant) => {
+            st.sts.count_exchange();
+            Ok(u64::try_from(grant.expires - unix).unwrap_or(1).max(1))
+        }
+        Err(crate::sts::Refusal::NoProvider) | Err(crate::sts::Refusal::InvalidToken(_)) => Err(refuse(
+            400,
+            "invalid_client",
+            700211,
+            "No matching federated identity record found for presented assertion issuer, or the assertion is not valid.",
+        )),
+        Err(crate::sts::Refusal::NotTrusted) => Err(refuse(
+            400,
+            "invalid_client",
+            70021,
+            "No matching federated identity record found for presented assertion. Check the subject of the app's federated credential.",
+        )),
+    }
+}
+
 /// Issues a token, or refuses the request as Entra does.
 fn token(st: &mut SimState, req: &Incoming<'_>, now: Clock) -> Reply {
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
@@ -179,10 +252,26 @@ fn token(st: &mut SimState, req: &Incoming<'_>, now: Clock) -> Reply {
         content_type: req.header("content-type"),
         body: req.body,
     };
-    if let Err(e) = verify_token_request(&st.config.credentials, &input) {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let mut lifetime = st.config.azure_token_lifetime;
+    if field("client_assertion_type").is_some() {
+        // Workload identity: a federated credential of the app trusts the assertion; the
+        // token lives as long as the workload identity configuration says.
+        match verify_federated(st, &tenant, &field) {
+            Ok(secs) => lifetime = std::time::Duration::from_secs(secs),
+            Err(e) => return token_refusal(st, &e, now),
+        }
+    } else if let Err(e) = verify_token_request(&st.config.credentials, &input) {
         return token_refusal(st, &e, now);
     }
-    let lifetime = st.config.azure_token_lifetime;
     let random: u128 = rand::Rng::random(&mut st.rng);
     let token = st
         .azure_tokens
