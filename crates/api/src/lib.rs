@@ -15,7 +15,7 @@ pub use spec::{
     MIN_POLL_INTERVAL,
 };
 pub use status::{
-    AlibabaDetail, AwsDetail, AwsTask, CloudDbJobStatus, DatabaseRename, HuaweiDetail,
+    AlibabaDetail, AwsDetail, AwsTask, CloudDbJobStatus, DatabaseRename, GcpDetail, HuaweiDetail,
     HuaweiEntities, HuaweiInstanceEntity, ImportDetail, InstanceRef, InstanceSnapshot, JobPhase,
     ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask, TableRename, UpgradeDetail,
 };

@@ -89,6 +89,10 @@ pub struct CloudDbJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsDetail>,
 
+    /// Google Cloud SQL operation detail (operation type, target, user, error codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcp: Option<GcpDetail>,
+
     /// Time of the last provider poll recorded in status. Refreshed together with other
     /// changes, not on every poll, so that an unchanged job costs no API-server writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -416,6 +420,28 @@ pub struct AwsDetail {
     /// A blue/green deployment's `Tasks`, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<AwsTask>,
+}
+
+/// Google Cloud SQL operation detail: what the operation concerns and, when it failed,
+/// the error codes (the messages are in `message`).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpDetail {
+    /// `operationType` as sent, e.g. `IMPORT`, `BACKUP_VOLUME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<String>,
+    /// The instance the operation acts on (`targetId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    /// The project of the target instance (`targetProject`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_project: Option<String>,
+    /// Who started the operation (`user`, an email address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The codes of `error.errors[]` of a failed operation, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
 }
 
 /// One step of an AWS blue/green deployment.

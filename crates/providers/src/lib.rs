@@ -14,6 +14,7 @@ pub mod duration;
 pub mod encoding;
 pub mod endpoints;
 pub mod error;
+pub mod gcp;
 pub mod http;
 pub mod huawei;
 pub mod observation;

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use clouddb_api::{
-    AlibabaDetail, AwsDetail, HuaweiDetail, ImportDetail, JobPhase, ParameterChange,
+    AlibabaDetail, AwsDetail, GcpDetail, HuaweiDetail, ImportDetail, JobPhase, ParameterChange,
     RollbackDetail, UpgradeDetail,
 };
 
@@ -47,6 +47,7 @@ pub struct JobDetail {
     pub huawei: Option<HuaweiDetail>,
     pub alibaba: Option<AlibabaDetail>,
     pub aws: Option<AwsDetail>,
+    pub gcp: Option<GcpDetail>,
 }
 
 /// The reason of a job the provider does not list (yet).
