@@ -42,6 +42,10 @@ pub struct SimulateArgs {
     /// providers' windows, 5 min for API 3.0, 2 h for API 2.0, 15 min for Huawei, fail).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_skew)]
     pub clock_skew: Option<i64>,
+    /// Lifetime of the access tokens the Google token endpoint issues, e.g. `90s` (default
+    /// `1h`, as Google's): short ones exercise the operator's refresh before expiry.
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
+    pub gcp_token_lifetime: Option<u64>,
     /// Print the jobs that would be served and exit.
     #[arg(long)]
     pub list: bool,
@@ -96,6 +100,9 @@ pub fn config_from_args(args: &SimulateArgs) -> Result<SimConfig, String> {
         seed: args.seed,
         credentials,
         clock_skew_secs: args.clock_skew.unwrap_or(0),
+        gcp_token_lifetime_secs: args
+            .gcp_token_lifetime
+            .unwrap_or(crate::DEFAULT_GCP_TOKEN_LIFETIME_SECS),
         ..SimConfig::empty()
     })
 }
@@ -110,6 +117,15 @@ fn parse_skew(s: &str) -> Result<i64, String> {
     i64::try_from(d.as_secs())
         .map(|secs| sign * secs)
         .map_err(|_| format!("clock skew {s:?} is too large"))
+}
+
+/// A positive duration in whole seconds: `90s`, `1h`.
+fn parse_lifetime(s: &str) -> Result<u64, String> {
+    let d = clouddb_providers::duration::parse_duration(s)?;
+    match d.as_secs() {
+        0 => Err(format!("token lifetime {s:?} must be at least one second")),
+        secs => Ok(secs),
+    }
 }
 
 /// One line per job: provider, API, job ID, instance.
@@ -206,6 +222,23 @@ mod tests {
         assert!(config_from_args(&cli.args).is_err());
         let cli = Cli::parse_from(["x", "--scenario", "/nonexistent/scenario.yaml"]);
         assert!(config_from_args(&cli.args).is_err());
+    }
+
+    #[test]
+    fn gcp_token_lifetime_is_a_positive_duration() {
+        let cli = Cli::try_parse_from(["sim", "--gcp-token-lifetime", "90s"]).unwrap();
+        assert_eq!(
+            config_from_args(&cli.args).unwrap().gcp_token_lifetime_secs,
+            90
+        );
+        assert!(Cli::try_parse_from(["sim", "--gcp-token-lifetime", "0s"]).is_err());
+        let none = Cli::try_parse_from(["sim"]).unwrap();
+        assert_eq!(
+            config_from_args(&none.args)
+                .unwrap()
+                .gcp_token_lifetime_secs,
+            3600
+        );
     }
 
     #[test]

@@ -52,7 +52,13 @@ pub struct SimConfig {
     /// Seconds the server's clock is ahead of (negative: behind) the real one, for the
     /// signature time windows: plays a client whose clock is skewed.
     pub clock_skew_secs: i64,
+    /// Lifetime of the access tokens the Google token endpoint issues (`expires_in`),
+    /// seconds; short values test the client's refresh before expiry.
+    pub gcp_token_lifetime_secs: u64,
 }
+
+/// Google's access-token lifetime.
+pub const DEFAULT_GCP_TOKEN_LIFETIME_SECS: u64 = 3600;
 
 impl SimConfig {
     /// No jobs, real-time clock, no faults, the default credentials.
@@ -66,6 +72,7 @@ impl SimConfig {
             credentials: SimCredentials::default(),
             recorder_capacity: recorder::DEFAULT_CAPACITY,
             clock_skew_secs: 0,
+            gcp_token_lifetime_secs: DEFAULT_GCP_TOKEN_LIFETIME_SECS,
         }
     }
 

@@ -353,6 +353,14 @@ pub struct Detail {
     /// AWS: a snapshot's `SnapshotType` (default `manual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_type: Option<String>,
+    // --- Google Cloud SQL (the job's `name` is its `operationType`) ---
+    /// GCP: the `error.errors[].code` of a failed operation (default `UNKNOWN`; the step
+    /// message is the error message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// GCP: the operation's `user` (default the simulator's service account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// An instance spec before or after an upgrade. Zones left out render as `""`, as the

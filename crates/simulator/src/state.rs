@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::auth::NonceCache;
+use super::auth::{GcpTokenStore, NonceCache};
 use super::faults::{self, FaultContext, FaultRule};
 use super::recorder::Recorder;
 use super::scenario::{ClockStart, JobSpec};
@@ -65,6 +65,8 @@ pub(crate) struct SimState {
     pub rng: StdRng,
     pub nonces: NonceCache,
     pub recorder: Recorder,
+    /// Access tokens issued by the Google token endpoint.
+    pub gcp_tokens: GcpTokenStore,
 }
 
 impl SimState {
@@ -78,6 +80,7 @@ impl SimState {
             rng: StdRng::seed_from_u64(config.seed),
             nonces: NonceCache::default(),
             recorder: Recorder::new(config.recorder_capacity),
+            gcp_tokens: GcpTokenStore::default(),
             config,
         };
         let specs: Vec<JobSpec> = state

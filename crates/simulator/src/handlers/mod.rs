@@ -4,6 +4,7 @@
 
 mod alibaba;
 mod aws;
+mod gcp;
 mod huawei;
 mod tencent;
 mod tencent_legacy;
@@ -113,6 +114,9 @@ pub(crate) struct Handled {
 /// Handles one provider request end to end.
 pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     let now = Clock::now();
+    if req.path == gcp::TOKEN_PATH {
+        return gcp::token(state, &req);
+    }
     let target = {
         let st = lock(state);
         // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,
@@ -123,6 +127,8 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
             Some(aws::target(&st, &req))
         } else if req.path == "/" {
             Some(tencent::target(&st, &req))
+        } else if gcp::speaks(&req) {
+            Some(gcp::target(&st, &req))
         } else if req.path == "/v2/index.php" {
             Some(tencent_legacy::target(&st, &req))
         } else {
@@ -219,7 +225,8 @@ async fn respond(
                     ProviderKind::Huawei => huawei::throttled(&mut st, rule.retry_after),
                     ProviderKind::Alibaba => alibaba::throttled(&mut st),
                     ProviderKind::Aws => aws::throttled(&mut st),
-                    ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
+                    ProviderKind::Gcp => gcp::throttled(rule.retry_after),
+                    ProviderKind::Azure => not_served(target.provider),
                 };
             }
             FaultKind::Slow | FaultKind::Timeout => tokio::time::sleep(rule.sleep()).await,
@@ -246,7 +253,8 @@ async fn respond(
             ProviderKind::Huawei => huawei::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Alibaba => alibaba::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Aws => aws::answer(&mut st, req, target, &hidden, now),
-            ProviderKind::Gcp | ProviderKind::Azure => not_served(target.provider),
+            ProviderKind::Gcp => gcp::answer(&mut st, req, target, &hidden, now),
+            ProviderKind::Azure => not_served(target.provider),
         }
     };
     match decided.map(|(rule, _)| rule.fault) {

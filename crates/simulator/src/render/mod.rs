@@ -4,6 +4,7 @@
 
 pub mod alibaba;
 pub mod aws;
+pub mod gcp;
 pub mod huawei;
 pub mod tencent;
 pub mod tencent_legacy;
