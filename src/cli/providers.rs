@@ -10,6 +10,7 @@ use crate::controller::rounds::Rounds;
 use crate::controller::Clock;
 use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::aws::AwsProvider;
+use crate::providers::gcp::GcpProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::tencent::TencentProvider;
@@ -37,7 +38,8 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 ProviderKind::Alibaba,
                 Arc::new(AlibabaProvider::new(http.clone())),
             )
-            .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http))),
+            .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http.clone())))
+            .with(ProviderKind::Gcp, Arc::new(GcpProvider::new(http))),
     ))
 }
 
@@ -89,6 +91,10 @@ pub fn for_run(
                 ProviderKind::Alibaba,
                 limited(Arc::new(AlibabaProvider::new(http.clone()))),
             )
-            .with(ProviderKind::Aws, limited(Arc::new(AwsProvider::new(http)))),
+            .with(
+                ProviderKind::Aws,
+                limited(Arc::new(AwsProvider::new(http.clone()))),
+            )
+            .with(ProviderKind::Gcp, limited(Arc::new(GcpProvider::new(http)))),
     ))
 }

@@ -15,6 +15,7 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "*.aliyuncs.com",
     "*.amazonaws.com",
     "*.amazonaws.com.cn",
+    "*.googleapis.com",
 ];
 
 /// Host glob allow-list for endpoint overrides (`*` matches any run of characters).

@@ -2,12 +2,12 @@
 //! recovers from provider errors) and the credentials and target of each.
 
 use crate::api::ProviderKind;
-use crate::providers::credentials::SecretString;
+use crate::providers::credentials::{GcpServiceAccountKey, SecretString};
 use crate::providers::{Credentials, JobTarget};
 use crate::simulator::auth::{
-    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    default_gcp_key_json, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    DEFAULT_AWS_ACCESS_KEY_ID, DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
+    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use crate::simulator::{JobSpec, SimConfig};
 
@@ -101,10 +101,11 @@ pub fn pick_jobs(config: &SimConfig) -> Vec<JobSpec> {
     picked
 }
 
-/// Credentials the simulator accepts for this job (the Huawei TaurusDB job uses an IAM
-/// token, the others AK/SK, to show both modes).
-pub(super) fn demo_credentials(job: &JobSpec) -> Credentials {
-    match job.provider {
+/// Credentials the simulator at `endpoint` accepts for this job (the Huawei TaurusDB job
+/// uses an IAM token, the others AK/SK, to show both modes; Google Cloud the simulator's
+/// service-account key, whose `token_uri` points at the simulator).
+pub(super) fn demo_credentials(job: &JobSpec, endpoint: &str) -> Result<Credentials, String> {
+    Ok(match job.provider {
         ProviderKind::Tencent | ProviderKind::TencentLegacy => Credentials::Tencent {
             secret_id: DEFAULT_TENCENT_SECRET_ID.into(),
             secret_key: SecretString::new(DEFAULT_TENCENT_SECRET_KEY),
@@ -127,13 +128,15 @@ pub(super) fn demo_credentials(job: &JobSpec) -> Credentials {
             secret_access_key: SecretString::new(DEFAULT_AWS_SECRET_ACCESS_KEY),
             session_token: None,
         },
-        // Served by the simulator once its Google Cloud and Azure APIs land (issue 16).
-        ProviderKind::Gcp | ProviderKind::Azure => Credentials::Aws {
+        ProviderKind::Gcp => GcpServiceAccountKey::from_json(&default_gcp_key_json(endpoint))
+            .map(Credentials::Gcp)?,
+        // Served by the simulator once its Azure APIs land (issue 16).
+        ProviderKind::Azure => Credentials::Aws {
             access_key_id: String::new(),
             secret_access_key: SecretString::new(""),
             session_token: None,
         },
-    }
+    })
 }
 
 pub(super) fn demo_target(job: &JobSpec, endpoint: &str) -> Result<JobTarget, String> {
@@ -187,7 +190,8 @@ mod tests {
                 "db-snapshot",
                 "cluster-snapshot",
                 "blue-green",
-                "blue-green-switchover"
+                "blue-green-switchover",
+                "cloudsql"
             ]
         );
         assert_eq!(jobs[0].job_id, "15967", "the upgrade with before/after");
@@ -220,5 +224,23 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| demo_target(&r.job, "http://127.0.0.1:1").is_ok()));
+        assert!(rows
+            .iter()
+            .all(|r| demo_credentials(&r.job, "http://127.0.0.1:1").is_ok()));
+    }
+
+    #[test]
+    fn the_gcp_key_points_its_token_uri_at_the_simulator() {
+        let config = SimConfig::builtin().unwrap();
+        let job = pick_jobs(&config)
+            .into_iter()
+            .find(|j| j.provider == ProviderKind::Gcp)
+            .unwrap();
+        // The quick success comes first for the demo.
+        assert_eq!(job.name.as_deref(), Some("IMPORT"));
+        match demo_credentials(&job, "http://127.0.0.1:9/").unwrap() {
+            Credentials::Gcp(key) => assert_eq!(key.token_uri, "http://127.0.0.1:9/token"),
+            other => panic!("expected a service-account key, got {other:?}"),
+        }
     }
 }

@@ -185,7 +185,23 @@ async fn track_row(
             OutputFormat::Json
         },
     };
-    let credentials = demo_credentials(job);
+    let credentials = match demo_credentials(job, endpoint) {
+        Ok(c) => c,
+        Err(e) => {
+            return RowResult {
+                label: label.clone(),
+                identity,
+                tracked: Tracked {
+                    code: exit::USAGE,
+                    status: CloudDbJobStatus {
+                        message: Some(e),
+                        ..Default::default()
+                    },
+                    retried: 0,
+                },
+            }
+        }
+    };
     let tracked = if text {
         let mut progress = TextProgress::new(label.clone(), Some(multi));
         track(
