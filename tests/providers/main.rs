@@ -4,6 +4,7 @@
 mod alibaba_http;
 mod aws_http;
 mod batching;
+mod gcp_http;
 mod huawei_http;
 mod provider_http_limits;
 mod tencent_legacy_http;

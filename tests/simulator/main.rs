@@ -6,6 +6,7 @@ mod auth;
 mod aws;
 mod control;
 mod faults;
+mod gcp;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
