@@ -197,8 +197,10 @@ impl Provider for GcpProvider {
             .observe_with(target, key, cache_key)
             .await
             .map_err(|e| sanitize_error(e, credentials, &[], "Bearer "))?;
+        // The token as sent, and the whole header value (a server may echo it encoded).
+        let header = format!("Bearer {}", token.expose());
         interpret(&response, target)
-            .map_err(|e| sanitize_error(e, credentials, &[token.expose()], "Bearer "))
+            .map_err(|e| sanitize_error(e, credentials, &[token.expose(), &header], "Bearer "))
     }
 }
 

@@ -192,8 +192,10 @@ pub async fn fetch_token(
         .header("accept", "application/json")
         .body(form_body(&assertion));
     let credentials = crate::Credentials::Gcp(key.clone());
+    // The assertion, and the whole form that carried it (a server may echo either).
+    let form = form_body(&assertion);
     let sanitize =
-        |e| crate::redact::sanitize_error(e, &credentials, &[assertion.expose()], "Bearer ");
+        |e| crate::redact::sanitize_error(e, &credentials, &[assertion.expose(), &form], "Bearer ");
     let response = http.send(request).await.map_err(sanitize)?;
     interpret_token_response(&response, now).map_err(sanitize)
 }
