@@ -10,9 +10,9 @@ use clouddb_job_operator::simulator::scenario::{Phase, Step};
 use clouddb_job_operator::simulator::JobSpec;
 
 use clouddb_job_operator::simulator::auth::{
-    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    default_gcp_key_json, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    DEFAULT_AWS_ACCESS_KEY_ID, DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
+    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -53,6 +53,12 @@ pub fn aws_creds() -> Vec<(String, String)> {
             DEFAULT_AWS_SECRET_ACCESS_KEY.into(),
         ),
     ]
+}
+
+/// The simulator's service-account key file for a simulator at `endpoint` (its `token_uri`
+/// is the simulator's `/token`), under the default key `credentials.json`.
+pub fn gcp_creds(endpoint: &str) -> Vec<(String, String)> {
+    vec![("credentials.json".into(), default_gcp_key_json(endpoint))]
 }
 
 pub fn huawei_token() -> Vec<(String, String)> {
@@ -259,13 +265,20 @@ pub fn manifest_for(job: &JobSpec, name: &str, endpoint: &str) -> JobManifest {
             ("aws-blue-green-switchover.yaml", aws_creds())
         }
         (ProviderKind::Aws, _) => ("aws-export-task.yaml", aws_creds()),
-        (ProviderKind::Gcp | ProviderKind::Azure, _) => {
+        (ProviderKind::Gcp, _) => ("gcp-cloudsql.yaml", gcp_creds(endpoint)),
+        (ProviderKind::Azure, _) => {
             unimplemented!("no e2e manifest for {} yet (issue 16)", job.provider)
         }
     };
     let mut spec = json!({"projectId": job.project_id, "instanceId": job.instance_id});
-    if job.provider != ProviderKind::Huawei {
-        spec["projectId"] = Value::Null;
+    match job.provider {
+        ProviderKind::Huawei => {}
+        // A job without a project is served for any: keep the example's.
+        ProviderKind::Gcp if job.project_id.is_none() => {
+            spec.as_object_mut().map(|s| s.remove("projectId"));
+        }
+        ProviderKind::Gcp => {}
+        _ => spec["projectId"] = Value::Null,
     }
     JobManifest::new(example, name, &job.job_id, endpoint, creds).with_spec(spec)
 }
