@@ -37,7 +37,8 @@ pub struct CloudDbJobStatus {
 
     /// Normalized job type: `upgrade`, `rollback`, `import`, `parameter`, `initialize`,
     /// `restart`, `sql`, `gtid`, `drop-tables`, `switch-to-master`, `create`, `delete`,
-    /// `backup`, `restore`, `network`, `export`, `blue-green`, `switchover`, `other`, ...
+    /// `backup`, `restore`, `network`, `export`, `blue-green`, `switchover`, `update`,
+    /// `maintenance`, `other`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_type: Option<String>,
 
