@@ -42,6 +42,31 @@ where
     }
 }
 
+/// Decodes a successful response body that must be one JSON object of shape `T`. Anything
+/// else (truncated JSON, an HTML page from a proxy, an array) is a transient
+/// `MalformedResponse` naming `provider` (e.g. `Cloud SQL`): the next poll may do better.
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    provider: &str,
+) -> Result<T, crate::ProviderError> {
+    let malformed = |what: String| crate::ProviderError::transient("MalformedResponse", what);
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response that is not the expected JSON: {e}"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(malformed(format!(
+            "{provider} returned a response that is not a JSON object"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        malformed(format!(
+            "{provider} returned a response of an unexpected shape: {e}"
+        ))
+    })
+}
+
 /// Like [`one_or_many`], but skipping what does not fit: the objects of an array that
 /// decode as `T` (other items dropped), a single object, or nothing for any other value.
 pub fn one_or_many_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>

@@ -58,24 +58,7 @@ pub const LOOKBACK_DAYS: i64 = 30;
 /// Decodes a successful response body and maps the task `job_id`. A body that is not the
 /// expected JSON (truncated, an HTML page from a proxy) is a transient error.
 pub fn decode_page(body: &[u8]) -> Result<HistoryTasksPage, ProviderError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Alibaba Cloud returned a response that is not the expected JSON: {e}"),
-        )
-    })?;
-    if !value.is_object() {
-        return Err(ProviderError::transient(
-            "MalformedResponse",
-            "Alibaba Cloud returned a response that is not a JSON object",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Alibaba Cloud returned a response of an unexpected shape: {e}"),
-        )
-    })
+    crate::decode::json_object(body, "Alibaba Cloud")
 }
 
 /// The item of `page` whose `TaskId` is `job_id`, if listed.

@@ -43,24 +43,7 @@ impl OperationStatus {
 /// Decodes a successful response body. A body that is not a JSON object (truncated, an
 /// HTML page from a proxy) is a transient error.
 pub fn decode_operation(body: &[u8]) -> Result<Operation, ProviderError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Cloud SQL returned a response that is not the expected JSON: {e}"),
-        )
-    })?;
-    if !value.is_object() {
-        return Err(ProviderError::transient(
-            "MalformedResponse",
-            "Cloud SQL returned a response that is not a JSON object",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| {
-        ProviderError::transient(
-            "MalformedResponse",
-            format!("Cloud SQL returned a response of an unexpected shape: {e}"),
-        )
-    })
+    crate::decode::json_object(body, "Cloud SQL")
 }
 
 /// Decodes and maps a successful response body.
