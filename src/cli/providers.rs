@@ -11,6 +11,7 @@ use crate::controller::Clock;
 use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::aws::AwsProvider;
 use crate::providers::azure::AzureProvider;
+use crate::providers::gcp::GcpProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
 use crate::providers::identity::{FederatedProvider, ServiceAccountTokens, StsEndpoints};
@@ -40,7 +41,11 @@ pub fn standard(options: &HttpOptions) -> Result<Arc<dyn Provider>, String> {
                 Arc::new(AlibabaProvider::new(http.clone())),
             )
             .with(ProviderKind::Aws, Arc::new(AwsProvider::new(http.clone())))
-            .with(ProviderKind::Azure, Arc::new(AzureProvider::new(http))),
+            .with(
+                ProviderKind::Azure,
+                Arc::new(AzureProvider::new(http.clone())),
+            )
+            .with(ProviderKind::Gcp, Arc::new(GcpProvider::new(http))),
     ))
 }
 
@@ -103,8 +108,9 @@ pub fn for_run(
             )
             .with(
                 ProviderKind::Azure,
-                limited(Arc::new(AzureProvider::new(http))),
-            ),
+                limited(Arc::new(AzureProvider::new(http.clone()))),
+            )
+            .with(ProviderKind::Gcp, limited(Arc::new(GcpProvider::new(http)))),
     );
     Ok(Arc::new(FederatedProvider::new(
         set, tokens, sts_http, sts, sts_clock,

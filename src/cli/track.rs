@@ -18,10 +18,10 @@ use crate::providers::{Credentials, ErrorClass, JobTarget, Provider};
 /// `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK` or `HUAWEICLOUD_SDK_TOKEN`,
 /// `ALIBABA_CLOUD_ACCESS_KEY_ID`/`ALIBABA_CLOUD_ACCESS_KEY_SECRET` (optional
 /// `ALIBABA_CLOUD_SECURITY_TOKEN`), `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (optional
-/// `AWS_SESSION_TOKEN`).
+/// `AWS_SESSION_TOKEN`), `GOOGLE_APPLICATION_CREDENTIALS` (a service-account key file).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrackArgs {
-    /// tencent, tencent-legacy, huawei, alibaba or aws.
+    /// tencent, tencent-legacy, huawei, alibaba, aws or gcp.
     #[arg(long)]
     pub provider: ProviderKind,
     /// Provider API (defaults per provider, as in `spec.api`).
@@ -36,7 +36,8 @@ pub struct TrackArgs {
     pub region: Option<String>,
     #[arg(long)]
     pub instance_id: Option<String>,
-    /// Huawei project ID.
+    /// Huawei or Google Cloud project ID. For gcp, `GOOGLE_CLOUD_PROJECT` when not given,
+    /// as the Google client libraries do.
     #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID")]
     pub project_id: Option<String>,
     /// Azure subscription ID (provider azure); `AZURE_SUBSCRIPTION_ID` when not given.
@@ -73,13 +74,17 @@ pub fn prepare(
         vars.iter()
             .find_map(|v| env(v).filter(|r| !r.trim().is_empty()))
     });
+    let project_id = args.project_id.clone().or_else(|| match args.provider {
+        ProviderKind::Gcp => env("GOOGLE_CLOUD_PROJECT").filter(|p| !p.trim().is_empty()),
+        _ => None,
+    });
     let target = JobTarget::new(
         args.provider,
         args.api.as_deref(),
         &args.job_id,
         region.as_deref(),
         args.instance_id.as_deref(),
-        args.project_id.as_deref(),
+        project_id.as_deref(),
         args.endpoint.as_deref(),
     )
     .and_then(|target| {

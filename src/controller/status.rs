@@ -207,6 +207,7 @@ fn apply_observation(
     next.alibaba = d.alibaba.clone().or_else(|| prev.alibaba.clone());
     next.aws = d.aws.clone().or_else(|| prev.aws.clone());
     next.azure = d.azure.clone().or_else(|| prev.azure.clone());
+    next.gcp = d.gcp.clone().or_else(|| prev.gcp.clone());
     next.estimated_completion_time = if phase != JobPhase::Running {
         None
     } else if progress == prev.progress && prev.estimated_completion_time.is_some() {

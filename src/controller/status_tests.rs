@@ -460,6 +460,38 @@ fn the_azure_detail_is_written_and_kept_when_a_poll_omits_it() {
 }
 
 #[test]
+fn gcp_detail_is_written_and_kept_and_no_progress_is_invented() {
+    let mut observed = JobObservation {
+        phase: Some(JobPhase::Running),
+        ..Default::default()
+    };
+    observed.detail.gcp = Some(clouddb_api::GcpDetail {
+        operation_type: Some("IMPORT".into()),
+        target_id: Some("orders-db".into()),
+        ..Default::default()
+    });
+    let first = next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&observed),
+        &ctx("2026-01-01T00:10:00Z", 1),
+    );
+    assert_eq!(first.gcp, observed.detail.gcp);
+    assert_eq!(first.progress, None);
+    assert_eq!(first.estimated_completion_time, None);
+    let sparse = JobObservation {
+        phase: Some(JobPhase::Running),
+        ..Default::default()
+    };
+    let second = next_status(
+        &first,
+        PollOutcome::Observed(&sparse),
+        &ctx("2026-01-01T00:11:00Z", 2),
+    );
+    assert_eq!(second.gcp, first.gcp);
+    assert_eq!(second.progress, None);
+}
+
+#[test]
 fn a_running_job_missing_from_one_listing_stays_running() {
     let first = next_status(
         &CloudDbJobStatus::default(),

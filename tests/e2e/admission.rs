@@ -131,6 +131,24 @@ async fn bad_manifests_are_refused_by_the_apiserver_with_the_rules_message() {
             "projectId is required for providers huawei and gcp",
         ),
         (
+            "gcp without projectId",
+            |d| {
+                d["spec"]["provider"] = json!("gcp");
+                d["spec"]["api"] = json!("cloudsql");
+                d["spec"]["jobId"] = json!("6b9f4b5e-2a1d-4c7e-9f0a-1d2c3b4a5f60");
+            },
+            "projectId is required for providers huawei and gcp",
+        ),
+        (
+            "gcp with another provider's api",
+            |d| {
+                d["spec"]["provider"] = json!("gcp");
+                d["spec"]["api"] = json!("rds");
+                d["spec"]["projectId"] = json!("my-project");
+            },
+            "for provider gcp, api must be cloudsql",
+        ),
+        (
             "non-integer Tencent task ID",
             |d| d["spec"]["jobId"] = json!("task-15964"),
             "jobId must be an integer task ID",

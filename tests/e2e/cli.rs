@@ -378,6 +378,81 @@ async fn track_follows_both_azure_apis_with_the_sdk_variables() {
     assert!(!text.contains(wrong), "{text}");
 }
 
+/// `track` follows a Cloud SQL operation to its end with the official Google variables: the
+/// key file from `GOOGLE_APPLICATION_CREDENTIALS` (its `token_uri` the simulator's), the
+/// project from `GOOGLE_CLOUD_PROJECT` (the operation is served for that project only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_follows_a_gcp_operation_with_the_official_variables() {
+    let sim = simulator(20.0).await;
+    let url = sim.url();
+    let steps = [
+        (0, Phase::Initial, None),
+        (5, Phase::Running, None),
+        (100, Phase::Succeed, None),
+    ];
+    let mut job = super::manifests::sim_job(ProviderKind::Gcp, "cloudsql", "e2e-track-op", &steps);
+    job.project_id = Some("e2e-track-project".into());
+    job.name = Some("BACKUP_VOLUME".into());
+    sim.add_job(job).unwrap();
+    let dir = std::env::temp_dir().join(format!("gcp-track-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(
+        &key_file,
+        clouddb_job_operator::simulator::auth::default_gcp_key_json(&url),
+    )
+    .unwrap();
+    let child = tokio::process::Command::new(OPERATOR)
+        .args([
+            "track",
+            "--provider",
+            "gcp",
+            "--job-id",
+            "e2e-track-op",
+            "--endpoint",
+            &url,
+            "--interval",
+            "1s",
+            "--timeout",
+            "40s",
+            "--output",
+            "json",
+        ])
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &key_file)
+        .env("GOOGLE_CLOUD_PROJECT", "e2e-track-project")
+        .env_remove("HUAWEICLOUD_SDK_PROJECT_ID")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("RUST_LOG")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), child)
+        .await
+        .expect("finished within 60 s")
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let docs = documents(&out);
+    let last = docs.last().unwrap();
+    assert_eq!(last["phase"], "Succeeded", "{last}");
+    assert_eq!(last["progress"], 100, "{last}");
+    assert_eq!(last["jobType"], "backup", "{last}");
+    assert_eq!(last["gcp"]["targetProject"], "e2e-track-project", "{last}");
+    assert!(
+        docs.iter()
+            .any(|d| d["phase"] == "Running" && d.get("progress").is_none()),
+        "never seen running without progress: {text}"
+    );
+    assert_eq!(sim.gcp_token_requests(), 1, "one token for the whole run");
+    for line in clouddb_job_operator::simulator::auth::DEFAULT_GCP_PRIVATE_KEY
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+    {
+        assert!(!text.contains(line), "{text}");
+    }
+}
+
 /// Exit code 4: `--once` against an endpoint nobody answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn track_once_exits_4_when_the_provider_is_unreachable() {

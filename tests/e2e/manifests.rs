@@ -10,10 +10,11 @@ use clouddb_job_operator::simulator::scenario::{Phase, Step};
 use clouddb_job_operator::simulator::JobSpec;
 
 use clouddb_job_operator::simulator::auth::{
-    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID, DEFAULT_AZURE_CLIENT_SECRET,
-    DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
-    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    default_gcp_key_json, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    DEFAULT_AWS_ACCESS_KEY_ID, DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID,
+    DEFAULT_AZURE_CLIENT_SECRET, DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID,
+    DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID,
+    DEFAULT_TENCENT_SECRET_KEY,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -64,6 +65,12 @@ pub fn azure_creds(authority_host: &str) -> Vec<(String, String)> {
         ("clientSecret".into(), DEFAULT_AZURE_CLIENT_SECRET.into()),
         ("authorityHost".into(), authority_host.into()),
     ]
+}
+
+/// The simulator's service-account key file for a simulator at `endpoint` (its `token_uri`
+/// is the simulator's `/token`), under the default key `credentials.json`.
+pub fn gcp_creds(endpoint: &str) -> Vec<(String, String)> {
+    vec![("credentials.json".into(), default_gcp_key_json(endpoint))]
 }
 
 pub fn huawei_token() -> Vec<(String, String)> {
@@ -280,13 +287,17 @@ pub fn manifest_for(job: &JobSpec, name: &str, endpoint: &str) -> JobManifest {
             ("azure-mysql-flexible.yaml", azure_creds(endpoint))
         }
         (ProviderKind::Azure, _) => ("azure-postgresql-flexible.yaml", azure_creds(endpoint)),
-        (ProviderKind::Gcp, _) => {
-            unimplemented!("no e2e manifest for {} yet (issue 16)", job.provider)
-        }
+        (ProviderKind::Gcp, _) => ("gcp-cloudsql.yaml", gcp_creds(endpoint)),
     };
     let mut spec = json!({"projectId": job.project_id, "instanceId": job.instance_id});
-    if job.provider != ProviderKind::Huawei {
-        spec["projectId"] = Value::Null;
+    match job.provider {
+        ProviderKind::Huawei => {}
+        // A job without a project is served for any: keep the example's.
+        ProviderKind::Gcp if job.project_id.is_none() => {
+            spec.as_object_mut().map(|s| s.remove("projectId"));
+        }
+        ProviderKind::Gcp => {}
+        _ => spec["projectId"] = Value::Null,
     }
     if job.provider == ProviderKind::Azure {
         // The operation ID names the job; the subscription is any well-formed one.

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::harness::{Harness, Options};
 use super::history::condition;
 use super::manifests::{
-    alibaba_creds, aws_creds, azure_creds, huawei_aksk, huawei_token, manifest_for, sim_job,
-    tencent_creds, JobManifest, PROJECT,
+    alibaba_creds, aws_creds, azure_creds, gcp_creds, huawei_aksk, huawei_token, manifest_for,
+    sim_job, tencent_creds, JobManifest, PROJECT,
 };
 
 /// One job per provider API (and the built-in failure scenarios), with what must be seen.
@@ -315,8 +315,37 @@ fn cases(endpoint: &str) -> Vec<Case> {
             job_type: None,
             provider_status: "Canceled",
         },
+        Case {
+            manifest: m(
+                "gcp-cloudsql.yaml",
+                "gcp-import",
+                GCP_IMPORT,
+                gcp_creds(endpoint),
+            )
+            .with_spec(json!({"projectId": GCP_PROJECT, "instanceId": "orders-db"})),
+            condition: "Complete",
+            job_type: Some("import"),
+            provider_status: "DONE",
+        },
+        Case {
+            manifest: m(
+                "gcp-cloudsql.yaml",
+                "gcp-export-fail",
+                "a1c2e3f4-0000-4a4a-8b8b-123456789abc",
+                gcp_creds(endpoint),
+            )
+            .with_spec(json!({"projectId": GCP_PROJECT, "instanceId": "orders-db"})),
+            condition: "Failed",
+            job_type: Some("export"),
+            provider_status: "DONE",
+        },
     ]
 }
+
+/// The project of the simulator's built-in Cloud SQL operations.
+const GCP_PROJECT: &str = "simulator-project";
+/// The built-in quick Cloud SQL import.
+const GCP_IMPORT: &str = "6b9f4b5e-2a1d-4c7e-9f0a-1d2c3b4a5f60";
 
 fn time_field(status: &Value, field: &str) -> jiff::Timestamp {
     status[field]
@@ -475,8 +504,75 @@ async fn every_provider_api_is_tracked_to_its_end() {
         1,
         "one token for every Azure job"
     );
+    // Google Cloud SQL: the operation's detail, the failure's codes and messages, and one
+    // access token for both jobs (their Secrets hold the same key).
+    assert_eq!(
+        h.jsonpath("gcp-import", "{.status.gcp.operationType}|{.status.gcp.targetProject}|{.status.gcp.user}|{.status.instanceIds[0]}").await,
+        "IMPORT|simulator-project|clouddb-simulator@simulator-project.iam.gserviceaccount.com|orders-db"
+    );
+    assert_eq!(
+        h.jsonpath(
+            "gcp-export-fail",
+            "{.status.gcp.errorCodes[0]}|{.status.reason}"
+        )
+        .await,
+        "ERROR_RDBMS|JobFailed"
+    );
+    assert!(h.status("gcp-export-fail")["message"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("ERROR_RDBMS: The service account does not have"));
+    assert_eq!(h.sim.gcp_token_requests(), 1);
     let names: Vec<&str> = cases.iter().map(|c| c.manifest.name.as_str()).collect();
     h.assert_no_noop_writes(&names).await;
+}
+
+/// Cloud SQL reports no progress: while an operation runs, `kubectl get` shows an empty
+/// Progress cell (the field is unset, not a made-up 0), then 100 when done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gcp_progress_column_while_running() {
+    let h = Harness::start("gcp-progress", Options::default()).await;
+    let endpoint = h.sim.url();
+    let long = JobManifest::new(
+        "gcp-cloudsql.yaml",
+        "gcp-upgrade",
+        "0f3e9d2c-7b6a-4e5f-8a9b-c0d1e2f3a4b5",
+        &endpoint,
+        gcp_creds(&endpoint),
+    )
+    .with_spec(json!({"projectId": GCP_PROJECT, "instanceId": "billing-db"}));
+    h.apply(&long.name, &long.yaml()).await;
+    h.eventually("gcp-upgrade running", 30, |h| {
+        h.status("gcp-upgrade")["phase"] == "Running"
+    })
+    .await;
+    let table = h.kubectl_ok(&["get", "cdbjob/gcp-upgrade"]).await;
+    // The cell under PROGRESS, by the header's character offsets (an empty cell leaves no
+    // token to split on).
+    let column = |table: &str| -> String {
+        let mut lines = table.lines();
+        let header = lines.next().unwrap_or_default();
+        let row = lines.next().unwrap_or_default();
+        let start = header.find("PROGRESS").expect("a PROGRESS column");
+        let end = header[start..]
+            .find("AGE")
+            .map_or(header.len(), |i| start + i);
+        row.get(start..end.min(row.len()))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    // kubectl leaves the cell empty for an absent integer: no made-up 0, nothing to misread.
+    assert_eq!(column(&table), "", "{table}");
+    assert!(h.status("gcp-upgrade").get("progress").is_none());
+    assert_eq!(
+        h.jsonpath("gcp-upgrade", "{.status.jobType}|{.status.providerStatus}")
+            .await,
+        "upgrade|RUNNING"
+    );
+    h.wait_for("gcp-upgrade", "Complete", 60).await;
+    let table = h.kubectl_ok(&["get", "cdbjob/gcp-upgrade"]).await;
+    assert_eq!(column(&table), "100", "{table}");
 }
 
 /// A job whose every state lasts several polls.

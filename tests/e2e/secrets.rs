@@ -15,6 +15,18 @@ use serde_json::Value;
 use super::harness::{Harness, Options};
 use super::history::condition;
 use super::manifests::{manifest_for, sim_job, PROJECT};
+use clouddb_job_operator::simulator::auth::{default_gcp_key_json, DEFAULT_GCP_PRIVATE_KEY};
+
+/// A private key the simulator does not trust (a test fixture, never used elsewhere).
+const UNTRUSTED_GCP_KEY: &str = include_str!("../fixtures/gcp/untrusted-test-key.pem");
+
+/// The simulator's key file at `url` with the untrusted private key: the token endpoint
+/// refuses its signature (`invalid_grant`).
+fn gcp_untrusted_creds(url: &str) -> Vec<(String, String)> {
+    let mut key: Value = serde_json::from_str(&default_gcp_key_json(url)).unwrap();
+    key["private_key"] = Value::String(UNTRUSTED_GCP_KEY.into());
+    vec![("credentials.json".into(), key.to_string())]
+}
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
@@ -290,6 +302,8 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             client_id: AZ_CLIENT.into(),
             client_secret: AZ_SECRET.into(),
         }],
+        // The simulator's own service account: its key file is the leak probe's secret.
+        gcp: SimCredentials::default().gcp,
     };
     let steps = [(0, Phase::Running, Some(10)), (4, Phase::Succeed, None)];
     let mut malformed = sim_job(ProviderKind::Tencent, "DescribeTasks", "730005", &steps);
@@ -386,6 +400,21 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
             ),
             Vec::new(),
         ),
+        (
+            "leak-gcp",
+            sim_job(ProviderKind::Gcp, "cloudsql", "e2e-leak-operation", &steps),
+            Vec::new(),
+        ),
+        (
+            "leak-gcp-wrong",
+            sim_job(
+                ProviderKind::Gcp,
+                "cloudsql",
+                "e2e-leak-operation-2",
+                &steps,
+            ),
+            Vec::new(),
+        ),
     ];
     // Azure Secrets name the token endpoint, which is the simulator.
     let azure_secret = |secret: &str| {
@@ -422,15 +451,22 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
     h.start_operator_with(&["--log-format", "json"]).await;
     for (name, job, secret) in &jobs[3..] {
         let mut m = manifest_for(job, name, &url);
-        let mut secret = match *name {
-            "leak-azure" => azure_secret(AZ_SECRET),
-            "leak-azure-wrong" => azure_secret(AZ_WRONG),
-            _ => secret.clone(),
-        };
-        if job.provider == ProviderKind::Azure {
-            secret.push(("authorityHost".into(), url.clone()));
+        match *name {
+            // The default key (accepted), or it with a private key the simulator does not know.
+            "leak-gcp" => {}
+            "leak-gcp-wrong" => m.secret = Some(gcp_untrusted_creds(&url)),
+            _ => {
+                let mut secret = match *name {
+                    "leak-azure" => azure_secret(AZ_SECRET),
+                    "leak-azure-wrong" => azure_secret(AZ_WRONG),
+                    _ => secret.clone(),
+                };
+                if job.provider == ProviderKind::Azure {
+                    secret.push(("authorityHost".into(), url.clone()));
+                }
+                m.secret = Some(secret);
+            }
         }
-        m.secret = Some(secret);
         h.apply(name, &m.yaml()).await;
     }
     h.wait_for("leak-token", "Complete", 20).await;
@@ -447,6 +483,9 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
         h.status("leak-azure-wrong")["reason"],
         "AuthenticationFailed"
     );
+    h.wait_for("leak-gcp", "Complete", 20).await;
+    h.wait_for("leak-gcp-wrong", "Stalled", 20).await;
+    assert_eq!(h.status("leak-gcp-wrong")["reason"], "AuthenticationFailed");
 
     let all = everything(&h).await;
     let logs = h.operator_logs();
@@ -490,6 +529,19 @@ async fn secrets_never_leak_into_logs_objects_or_metrics() {
         "the Azure job fetched a token"
     );
     assert!(!all.contains("simaz."), "an Azure access token leaked");
+    // Google: no line of either private key, no access token the simulator issued, no
+    // signed assertion (every RS256 JWT header starts `eyJhbGciOiJSUzI1Ni`).
+    for pem in [DEFAULT_GCP_PRIVATE_KEY, UNTRUSTED_GCP_KEY] {
+        for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!all.contains(line), "a private key line leaked: {line}");
+        }
+    }
+    assert!(!all.contains("ya29.sim-"), "an access token leaked");
+    assert!(
+        !all.contains("eyJhbGciOiJSUzI1Ni"),
+        "a JWT assertion leaked"
+    );
+    assert!(h.sim.gcp_tokens_issued() >= 1, "the gcp job authenticated");
     // Key IDs are not secret, but status, events and metrics have no use for them.
     let mut objects = String::new();
     for name in jobs.iter().map(|(n, _, _)| *n) {

@@ -172,6 +172,7 @@ fn examples_cover_every_provider_api_and_token_auth() {
         ProviderKind::Tencent,
         ProviderKind::TencentLegacy,
         ProviderKind::Huawei,
+        ProviderKind::Gcp,
     ] {
         for api in provider.apis() {
             assert!(

@@ -17,6 +17,8 @@ pub const LEGACY_UPGRADE: &str =
 pub const LEGACY_ROLLBACK: &str =
     include_str!("../fixtures/tencent_legacy/GetCdbRollbackJobTask.json");
 pub const HUAWEI_JOB: &str = include_str!("../fixtures/huawei/gaussdb-mysql-GetJob.json");
+pub const GCP_RUNNING: &str = include_str!("../fixtures/gcp/operation-import-running.json");
+pub const GCP_FAILED: &str = include_str!("../fixtures/gcp/operation-export-failed.json");
 pub const ALIBABA_RDS: &str = include_str!("../fixtures/alibaba/rds-DescribeHistoryTasks.json");
 pub const ALIBABA_POLARDB: &str =
     include_str!("../fixtures/alibaba/polardb-DescribeHistoryTasks.json");

@@ -10,6 +10,8 @@ use clouddb_job_operator::providers::alibaba::client::{self as ali_client, PageO
 use clouddb_job_operator::providers::alibaba::{errors as ali_errors, mapping as ali_mapping};
 use clouddb_job_operator::providers::azure::{client as az_client, errors as az_errors};
 use clouddb_job_operator::providers::azure::{mapping as az_mapping, token as az_token};
+use clouddb_job_operator::providers::gcp::{client as gcp_client, errors as gcp_errors};
+use clouddb_job_operator::providers::gcp::{mapping as gcp_mapping, token as gcp_token};
 use clouddb_job_operator::providers::huawei::{client as hw_client, errors as hw_errors};
 use clouddb_job_operator::providers::huawei::{mapping as hw_mapping, model as hw_model};
 use clouddb_job_operator::providers::tencent::{errors as tc_errors, mapping as tc_mapping};
@@ -181,6 +183,44 @@ fn azure(status: u16, body: &[u8]) -> Result<Option<JobObservation>, TestCaseErr
     }
 }
 
+/// The Cloud SQL path of the client: API errors, operation decoding, and the token
+/// endpoint's answers.
+fn gcp(status: u16, body: &[u8]) -> Result<Option<JobObservation>, TestCaseError> {
+    let _ = gcp_errors::parse_google_error(body);
+    if let gcp_errors::Failure::Error(e) = gcp_errors::classify(status, body, None) {
+        check_error(&e)?;
+    }
+    check_error(&gcp_errors::classify_token_error(status, body, None))?;
+    let resp = response(status, body.to_vec(), &[("retry-after", "3".into())]);
+    match gcp_token::interpret_token_response(&resp, jiff::Timestamp::UNIX_EPOCH) {
+        Ok(t) => prop_assert!(t.expires_at > jiff::Timestamp::UNIX_EPOCH),
+        Err(e) => check_error(&e)?,
+    }
+    if let Ok(obs) = gcp_mapping::observation_from_body(body) {
+        check_observation(&obs)?;
+    }
+    let target = clouddb_job_operator::providers::JobTarget::new(
+        clouddb_job_operator::api::ProviderKind::Gcp,
+        None,
+        "op",
+        None,
+        None,
+        Some("p"),
+        None,
+    )
+    .unwrap();
+    match gcp_client::interpret(&resp, &target) {
+        Ok(obs) => {
+            check_observation(&obs)?;
+            Ok(Some(obs))
+        }
+        Err(e) => {
+            check_error(&e)?;
+            Ok(None)
+        }
+    }
+}
+
 fn check_error(e: &ProviderError) -> Result<(), TestCaseError> {
     prop_assert!(!e.code.is_empty(), "an error always has a code: {e:?}");
     let _ = e.describe();
@@ -197,6 +237,7 @@ fn all_parsers(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
     huawei(status, body)?;
     alibaba(status, body, "t-83br18hloy3faf****")?;
     azure(status, body)?;
+    gcp(status, body)?;
     crate::aws_xml::all_aws(status, body)?;
     Ok(())
 }
@@ -333,6 +374,36 @@ fn mutated_alibaba_pages_never_panic() {
             Ok(())
         },
     );
+}
+
+#[test]
+fn mutated_gcp_operations_never_panic() {
+    let seeds = [fixture(GCP_RUNNING), fixture(GCP_FAILED)];
+    run(
+        256,
+        (status_code(), 0..2usize, mutations(6)),
+        |(status, which, edits)| {
+            let body = apply(&seeds[which], &edits, &[]).to_string();
+            gcp(status, body.as_bytes())?;
+            gcp(200, body.as_bytes())?;
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn running_gcp_operation_never_turns_terminal() {
+    let seed = fixture(GCP_RUNNING);
+    let before = gcp(200, seed.to_string().as_bytes()).unwrap();
+    assert!(before.is_some_and(|o| o.phase == Some(clouddb_job_operator::api::JobPhase::Running)));
+    run(256, mutations(6), |edits| {
+        let doc = apply(&seed, &edits, &["status"]);
+        if let Some(obs) = gcp(200, doc.to_string().as_bytes())? {
+            check_not_terminal(&obs)?;
+            prop_assert!(obs.progress.is_none(), "no progress before done: {obs:?}");
+        }
+        Ok(())
+    });
 }
 
 #[test]

@@ -20,12 +20,14 @@ use clouddb_job_operator::encoding::percent_encode;
 use clouddb_job_operator::providers::alibaba::AlibabaProvider;
 use clouddb_job_operator::providers::aws::AwsProvider;
 use clouddb_job_operator::providers::azure::AzureProvider;
-use clouddb_job_operator::providers::credentials::SecretString;
+use clouddb_job_operator::providers::credentials::{GcpServiceAccountKey, SecretString};
+use clouddb_job_operator::providers::gcp::GcpProvider;
 use clouddb_job_operator::providers::http::{HttpClient, HttpOptions};
 use clouddb_job_operator::providers::huawei::HuaweiProvider;
 use clouddb_job_operator::providers::tencent::TencentProvider;
 use clouddb_job_operator::providers::tencent_legacy::TencentLegacyProvider;
 use clouddb_job_operator::providers::{Credentials, JobTarget, Provider, ProviderError};
+use clouddb_job_operator::simulator::auth::default_gcp_key_json;
 use fuzzkit::config;
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
@@ -51,15 +53,20 @@ struct Plan {
     /// the client secret echoed when `echo` is odd) and answer ARM's `{"error": {...}}`
     /// with `x-ms-request-id`.
     azure: bool,
+    /// Answer Google's `{"error": {"code", <fields>}}`; at `/token`, refuse (echoing the
+    /// assertion into `error`/`error_description`) when `header`, else issue `issue`.
+    google: bool,
 }
 
 #[derive(Default)]
 struct Shared {
     plan: Mutex<Option<Plan>>,
-    /// The secret-bearing parts of the last request.
+    /// The secret-bearing parts of the requests of the current case.
     seen: Mutex<Vec<String>>,
     /// The access token the Azure token endpoint issues.
     azure_token: Mutex<String>,
+    /// The access token the token endpoint issues (Google).
+    issue: Mutex<String>,
 }
 
 /// The secret-bearing parts of a request, as received.
@@ -113,7 +120,7 @@ fn azure_answer(
             .find(|(k, _)| k == "client_secret")
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default();
-        *shared.seen.lock().unwrap() = vec![secret.clone()];
+        shared.seen.lock().unwrap().push(secret.clone());
         if plan.echo.is_multiple_of(2) {
             let token = shared.azure_token.lock().unwrap().clone();
             let answer = json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token});
@@ -140,7 +147,7 @@ fn azure_answer(
         return response;
     }
     let secrets = secrets_of(uri, headers);
-    *shared.seen.lock().unwrap() = secrets.clone();
+    shared.seen.lock().unwrap().extend(secrets.clone());
     let candidates: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
     let echo = &candidates[plan.echo % candidates.len()];
     let answer = json!({"error": {
@@ -172,10 +179,37 @@ async fn answer(
     if plan.azure {
         return azure_answer(&plan, &shared, &uri, &headers, &body);
     }
-    let secrets = secrets_of(&uri, &headers);
-    *shared.seen.lock().unwrap() = secrets.clone();
+    let mut secrets = secrets_of(&uri, &headers);
+    // A JWT-bearer token request carries its signed assertion in the form body.
+    secrets.extend(
+        url::form_urlencoded::parse(&body)
+            .filter(|(k, _)| k == "assertion")
+            .map(|(_, v)| v.into_owned()),
+    );
+    shared.seen.lock().unwrap().extend(secrets.clone());
     let candidates: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
+    if candidates.is_empty() {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
     let echo = candidates[plan.echo % candidates.len()].clone();
+    if plan.google && uri.path() == "/token" {
+        if !plan.header {
+            let token = shared.issue.lock().unwrap().clone();
+            let body = json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"});
+            return (StatusCode::OK, body.to_string()).into_response();
+        }
+        let mut body = Map::new();
+        for ((_, echoed), name) in plan.fields.iter().zip(["error", "error_description"]) {
+            let value = if *echoed {
+                format!("prefix {echo} suffix")
+            } else {
+                "invalid_grant".to_string()
+            };
+            body.insert(name.to_string(), json!(value));
+        }
+        let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::BAD_REQUEST);
+        return (status, Value::Object(body).to_string()).into_response();
+    }
     let mut fields = Map::new();
     for (name, echoed) in &plan.fields {
         let value = if *echoed {
@@ -215,7 +249,10 @@ async fn answer(
         }
         return response;
     }
-    let body: Value = if plan.tencent3 {
+    let body: Value = if plan.google {
+        fields.insert("code".into(), json!(plan.status));
+        json!({"error": fields})
+    } else if plan.tencent3 {
         let request_id = fields.remove("RequestId").unwrap_or(json!("r"));
         json!({"Response": {"Error": fields, "RequestId": request_id}})
     } else {
@@ -311,6 +348,7 @@ fn plan(field_names: &'static [&'static str], tencent3: bool) -> BoxedStrategy<P
             tencent3,
             aws: false,
             azure: false,
+            google: false,
         })
         .boxed()
 }
@@ -326,6 +364,8 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
     let mut runner = TestRunner::new(config(48));
     let result = runner.run(&strategy, |(plan, key, token)| {
         *h.shared.plan.lock().unwrap() = Some(plan);
+        h.shared.seen.lock().unwrap().clear();
+        *h.shared.issue.lock().unwrap() = token.clone();
         let (target, creds, provider): (JobTarget, Credentials, Box<dyn Provider>) = match kind {
             ProviderKind::Tencent | ProviderKind::TencentLegacy => {
                 let creds = Credentials::Tencent {
@@ -439,13 +479,26 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                 (target, creds, Box::new(AzureProvider::new(h.http.clone())))
             }
             ProviderKind::Gcp => {
-                unimplemented!("the leak probe covers {kind} once its client lands (issue 16)")
+                let key_json = default_gcp_key_json(&endpoint);
+                let creds = Credentials::Gcp(GcpServiceAccountKey::from_json(&key_json).unwrap());
+                let target = JobTarget::new(
+                    kind,
+                    Some("cloudsql"),
+                    "op-1",
+                    None,
+                    None,
+                    Some("project"),
+                    Some(&endpoint),
+                )
+                .unwrap();
+                (target, creds, Box::new(GcpProvider::new(h.http.clone())))
             }
         };
         let outcome = h.rt.block_on(provider.observe(&target, &creds));
         if let Err(e) = outcome {
             let seen = h.shared.seen.lock().unwrap().clone();
             let mut secrets: Vec<&str> = vec![&key, &token];
+            secrets.extend(creds.secrets());
             secrets.extend(seen.iter().map(String::as_str).filter(|s| s.len() >= 16));
             assert_clean(&e, &creds, &secrets)?;
         }
@@ -512,4 +565,13 @@ fn azure_errors_never_echo_secrets() {
     let h = harness();
     let azure = plan(&["code", "message", "target"], false).prop_map(|p| Plan { azure: true, ..p });
     run(&h, (azure, secret(), secret()), ProviderKind::Azure);
+}
+
+#[test]
+fn gcp_errors_never_echo_secrets() {
+    let h = harness();
+    // `header` picks a refused token request (the assertion echoed) or an issued token and an
+    // API error echoing the bearer token.
+    let google = plan(&["status", "message"], false).prop_map(|p| Plan { google: true, ..p });
+    run(&h, (google, secret(), secret()), ProviderKind::Gcp);
 }

@@ -5,6 +5,7 @@ mod alibaba_http;
 mod aws_http;
 mod azure_http;
 mod batching;
+mod gcp_http;
 mod huawei_http;
 mod identity_http;
 mod provider_http_limits;

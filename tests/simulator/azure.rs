@@ -35,7 +35,7 @@ jobs:
   - provider: azure
     api: mysql-flexible
     jobId: 66666666-7777-4888-9999-aaaaaaaaaaaa
-    detail: {azureErrorCode: ServerStorageFull}
+    detail: {errorCode: ServerStorageFull}
     timeline:
       - {after: 0s, status: RUNNING, progress: 10}
       - {after: 1h, status: FAILED, message: out of storage}

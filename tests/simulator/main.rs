@@ -8,6 +8,7 @@ mod azure;
 mod azure_services;
 mod control;
 mod faults;
+mod gcp;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use clouddb_job_operator::providers::http::{HttpClient, HttpOptions, HttpRespons
 use clouddb_job_operator::providers::huawei::sign as hw;
 use clouddb_job_operator::providers::tencent::sign as tc3;
 use clouddb_job_operator::providers::tencent_legacy::sign as v2;
+use clouddb_job_operator::providers::{ErrorClass, ProviderError};
 use clouddb_job_operator::simulator::auth::{
     DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
@@ -24,6 +26,53 @@ use serde_json::Value;
 
 pub const PROJECT: &str = "0483b6b16e954cb88930a360d2c4e663";
 pub const RDS_JOB: &str = "7a1d4c6e-2b3f-4a5e-9c8d-1e2f3a4b5c6d";
+
+/// The global fault rules the `every_fault_kind` tests play, one per request, in order.
+pub const EVERY_FAULT: [&str; 7] = [
+    "503@1",
+    "reset@2",
+    "malformed@3",
+    "truncated@4",
+    "throttle@5",
+    "unknown@6",
+    "slow=3s@7",
+];
+
+/// Checks the outcomes of eight polls under [`EVERY_FAULT`] (with a 1 s client timeout):
+/// transient errors for the 503, the reset, the broken bodies and the slow answer,
+/// throttling with the provider's `throttle_code`, the not-found grace for the hidden job,
+/// and the job itself (Running) once the faults are over.
+pub fn assert_every_fault(
+    outcomes: &[Result<clouddb_job_operator::providers::JobObservation, ProviderError>],
+    throttle_code: &str,
+) {
+    let err = |i: usize| outcomes[i].clone().unwrap_err();
+    assert_eq!(
+        (err(0).class, err(0).code.as_str()),
+        (ErrorClass::Transient, "HTTP 503")
+    );
+    assert_eq!(err(1).class, ErrorClass::Transient);
+    for i in [2, 3] {
+        assert_eq!(
+            (err(i).class, err(i).code.as_str()),
+            (ErrorClass::Transient, "MalformedResponse"),
+            "request {i}"
+        );
+    }
+    assert_eq!(
+        (err(4).class, err(4).code.as_str()),
+        (ErrorClass::Throttled, throttle_code)
+    );
+    assert!(outcomes[5].as_ref().unwrap().is_not_found_yet());
+    assert_eq!(
+        (err(6).class, err(6).code.as_str()),
+        (ErrorClass::Transient, "Timeout")
+    );
+    assert_eq!(
+        outcomes[7].as_ref().unwrap().phase,
+        Some(clouddb_job_operator::api::JobPhase::Running)
+    );
+}
 
 pub async fn start(config: SimConfig) -> Simulator {
     Simulator::start("127.0.0.1:0".parse().unwrap(), config)

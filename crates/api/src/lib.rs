@@ -15,9 +15,10 @@ pub use spec::{
     DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL,
 };
 pub use status::{
-    AlibabaDetail, AwsDetail, AwsTask, AzureDetail, CloudDbJobStatus, DatabaseRename, HuaweiDetail,
-    HuaweiEntities, HuaweiInstanceEntity, ImportDetail, InstanceRef, InstanceSnapshot, JobPhase,
-    ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask, TableRename, UpgradeDetail,
+    AlibabaDetail, AwsDetail, AwsTask, AzureDetail, CloudDbJobStatus, DatabaseRename, GcpDetail,
+    HuaweiDetail, HuaweiEntities, HuaweiInstanceEntity, ImportDetail, InstanceRef,
+    InstanceSnapshot, JobPhase, ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask,
+    TableRename, UpgradeDetail,
 };
 
 /// Setting this annotation on a CloudDbJob to a new value (e.g. the current time) asks for

@@ -37,7 +37,8 @@ pub struct CloudDbJobStatus {
 
     /// Normalized job type: `upgrade`, `rollback`, `import`, `parameter`, `initialize`,
     /// `restart`, `sql`, `gtid`, `drop-tables`, `switch-to-master`, `create`, `delete`,
-    /// `backup`, `restore`, `network`, `export`, `blue-green`, `switchover`, `other`, ...
+    /// `backup`, `restore`, `network`, `export`, `blue-green`, `switchover`, `update`,
+    /// `maintenance`, `other`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_type: Option<String>,
 
@@ -92,6 +93,9 @@ pub struct CloudDbJobStatus {
     /// Azure async-operation detail (operation name, resource provider, error code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure: Option<AzureDetail>,
+    /// Google Cloud SQL operation detail (operation type, target, user, error codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcp: Option<GcpDetail>,
 
     /// Time of the last provider poll recorded in status. Refreshed together with other
     /// changes, not on every poll, so that an unchanged job costs no API-server writes.
@@ -444,6 +448,28 @@ pub struct AwsDetail {
     /// A blue/green deployment's `Tasks`, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<AwsTask>,
+}
+
+/// Google Cloud SQL operation detail: what the operation concerns and, when it failed,
+/// the error codes (the messages are in `message`).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpDetail {
+    /// `operationType` as sent, e.g. `IMPORT`, `BACKUP_VOLUME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<String>,
+    /// The instance the operation acts on (`targetId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    /// The project of the target instance (`targetProject`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_project: Option<String>,
+    /// Who started the operation (`user`, an email address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The codes of `error.errors[]` of a failed operation, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
 }
 
 /// One step of an AWS blue/green deployment.

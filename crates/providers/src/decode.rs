@@ -78,6 +78,24 @@ where
     }
 }
 
+/// Like [`one_or_many`], but skipping what does not fit: the objects of an array that
+/// decode as `T` (other items dropped), a single object, or nothing for any other value.
+pub fn one_or_many_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter(Value::is_object)
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok().into_iter().collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// An object that may be `null`, missing, or of the wrong JSON type (then `None`); an
 /// object that does not fit `T` is `None` too, so one odd field cannot fail a response.
 pub fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>

@@ -19,6 +19,7 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "management.azure.com",
     "management.usgovcloudapi.net",
     "management.chinacloudapi.cn",
+    "*.googleapis.com",
 ];
 
 /// Host glob allow-list for endpoint overrides (`*` matches any run of characters).

@@ -15,6 +15,7 @@ pub mod duration;
 pub mod encoding;
 pub mod endpoints;
 pub mod error;
+pub mod gcp;
 pub mod http;
 pub mod huawei;
 pub mod identity;

@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use clouddb_api::{
-    AlibabaDetail, AwsDetail, AzureDetail, HuaweiDetail, ImportDetail, JobPhase, ParameterChange,
-    RollbackDetail, UpgradeDetail,
+    AlibabaDetail, AwsDetail, AzureDetail, GcpDetail, HuaweiDetail, ImportDetail, JobPhase,
+    ParameterChange, RollbackDetail, UpgradeDetail,
 };
 
 /// One provider's view of a job, normalized. Built by the pure mapping functions of each
@@ -48,6 +48,7 @@ pub struct JobDetail {
     pub alibaba: Option<AlibabaDetail>,
     pub aws: Option<AwsDetail>,
     pub azure: Option<AzureDetail>,
+    pub gcp: Option<GcpDetail>,
 }
 
 /// The reason of a job the provider does not list (yet).

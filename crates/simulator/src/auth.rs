@@ -41,6 +41,32 @@ pub const DEFAULT_AZURE_CLIENT_ID: &str = "5a1e0000-0000-4000-8000-00000000c11e"
 pub const DEFAULT_AZURE_CLIENT_SECRET: &str = "Sim~AzureClientSecret.0000000000000000";
 /// A subscription for demos and examples (the simulator serves any well-formed one).
 pub const DEFAULT_AZURE_SUBSCRIPTION_ID: &str = "5a1e0000-0000-4000-8000-000000005ab0";
+/// Default Google service account of the simulator (`client_email`).
+pub const DEFAULT_GCP_CLIENT_EMAIL: &str =
+    "clouddb-simulator@simulator-project.iam.gserviceaccount.com";
+/// Default Google service-account key ID (`private_key_id`, the JWT's `kid`).
+pub const DEFAULT_GCP_PRIVATE_KEY_ID: &str = "clouddb-simulator-key-0001";
+/// The default service account's RSA private key, PKCS#8 PEM (public on purpose: it only
+/// opens the simulator; see `keys/README.md`).
+pub const DEFAULT_GCP_PRIVATE_KEY: &str = include_str!("keys/gcp-simulator-key.pem");
+/// Its public half (PKCS#1 `RSA PUBLIC KEY` PEM), what the simulator verifies JWTs with.
+pub const DEFAULT_GCP_PUBLIC_KEY: &str = include_str!("keys/gcp-simulator-public-key.pem");
+
+/// The default service-account key file for a simulator at `base_url` (its `token_uri`
+/// points at the simulator's `/token`), as `demo`, `track` and the tests hand it out.
+pub fn default_gcp_key_json(base_url: &str) -> String {
+    serde_json::json!({
+        "type": "service_account",
+        "project_id": "simulator-project",
+        "private_key_id": DEFAULT_GCP_PRIVATE_KEY_ID,
+        "private_key": DEFAULT_GCP_PRIVATE_KEY,
+        "client_email": DEFAULT_GCP_CLIENT_EMAIL,
+        "client_id": "100000000000000000001",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": format!("{}/token", base_url.trim_end_matches('/')),
+    })
+    .to_string()
+}
 
 /// TC3 requests older or newer than this are `AuthFailure.SignatureExpire`.
 pub const TC3_WINDOW_SECS: i64 = 5 * 60;
@@ -114,6 +140,19 @@ pub struct SimCredentials {
     /// Azure applications (client credentials) the token endpoint accepts.
     #[serde(default)]
     pub azure: Vec<AzureApp>,
+    /// Google service accounts whose signed JWTs the token endpoint accepts.
+    #[serde(default)]
+    pub gcp: Vec<GcpServiceAccount>,
+}
+
+/// A Google service account as the token endpoint knows it: its public key only.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GcpServiceAccount {
+    pub client_email: String,
+    pub private_key_id: String,
+    /// PKCS#1 `RSA PUBLIC KEY` PEM.
+    pub public_key_pem: String,
 }
 
 impl fmt::Debug for SimCredentials {
@@ -130,6 +169,7 @@ impl fmt::Debug for SimCredentials {
             .field("aws", &self.aws)
             .field("aws_temporary", &self.aws_temporary)
             .field("azure", &self.azure)
+            .field("gcp", &self.gcp)
             .finish()
     }
 }
@@ -161,6 +201,11 @@ impl Default for SimCredentials {
                 tenant_id: DEFAULT_AZURE_TENANT_ID.into(),
                 client_id: DEFAULT_AZURE_CLIENT_ID.into(),
                 client_secret: DEFAULT_AZURE_CLIENT_SECRET.into(),
+            }],
+            gcp: vec![GcpServiceAccount {
+                client_email: DEFAULT_GCP_CLIENT_EMAIL.into(),
+                private_key_id: DEFAULT_GCP_PRIVATE_KEY_ID.into(),
+                public_key_pem: DEFAULT_GCP_PUBLIC_KEY.into(),
             }],
         }
     }
@@ -486,3 +531,10 @@ mod tests;
 #[cfg(test)]
 #[path = "auth_aws_tests.rs"]
 mod aws_tests;
+
+#[path = "auth_gcp.rs"]
+mod gcp;
+pub use gcp::{
+    verify_jwt_bearer, GcpTokenError, GcpTokenStore, IssuedToken, TokenCheck, GCP_ACCEPTED_SCOPES,
+    GCP_JWT_LEEWAY_SECS, GCP_MAX_JWT_LIFETIME_SECS,
+};

@@ -46,6 +46,10 @@ pub struct SimulateArgs {
     /// `30s` to watch clients refresh them.
     #[arg(long, value_name = "DURATION", default_value = "3599s", value_parser = parse_lifetime)]
     pub azure_token_lifetime: std::time::Duration,
+    /// Lifetime of the access tokens the Google token endpoint issues, e.g. `90s` (default
+    /// `1h`, as Google's): short ones exercise the operator's refresh before expiry.
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
+    pub gcp_token_lifetime: Option<std::time::Duration>,
     /// Print the jobs that would be served and exit.
     #[arg(long)]
     pub list: bool,
@@ -101,6 +105,9 @@ pub fn config_from_args(args: &SimulateArgs) -> Result<SimConfig, String> {
         credentials,
         clock_skew_secs: args.clock_skew.unwrap_or(0),
         azure_token_lifetime: args.azure_token_lifetime,
+        gcp_token_lifetime_secs: args
+            .gcp_token_lifetime
+            .map_or(crate::DEFAULT_GCP_TOKEN_LIFETIME_SECS, |d| d.as_secs()),
         ..SimConfig::empty()
     })
 }
@@ -220,6 +227,23 @@ mod tests {
         assert!(config_from_args(&cli.args).is_err());
         let cli = Cli::parse_from(["x", "--scenario", "/nonexistent/scenario.yaml"]);
         assert!(config_from_args(&cli.args).is_err());
+    }
+
+    #[test]
+    fn gcp_token_lifetime_is_a_positive_duration() {
+        let cli = Cli::try_parse_from(["sim", "--gcp-token-lifetime", "90s"]).unwrap();
+        assert_eq!(
+            config_from_args(&cli.args).unwrap().gcp_token_lifetime_secs,
+            90
+        );
+        assert!(Cli::try_parse_from(["sim", "--gcp-token-lifetime", "0s"]).is_err());
+        let none = Cli::try_parse_from(["sim"]).unwrap();
+        assert_eq!(
+            config_from_args(&none.args)
+                .unwrap()
+                .gcp_token_lifetime_secs,
+            3600
+        );
     }
 
     #[test]

@@ -147,6 +147,13 @@ pub(crate) async fn revoke_azure_tokens(State(state): State<Shared>) -> Json<Val
 }
 
 /// `POST /_sim/reset`: back to the configured jobs and faults, fresh clocks and log.
+/// Revokes every Google access token issued so far.
+pub(crate) async fn revoke_gcp_tokens(State(state): State<Shared>) -> Json<Value> {
+    let mut st = lock(&state);
+    let revoked = st.gcp_tokens.revoke_all();
+    Json(json!({"revoked": revoked, "tokenRequests": st.gcp_tokens.requests}))
+}
+
 pub(crate) async fn reset(State(state): State<Shared>) -> Json<Value> {
     lock(&state).reset();
     Json(json!({"reset": true}))

@@ -57,7 +57,13 @@ pub struct SimConfig {
     pub clock_skew_secs: i64,
     /// Lifetime of the Azure access tokens the simulated token endpoint issues.
     pub azure_token_lifetime: std::time::Duration,
+    /// Lifetime of the access tokens the Google token endpoint issues (`expires_in`),
+    /// seconds; short values test the client's refresh before expiry.
+    pub gcp_token_lifetime_secs: u64,
 }
+
+/// Google's access-token lifetime.
+pub const DEFAULT_GCP_TOKEN_LIFETIME_SECS: u64 = 3600;
 
 impl SimConfig {
     /// No jobs, real-time clock, no faults, the default credentials.
@@ -72,6 +78,7 @@ impl SimConfig {
             recorder_capacity: recorder::DEFAULT_CAPACITY,
             clock_skew_secs: 0,
             azure_token_lifetime: auth::DEFAULT_AZURE_TOKEN_LIFETIME,
+            gcp_token_lifetime_secs: DEFAULT_GCP_TOKEN_LIFETIME_SECS,
         }
     }
 

@@ -353,11 +353,16 @@ pub struct Detail {
     /// AWS: a snapshot's `SnapshotType` (default `manual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_type: Option<String>,
-    // --- Azure ---
-    /// Azure: `error.code` of a failed or canceled operation (defaults:
-    /// `InternalServerError`, `OperationCancelled`); the step message is `error.message`.
+    // --- Azure, Google Cloud SQL ---
+    /// The provider's error code of a failed operation; the step message is its message.
+    /// Azure: `error.code` (defaults `InternalServerError`, and `OperationCancelled` for a
+    /// canceled one); GCP: `error.errors[].code` (default `UNKNOWN`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub azure_error_code: Option<String>,
+    pub error_code: Option<String>,
+    // --- Google Cloud SQL (the job's `name` is its `operationType`) ---
+    /// GCP: the operation's `user` (default the simulator's service account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// An instance spec before or after an upgrade. Zones left out render as `""`, as the

@@ -158,6 +158,22 @@ impl Simulator {
         lock(&self.state).azure_tokens.issued()
     }
 
+    /// Revokes every Google access token issued so far (their next API call is a 401);
+    /// returns how many were live.
+    pub fn revoke_gcp_tokens(&self) -> usize {
+        lock(&self.state).gcp_tokens.revoke_all()
+    }
+
+    /// Requests the Google token endpoint has answered (issued or refused).
+    pub fn gcp_token_requests(&self) -> u64 {
+        lock(&self.state).gcp_tokens.requests
+    }
+
+    /// Google access tokens issued.
+    pub fn gcp_tokens_issued(&self) -> u64 {
+        lock(&self.state).gcp_tokens.issued
+    }
+
     /// Back to the configured jobs and faults, with fresh clocks, counters and log.
     pub fn reset(&self) {
         lock(&self.state).reset();
@@ -202,6 +218,7 @@ fn router(state: Shared) -> Router {
             "/_sim/azure/revoke-tokens",
             post(control::revoke_azure_tokens),
         )
+        .route("/_sim/gcp/revoke-tokens", post(control::revoke_gcp_tokens))
         .fallback(provider)
         .with_state(state)
 }

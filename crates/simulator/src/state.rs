@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::auth::{AzureTokens, NonceCache};
+use super::auth::{AzureTokens, GcpTokenStore, NonceCache};
 use super::faults::{self, FaultContext, FaultRule};
 use super::recorder::Recorder;
 use super::scenario::{ClockStart, JobSpec};
@@ -69,6 +69,8 @@ pub(crate) struct SimState {
     pub recorder: Recorder,
     /// Workload identity: what the simulated STS trust, and what they issued.
     pub sts: crate::sts::StsState,
+    /// Access tokens issued by the Google token endpoint.
+    pub gcp_tokens: GcpTokenStore,
 }
 
 impl SimState {
@@ -84,6 +86,7 @@ impl SimState {
             azure_tokens: AzureTokens::default(),
             recorder: Recorder::new(config.recorder_capacity),
             sts: Default::default(),
+            gcp_tokens: GcpTokenStore::default(),
             config,
         };
         let specs: Vec<JobSpec> = state

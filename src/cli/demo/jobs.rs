@@ -2,13 +2,14 @@
 //! recovers from provider errors) and the credentials and target of each.
 
 use crate::api::ProviderKind;
-use crate::providers::credentials::SecretString;
+use crate::providers::credentials::{GcpServiceAccountKey, SecretString};
 use crate::providers::{Credentials, JobTarget};
 use crate::simulator::auth::{
-    DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_AWS_ACCESS_KEY_ID,
-    DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID, DEFAULT_AZURE_CLIENT_SECRET,
-    DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID, DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK,
-    DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    default_gcp_key_json, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    DEFAULT_AWS_ACCESS_KEY_ID, DEFAULT_AWS_SECRET_ACCESS_KEY, DEFAULT_AZURE_CLIENT_ID,
+    DEFAULT_AZURE_CLIENT_SECRET, DEFAULT_AZURE_SUBSCRIPTION_ID, DEFAULT_AZURE_TENANT_ID,
+    DEFAULT_HUAWEI_AK, DEFAULT_HUAWEI_SK, DEFAULT_HUAWEI_TOKEN, DEFAULT_TENCENT_SECRET_ID,
+    DEFAULT_TENCENT_SECRET_KEY,
 };
 use crate::simulator::{JobSpec, SimConfig};
 
@@ -102,11 +103,12 @@ pub fn pick_jobs(config: &SimConfig) -> Vec<JobSpec> {
     picked
 }
 
-/// Credentials the simulator accepts for this job (the Huawei TaurusDB job uses an IAM
-/// token, the others AK/SK, to show both modes). Token-based providers fetch their tokens
-/// from the simulator at `endpoint`.
-pub(super) fn demo_credentials(job: &JobSpec, endpoint: &str) -> Credentials {
-    match job.provider {
+/// Credentials the simulator at `endpoint` accepts for this job (the Huawei TaurusDB job
+/// uses an IAM token, the others AK/SK, to show both modes; the token-based clouds fetch
+/// their tokens from the simulator: Google Cloud with the simulator's service-account key,
+/// whose `token_uri` points there, Azure with the simulator as its authority host).
+pub(super) fn demo_credentials(job: &JobSpec, endpoint: &str) -> Result<Credentials, String> {
+    Ok(match job.provider {
         ProviderKind::Tencent | ProviderKind::TencentLegacy => Credentials::Tencent {
             secret_id: DEFAULT_TENCENT_SECRET_ID.into(),
             secret_key: SecretString::new(DEFAULT_TENCENT_SECRET_KEY),
@@ -135,13 +137,9 @@ pub(super) fn demo_credentials(job: &JobSpec, endpoint: &str) -> Credentials {
             client_secret: SecretString::new(DEFAULT_AZURE_CLIENT_SECRET),
             authority_host: Some(endpoint.to_string()),
         },
-        // Served by the simulator once its Google Cloud API lands (issue 16).
-        ProviderKind::Gcp => Credentials::Aws {
-            access_key_id: String::new(),
-            secret_access_key: SecretString::new(""),
-            session_token: None,
-        },
-    }
+        ProviderKind::Gcp => GcpServiceAccountKey::from_json(&default_gcp_key_json(endpoint))
+            .map(Credentials::Gcp)?,
+    })
 }
 
 pub(super) fn demo_target(job: &JobSpec, endpoint: &str) -> Result<JobTarget, String> {
@@ -200,6 +198,7 @@ mod tests {
                 "cluster-snapshot",
                 "blue-green",
                 "blue-green-switchover",
+                "cloudsql",
                 "postgresql-flexible",
                 "mysql-flexible"
             ]
@@ -234,5 +233,23 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| demo_target(&r.job, "http://127.0.0.1:1").is_ok()));
+        assert!(rows
+            .iter()
+            .all(|r| demo_credentials(&r.job, "http://127.0.0.1:1").is_ok()));
+    }
+
+    #[test]
+    fn the_gcp_key_points_its_token_uri_at_the_simulator() {
+        let config = SimConfig::builtin().unwrap();
+        let job = pick_jobs(&config)
+            .into_iter()
+            .find(|j| j.provider == ProviderKind::Gcp)
+            .unwrap();
+        // The quick success comes first for the demo.
+        assert_eq!(job.name.as_deref(), Some("IMPORT"));
+        match demo_credentials(&job, "http://127.0.0.1:9/").unwrap() {
+            Credentials::Gcp(key) => assert_eq!(key.token_uri, "http://127.0.0.1:9/token"),
+            other => panic!("expected a service-account key, got {other:?}"),
+        }
     }
 }

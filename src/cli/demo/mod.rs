@@ -139,8 +139,10 @@ async fn track_row(
 ) -> RowResult {
     let job = &row.job;
     let text = args.output == OutputFormat::Text;
-    let target = match demo_target(job, endpoint) {
-        Ok(t) => t,
+    let resolved = demo_target(job, endpoint)
+        .and_then(|target| Ok((target, demo_credentials(job, endpoint)?)));
+    let (target, credentials) = match resolved {
+        Ok(resolved) => resolved,
         Err(e) => {
             let identity = JobIdentity {
                 namespace: None,
@@ -186,7 +188,6 @@ async fn track_row(
             OutputFormat::Json
         },
     };
-    let credentials = demo_credentials(job, endpoint);
     let tracked = if text {
         let mut progress = TextProgress::new(label.clone(), Some(multi));
         track(

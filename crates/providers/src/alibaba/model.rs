@@ -4,12 +4,10 @@
 //! string, an older SDK types `Status` as an integer, numbers may come as text. One odd
 //! field must not make a whole task unreadable.
 
-use serde::de::Deserializer;
 use serde::Deserialize;
-use serde_json::Value;
 
 pub use crate::decode::lenient_f64;
-use crate::decode::{lenient_i64, lenient_string};
+use crate::decode::{lenient_i64, lenient_string, one_or_many_lenient};
 
 /// The whole response body.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -25,7 +23,7 @@ pub struct HistoryTasksPage {
     #[serde(default, deserialize_with = "lenient_i64")]
     pub total_count: Option<i64>,
     /// A plain array of tasks; items that are not objects are skipped.
-    #[serde(default, deserialize_with = "lenient_items")]
+    #[serde(default, deserialize_with = "one_or_many_lenient")]
     pub items: Vec<TaskItem>,
 }
 
@@ -83,19 +81,6 @@ pub struct TaskItem {
     pub caller_uid: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub uid: Option<String>,
-}
-
-/// The `Items` array: objects that fit [`TaskItem`]; everything else is dropped.
-fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TaskItem>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter(Value::is_object)
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect(),
-        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok().into_iter().collect(),
-        _ => Vec::new(),
-    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod alibaba;
 mod aws;
 mod azure;
+mod gcp;
 mod huawei;
 mod tencent;
 mod tencent_legacy;
@@ -144,6 +145,9 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
             fault: None,
         };
     }
+    if req.path == gcp::TOKEN_PATH {
+        return gcp::token(state, &req);
+    }
     let target = {
         let st = lock(state);
         // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,
@@ -155,6 +159,8 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
             Some(aws::target(&st, &req))
         } else if req.path == "/" {
             Some(tencent::target(&st, &req))
+        } else if gcp::speaks(&req) {
+            Some(gcp::target(&st, &req))
         } else if req.path == "/v2/index.php" {
             Some(tencent_legacy::target(&st, &req))
         } else if azure::speaks_token(&req) || azure::speaks_arm(&req) {
@@ -257,7 +263,7 @@ async fn respond(
                     ProviderKind::Azure => {
                         azure::throttled(&mut st, target, rule.retry_after, Clock::now())
                     }
-                    ProviderKind::Gcp => not_served(target.provider),
+                    ProviderKind::Gcp => gcp::throttled(rule.retry_after),
                 };
             }
             FaultKind::Slow | FaultKind::Timeout => tokio::time::sleep(rule.sleep()).await,
@@ -285,23 +291,13 @@ async fn respond(
             ProviderKind::Alibaba => alibaba::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Aws => aws::answer(&mut st, req, target, &hidden, now),
             ProviderKind::Azure => azure::answer(&mut st, req, target, &hidden, now),
-            ProviderKind::Gcp => not_served(target.provider),
+            ProviderKind::Gcp => gcp::answer(&mut st, req, target, &hidden, now),
         }
     };
     match decided.map(|(rule, _)| rule.fault) {
         Some(FaultKind::Malformed) => corrupt(reply, false),
         Some(FaultKind::Truncated) => corrupt(reply, true),
         _ => reply,
-    }
-}
-
-/// The answer for a provider whose API the simulator does not serve yet.
-fn not_served(provider: ProviderKind) -> Reply {
-    Reply::Http {
-        status: 404,
-        body: format!("the simulator does not serve provider {provider} yet\n").into_bytes(),
-        content_type: "text/plain; charset=utf-8",
-        headers: Vec::new(),
     }
 }
 

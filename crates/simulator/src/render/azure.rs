@@ -51,7 +51,7 @@ pub fn operation(j: &RenderJob<'_>, path: &str) -> Value {
     if let Some(end) = j.end {
         body["endTime"] = json!(time(end));
     }
-    let code = j.job.detail.azure_error_code.clone();
+    let code = j.job.detail.error_code.clone();
     let message = (!j.state.message.is_empty()).then(|| j.state.message.clone());
     match status {
         "Failed" => {

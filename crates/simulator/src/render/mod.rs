@@ -5,6 +5,7 @@
 pub mod alibaba;
 pub mod aws;
 pub mod azure;
+pub mod gcp;
 pub mod huawei;
 pub mod tencent;
 pub mod tencent_legacy;

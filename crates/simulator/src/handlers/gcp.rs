@@ -1,0 +1,209 @@
+//! Google Cloud SQL Admin API v1 `operations.get` (`GET /v1/projects/{project}/operations/
+//! {operation}`, bearer token) and the OAuth2 token endpoint (`POST /token`, the JWT-bearer
+//! grant) at the same address, as `token_uri` and `spec.endpoint` point both here.
+//!
+//! Tokens come from the token endpoint only, live `gcp_token_lifetime_secs`, and can be
+//! revoked all at once (control API); an unknown, expired or revoked token is Google's 401
+//! `UNAUTHENTICATED`. The token endpoint is not subject to fault rules (they concern the
+//! API and its jobs) but every token request is counted.
+
+use super::{unix_now, Handled, Incoming, Reply, Shared, Target};
+use crate::auth::{verify_jwt_bearer, IssuedToken, TokenCheck};
+use crate::render::{gcp as render, RenderJob};
+use crate::state::{Clock, SimState};
+use clouddb_api::ProviderKind;
+
+/// The token endpoint's path (the default key's `token_uri` is `<simulator>/token`).
+pub const TOKEN_PATH: &str = "/token";
+/// The `api` name recorded for token requests.
+pub const TOKEN_API: &str = "gcp-token";
+
+const MISSING_CREDENTIALS: &str = "Request is missing required authentication credential. \
+    Expected OAuth 2 access token, login cookie or other valid authentication credential. \
+    See https://developers.google.com/identity/sign-in/web/devconsole-project.";
+const INVALID_CREDENTIALS: &str = "Request had invalid authentication credentials. \
+    Expected OAuth 2 access token, login cookie or other valid authentication credential. \
+    See https://developers.google.com/identity/sign-in/web/devconsole-project.";
+
+/// `(project, operation)` of an operations path, after any prefix.
+fn parse_path(path: &str) -> Option<(String, String)> {
+    let at = path.find("/v1/projects/")?;
+    let rest = &path[at + "/v1/projects/".len()..];
+    let mut parts = rest.split('/');
+    let project = parts.next()?;
+    if parts.next()? != "operations" {
+        return None;
+    }
+    let operation = parts.next()?;
+    if parts.next().is_some() || project.is_empty() || operation.is_empty() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Some((decode(project), decode(operation)))
+}
+
+/// Whether a request is for this API.
+pub(crate) fn speaks(req: &Incoming<'_>) -> bool {
+    parse_path(req.path).is_some()
+}
+
+/// The job the path names, if the simulator has it for that project.
+pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
+    let (project, operation) = parse_path(req.path).unwrap_or_default();
+    let targets = st.find(|j| {
+        j.provider == ProviderKind::Gcp
+            && j.job_id == operation
+            && j.project_id.as_deref().is_none_or(|p| p == project)
+    });
+    Target {
+        provider: ProviderKind::Gcp,
+        api: ProviderKind::Gcp.default_api().to_string(),
+        job_id: Some(operation),
+        targets,
+    }
+}
+
+fn google_error(code: u16, status: &str, reason: &str, message: &str) -> Reply {
+    Reply::json(code, &render::error(code, status, reason, message))
+}
+
+/// HTTP 429 `RESOURCE_EXHAUSTED`, as the API answers a quota overrun.
+pub(crate) fn throttled(retry_after: Option<u64>) -> Reply {
+    google_error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "rateLimitExceeded",
+        "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of \
+         service 'sqladmin.googleapis.com'.",
+    )
+    .with_header("retry-after", retry_after.unwrap_or(1).to_string())
+}
+
+/// Answers a token request (`POST /token`), recorded but never faulted.
+pub(crate) fn token(state: &Shared, req: &Incoming<'_>) -> Handled {
+    let mut st = super::lock(state);
+    st.gcp_tokens.requests += 1;
+    let reply = if req.method != http::Method::POST {
+        Reply::json(
+            405,
+            &render::token_error("invalid_request", "The token endpoint takes POST."),
+        )
+    } else {
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let now = unix_now(st.config.clock_skew_secs);
+        match verify_jwt_bearer(&st.config.credentials, &form, req.host, now) {
+            Err(e) => Reply::json(e.status, &render::token_error(e.error, &e.description)),
+            Ok(grant) => {
+                let lifetime = st.config.gcp_token_lifetime_secs.max(1);
+                let token = format!("ya29.sim-{:032x}", rand::Rng::random::<u128>(&mut st.rng));
+                let issued = IssuedToken {
+                    client_email: grant.client_email,
+                    scopes: grant.scopes,
+                    expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+                };
+                st.gcp_tokens.insert(token.clone(), issued, now);
+                Reply::json(200, &render::token(&token, lifetime))
+            }
+        }
+    };
+    Handled {
+        reply,
+        provider: Some(ProviderKind::Gcp),
+        api: TOKEN_API.to_string(),
+        job_id: None,
+        fault: None,
+    }
+}
+
+/// Checks the bearer token, then answers with the operation (404 when unknown or hidden).
+pub(crate) fn answer(
+    st: &mut SimState,
+    req: &Incoming<'_>,
+    target: &Target,
+    hidden: &[usize],
+    now: Clock,
+) -> Reply {
+    let server_now = unix_now(st.config.clock_skew_secs);
+    let unauthenticated = |message| {
+        google_error(401, "UNAUTHENTICATED", "authError", message).with_header(
+            "www-authenticate",
+            "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"".to_string(),
+        )
+    };
+    match st.gcp_tokens.check(req.header("authorization"), server_now) {
+        TokenCheck::Valid => {}
+        TokenCheck::Missing => return unauthenticated(MISSING_CREDENTIALS),
+        TokenCheck::Invalid => return unauthenticated(INVALID_CREDENTIALS),
+        TokenCheck::InsufficientScope => {
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                "insufficientPermissions",
+                "Request had insufficient authentication scopes.",
+            )
+        }
+    }
+    if req.method != http::Method::GET {
+        return google_error(
+            405,
+            "INVALID_ARGUMENT",
+            "badRequest",
+            "operations.get takes GET.",
+        );
+    }
+    let (project, _) = parse_path(req.path).unwrap_or_default();
+    let base = format!("http://{}", req.host);
+    for &idx in &target.targets {
+        if hidden.contains(&idx) {
+            continue;
+        }
+        let Some(view) = st.view(idx, now) else {
+            continue;
+        };
+        let rj = RenderJob {
+            job: &st.jobs[idx].spec,
+            state: &view.state,
+            start: view.start,
+            end: view.end,
+        };
+        return Reply::json(200, &render::operation(&rj, &project, &base));
+    }
+    google_error(
+        404,
+        "NOT_FOUND",
+        "operationDoesNotExist",
+        "The Cloud SQL operation does not exist.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_path;
+
+    #[test]
+    fn operation_paths_parse_after_any_prefix() {
+        assert_eq!(
+            parse_path("/v1/projects/p-1/operations/op%2F1"),
+            Some(("p-1".into(), "op/1".into()))
+        );
+        assert_eq!(
+            parse_path("/sql/v1/projects/p/operations/o"),
+            Some(("p".into(), "o".into()))
+        );
+        for bad in [
+            "/v1/projects/p/instances/i",
+            "/v1/projects//operations/o",
+            "/v1/projects/p/operations/",
+            "/v1/projects/p/operations/o/x",
+            "/token",
+        ] {
+            assert_eq!(parse_path(bad), None, "{bad}");
+        }
+    }
+}
