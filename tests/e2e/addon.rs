@@ -269,6 +269,10 @@ async fn testenv_the_namespaced_release_is_enough_and_no_more() {
             "publish Events",
         ),
         (vec!["patch", "leases", "-n", SYSTEM_NS], "renew its Lease"),
+        (
+            vec!["delete", "clouddbjobs", "-n", &team],
+            "delete finished jobs (spec.ttlSecondsAfterFinished)",
+        ),
     ] {
         assert!(can_i(kc, &args), "the operator cannot {what}");
     }
@@ -292,7 +296,10 @@ async fn testenv_the_namespaced_release_is_enough_and_no_more() {
             vec!["patch", "clouddbjobs", "-n", &team],
             "patch a job's spec",
         ),
-        (vec!["delete", "clouddbjobs", "-n", &team], "delete jobs"),
+        (
+            vec!["delete", "clouddbjobs", "-n", other],
+            "delete jobs outside its namespace",
+        ),
         (vec!["delete", "leases", "-n", SYSTEM_NS], "delete Leases"),
         (
             vec!["watch", "clouddbjobs", "-n", other],

@@ -81,7 +81,7 @@ async fn start(
     });
     h.kubectl_ok(&["create", "serviceaccount", READER]).await;
     let sts = format!(
-        "aws={url},alibaba={url},huawei={url},tencent={url},azure={url}",
+        "aws={url},alibaba={url},huawei={url},tencent={url},azure={url},gcp={url}",
         url = h.sim.url()
     );
     h.add_operator_args(&["--sts-endpoint", &sts]);
@@ -89,6 +89,9 @@ async fn start(
     h
 }
 
+const GCP_PROVIDER: &str =
+    "projects/123456789012/locations/global/workloadIdentityPools/k8s/providers/e2e";
+const GCP_SERVICE_ACCOUNT: &str = "db-reader@simulator-project.iam.gserviceaccount.com";
 const AZURE_TENANT: &str = "11111111-2222-4333-8444-555555555555";
 const AZURE_CLIENT: &str = "66666666-7777-4888-9999-000000000001";
 const TENCENT_ROLE: &str = "qcs::cam::uin/100000000001:roleName/reader";
@@ -131,7 +134,14 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
         "ffffffff-0000-4000-8000-000000000001",
         &steps,
     );
+    let gcp = sim_job(
+        ProviderKind::Gcp,
+        "cloudsql",
+        "e2e-identity-operation",
+        &steps,
+    );
     let jobs = vec![
+        gcp.clone(),
         aws.clone(),
         alibaba.clone(),
         huawei.clone(),
@@ -157,6 +167,20 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
                 arn: TENCENT_ROLE.into(),
                 subjects: vec![subject.clone()],
                 oidc_provider: Some(TENCENT_PROVIDER.into()),
+                audience: None,
+            },
+            // Google: the pool provider trusts the subject; the service account lets it
+            // impersonate.
+            SimRole {
+                arn: GCP_PROVIDER.into(),
+                subjects: vec![subject.clone()],
+                oidc_provider: None,
+                audience: None,
+            },
+            SimRole {
+                arn: GCP_SERVICE_ACCOUNT.into(),
+                subjects: vec![subject.clone()],
+                oidc_provider: None,
                 audience: None,
             },
             // Azure: the app registration stands for the role, its tenant for the provider.
@@ -203,6 +227,12 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
             json!({"serviceAccountName": READER, "roleArn": TENCENT_ROLE, "oidcProvider": TENCENT_PROVIDER}),
         ),
         identity_job(
+            &gcp,
+            "gcp-identity",
+            &url,
+            json!({"serviceAccountName": READER, "oidcProvider": GCP_PROVIDER, "googleServiceAccount": GCP_SERVICE_ACCOUNT}),
+        ),
+        identity_job(
             &azure,
             "azure-identity",
             &url,
@@ -220,14 +250,17 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
 
     let exchanges = h.sim.sts_exchanges();
     assert!(
-        (15..=30).contains(&exchanges),
-        "{exchanges} STS exchanges for five 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
+        (18..=36).contains(&exchanges),
+        "{exchanges} STS exchanges for six 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
     let counters = h.sim.counters();
     for action in [
         "AssumeRoleWithWebIdentity",
         "AssumeRoleWithOIDC",
         "OidcIdToken",
+        "AssumeRoleWithWebIdentity (Tencent)",
+        "entra-token",
+        "gcp-federation",
     ] {
         assert!(
             counters.by_api.get(action).copied().unwrap_or(0) >= 3,

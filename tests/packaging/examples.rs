@@ -380,7 +380,7 @@ fn schema_rejects_broken_jobs() {
     assert_rejected(
         &v,
         &not_yet,
-        "supported for providers aws, alibaba, huawei, tencent and azure so far",
+        "supported for providers aws, alibaba, huawei, tencent, azure and gcp",
     );
     let mut no_role = example("aws-export-task.yaml");
     no_role["spec"]

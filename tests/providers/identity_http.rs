@@ -166,6 +166,7 @@ fn identity(namespace: &str, account: &str) -> Credentials {
         project_id: None,
         tenant_id: None,
         client_id: None,
+        google_service_account: None,
     })
 }
 

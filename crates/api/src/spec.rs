@@ -75,7 +75,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
     validation = Rule::new("!(self.provider in ['tencent', 'tencent-legacy']) || (has(self.api) && self.api == 'DescribeAsyncRequestInfo') || self.jobId.matches('^[0-9]{1,19}$')").message("jobId must be an integer task ID for this provider API (only DescribeAsyncRequestInfo takes an AsyncRequestId string)").field_path(".jobId"),
     validation = Rule::new("self.provider != 'aws' || !has(self.api) || !(self.api in ['blue-green', 'blue-green-switchover']) || self.jobId.startsWith('bgd-')").message("for provider aws, a blue/green deployment jobId is its identifier, which starts with bgd-").field_path(".jobId"),
     validation = Rule::new("has(self.credentialsSecretRef) != has(self.identity)").message("set exactly one of credentialsSecretRef (stored keys) and identity (workload identity)").field_path(".credentialsSecretRef"),
-    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei', 'tencent', 'azure']").message("identity (workload identity) is supported for providers aws, alibaba, huawei, tencent and azure so far; use credentialsSecretRef").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider in ['aws', 'alibaba', 'huawei', 'tencent', 'azure', 'gcp']").message("identity (workload identity) is supported for providers aws, alibaba, huawei, tencent, azure and gcp; use credentialsSecretRef for tencent-legacy").field_path(".identity"),
+    validation = Rule::new("!has(self.identity) || self.provider != 'gcp' || has(self.identity.oidcProvider)").message("identity.oidcProvider is required for provider gcp (the workload identity pool provider, projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>)").field_path(".identity.oidcProvider"),
     validation = Rule::new("!has(self.identity) || self.provider != 'azure' || (has(self.identity.tenantId) && has(self.identity.clientId))").message("identity.tenantId and identity.clientId are required for provider azure (the app registration whose federated credential trusts this ServiceAccount)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'tencent' || (has(self.identity.roleArn) && has(self.identity.oidcProvider))").message("identity.roleArn and identity.oidcProvider are required for provider tencent (the CAM role and the identity provider's ProviderId for AssumeRoleWithWebIdentity)").field_path(".identity"),
     validation = Rule::new("!has(self.identity) || self.provider != 'huawei' || (has(self.identity.oidcProvider) && has(self.identity.audience))").message("identity.oidcProvider and identity.audience are required for provider huawei (the IAM identity provider ID and its client ID)").field_path(".identity"),
@@ -327,9 +328,14 @@ pub struct WorkloadIdentity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub client_id: Option<String>,
+    /// gcp: the Google service account to impersonate (`name@project.iam.gserviceaccount.com`);
+    /// without it the federated identity itself needs the Cloud SQL permission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 254))]
+    pub google_service_account: Option<String>,
     /// The token audience the cloud's identity provider expects. Default: aws
     /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`, tencent `sts.cloud.tencent.com`,
-    /// azure `api://AzureADTokenExchange`;
+    /// azure `api://AzureADTokenExchange`, gcp `//iam.googleapis.com/<oidcProvider>`;
     /// huawei: required, the identity
     /// provider's client ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -255,6 +255,12 @@ impl GcpTokenStore {
         n
     }
 
+    /// The holder of a valid bearer token (`Authorization` header value) at `now`.
+    pub fn holder(&self, authorization: Option<&str>, now: i64) -> Option<&IssuedToken> {
+        let token = authorization?.trim().strip_prefix("Bearer ")?.trim();
+        self.tokens.get(token).filter(|t| t.expires_at > now)
+    }
+
     /// Checks an `Authorization` header value at `now` (Unix seconds).
     pub fn check(&self, authorization: Option<&str>, now: i64) -> TokenCheck {
         let Some(token) = authorization

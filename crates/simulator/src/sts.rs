@@ -169,6 +169,27 @@ impl StsState {
         })
     }
 
+    /// Whether the role (or service account) `role` trusts `subject`.
+    pub fn trusts(&self, role: &str, subject: &str) -> bool {
+        self.config.as_ref().is_some_and(|c| {
+            c.roles
+                .iter()
+                .any(|r| r.arn == role && r.subjects.iter().any(|s| s == subject))
+        })
+    }
+
+    /// The configured credential lifetime in seconds (an hour when unset).
+    pub fn lifetime_secs(&self) -> i64 {
+        match self
+            .config
+            .as_ref()
+            .map_or(0, |c| c.credential_lifetime_secs)
+        {
+            0 => 3600,
+            secs => i64::try_from(secs).unwrap_or(3600),
+        }
+    }
+
     /// Counts an exchange whose credential another part of the simulator issued (Azure's
     /// access tokens live with its token endpoint).
     pub fn count_exchange(&mut self) {

@@ -185,6 +185,18 @@ impl Provider for GcpProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
+        if let Credentials::Bearer(token) = credentials {
+            // Workload identity: the token comes from its own exchange (and is replaced by it
+            // when refused), so no key and no cache here.
+            let url = Self::operation_url(target)?;
+            let header = format!("Bearer {}", token.expose());
+            let response = self
+                .get(&url, token)
+                .await
+                .map_err(|e| sanitize_error(e, credentials, &[&header], "Bearer "))?;
+            return interpret(&response, target)
+                .map_err(|e| sanitize_error(e, credentials, &[&header], "Bearer "));
+        }
         let Credentials::Gcp(key) = credentials else {
             return Err(ProviderError::permanent(
                 ErrorReason::AuthenticationFailed,

@@ -204,6 +204,7 @@ mod tests {
             project_id: None,
             tenant_id: None,
             client_id: None,
+            google_service_account: None,
         }
     }
 

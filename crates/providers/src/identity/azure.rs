@@ -92,6 +92,7 @@ mod tests {
             project_id: None,
             tenant_id: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
             client_id: Some("00000000-0000-0000-0000-00000000c11e".into()),
+            google_service_account: None,
         }
     }
 

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use clouddb_api::ProviderKind;
 
 use super::{
-    alibaba, aws, azure, huawei, tencent, FederatedIdentity, ServiceAccountTokens, StsEndpoints,
+    alibaba, aws, azure, gcp, huawei, tencent, FederatedIdentity, ServiceAccountTokens,
+    StsEndpoints,
 };
 use crate::clock::Clock;
 use crate::http::HttpClient;
@@ -91,6 +92,9 @@ impl FederatedProvider {
             ProviderKind::Azure => {
                 let endpoint = azure::endpoint(identity, &self.endpoints)?;
                 azure::exchange(&self.http, &endpoint, identity, &token, &self.clock).await
+            }
+            ProviderKind::Gcp => {
+                gcp::exchange(&self.http, &self.endpoints, identity, &token, &self.clock).await
             }
             ProviderKind::Huawei => {
                 let endpoint = huawei::endpoint(identity, &self.endpoints)?;

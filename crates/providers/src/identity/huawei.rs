@@ -190,6 +190,7 @@ mod tests {
             project_id: Some("0483b6b16e954cb88930a360d2c4e663".into()),
             tenant_id: None,
             client_id: None,
+            google_service_account: None,
         }
     }
 

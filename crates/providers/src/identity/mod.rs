@@ -12,12 +12,14 @@
 //! Exchanges implemented: AWS `AssumeRoleWithWebIdentity` ([`aws`]), Alibaba Cloud
 //! `AssumeRoleWithOIDC` (RRSA, [`alibaba`]), Huawei Cloud IAM's OpenID Connect token
 //! ([`huawei`]), Tencent Cloud `AssumeRoleWithWebIdentity` ([`tencent`]), Azure's federated
-//! client assertion ([`azure`]).
+//! client assertion ([`azure`]), Google workload identity federation with service-account
+//! impersonation ([`gcp`]).
 
 pub mod alibaba;
 pub mod aws;
 pub mod azure;
 mod federated;
+pub mod gcp;
 pub mod huawei;
 pub mod tencent;
 
@@ -54,6 +56,8 @@ pub struct FederatedIdentity {
     /// The Entra tenant and app registration (client) ID of an Azure identity.
     pub tenant_id: Option<String>,
     pub client_id: Option<String>,
+    /// The Google service account a GCP federated identity impersonates, if any.
+    pub google_service_account: Option<String>,
 }
 
 impl FederatedIdentity {
@@ -74,6 +78,7 @@ impl FederatedIdentity {
                 | ProviderKind::Huawei
                 | ProviderKind::Tencent
                 | ProviderKind::Azure
+                | ProviderKind::Gcp
         ) {
             return Err(format!("identity (workload identity) is not supported for provider {provider} yet; use credentialsSecretRef"));
         }
@@ -88,7 +93,10 @@ impl FederatedIdentity {
         }
         if matches!(
             provider,
-            ProviderKind::Alibaba | ProviderKind::Huawei | ProviderKind::Tencent
+            ProviderKind::Alibaba
+                | ProviderKind::Huawei
+                | ProviderKind::Tencent
+                | ProviderKind::Gcp
         ) && identity.oidc_provider.is_none()
         {
             return Err(format!(
@@ -106,6 +114,12 @@ impl FederatedIdentity {
             .audience
             .clone()
             .or_else(|| default_audience(provider).map(String::from))
+            .or_else(|| {
+                // GCP: the pool provider's own name, its default allowed audience.
+                (provider == ProviderKind::Gcp)
+                    .then(|| identity.oidc_provider.as_deref().map(gcp::audience))
+                    .flatten()
+            })
             .ok_or_else(|| format!("identity.audience is required for provider {provider} (the client ID of its identity provider)"))?;
         Ok(FederatedIdentity {
             provider,
@@ -118,6 +132,7 @@ impl FederatedIdentity {
             project_id: project_id.map(String::from),
             tenant_id: identity.tenant_id.clone(),
             client_id: identity.client_id.clone(),
+            google_service_account: identity.google_service_account.clone(),
         })
     }
 
@@ -222,6 +237,7 @@ mod tests {
             audience: None,
             tenant_id: None,
             client_id: None,
+            google_service_account: None,
         }
     }
 

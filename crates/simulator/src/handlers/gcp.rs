@@ -17,6 +17,12 @@ use clouddb_api::ProviderKind;
 pub const TOKEN_PATH: &str = "/token";
 /// The `api` name recorded for token requests.
 pub const TOKEN_API: &str = "gcp-token";
+/// The Security Token Service's token-exchange path (workload identity federation).
+pub const STS_PATH: &str = "/v1/token";
+/// The `api` name recorded for federation requests.
+pub const FEDERATION_API: &str = "gcp-federation";
+/// The prefix the simulator gives a federated principal in its token store.
+const PRINCIPAL: &str = "principal:";
 
 const MISSING_CREDENTIALS: &str = "Request is missing required authentication credential. \
     Expected OAuth 2 access token, login cookie or other valid authentication credential. \
@@ -119,6 +125,138 @@ pub(crate) fn token(state: &Shared, req: &Incoming<'_>) -> Handled {
         job_id: None,
         fault: None,
     }
+}
+
+/// Whether a request is workload identity federation: the STS token exchange, or IAM
+/// Credentials `generateAccessToken` (whose path would otherwise look like an operation's).
+pub(crate) fn speaks_federation(req: &Incoming<'_>) -> bool {
+    req.path == STS_PATH
+        || (req.path.contains("/serviceAccounts/") && req.path.ends_with(":generateAccessToken"))
+}
+
+/// The STS token exchange (RFC 8693) and IAM Credentials impersonation, against the workload
+/// identity configuration: the pool provider's resource name stands for a role, the
+/// ServiceAccount subjects it trusts; a service account is a role too, trusting the subjects
+/// that may impersonate it.
+pub(crate) fn federation(st: &mut SimState, req: &Incoming<'_>) -> Reply {
+    let now = unix_now(st.config.clock_skew_secs);
+    if req.method != http::Method::POST {
+        return Reply::json(405, &render::token_error("invalid_request", "POST only."));
+    }
+    if req.path == STS_PATH {
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if field("grant_type") != Some("urn:ietf:params:oauth:grant-type:token-exchange")
+            || field("subject_token_type") != Some("urn:ietf:params:oauth:token-type:jwt")
+        {
+            return Reply::json(
+                400,
+                &render::token_error(
+                    "invalid_request",
+                    "Invalid value for \"grant_type\" or \"subject_token_type\".",
+                ),
+            );
+        }
+        let (Some(audience), Some(subject_token)) = (field("audience"), field("subject_token"))
+        else {
+            return Reply::json(
+                400,
+                &render::token_error(
+                    "invalid_request",
+                    "audience and subject_token are required.",
+                ),
+            );
+        };
+        let provider = audience.trim_start_matches("//iam.googleapis.com/");
+        return match st.sts.verify(provider, None, subject_token, audience, now) {
+            Ok(grant) => {
+                st.sts.count_exchange();
+                let token = format!(
+                    "ya29.sim-federated-{:032x}",
+                    rand::Rng::random::<u128>(&mut st.rng)
+                );
+                let issued = IssuedToken {
+                    client_email: format!("{PRINCIPAL}{}", grant.subject),
+                    scopes: vec!["https://www.googleapis.com/auth/cloud-platform".into()],
+                    expires_at: grant.expires,
+                };
+                st.gcp_tokens.insert(token.clone(), issued, now);
+                let lifetime = u64::try_from(grant.expires - now).unwrap_or(1);
+                let mut body = render::token(&token, lifetime);
+                body["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token".into();
+                Reply::json(200, &body)
+            }
+            Err(crate::sts::Refusal::NotTrusted) => Reply::json(
+                400,
+                &render::token_error(
+                    "unauthorized_client",
+                    "The given credential is rejected by the attribute condition.",
+                ),
+            ),
+            Err(_) => Reply::json(
+                400,
+                &render::token_error(
+                    "invalid_grant",
+                    "The audience or the subject token is invalid.",
+                ),
+            ),
+        };
+    }
+    // IAM Credentials: .../serviceAccounts/<email>:generateAccessToken
+    let email = req
+        .path
+        .rsplit("/serviceAccounts/")
+        .next()
+        .and_then(|rest| rest.strip_suffix(":generateAccessToken"))
+        .map(|e| {
+            percent_encoding::percent_decode_str(e)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let Some(holder) = st.gcp_tokens.holder(req.header("authorization"), now) else {
+        return google_error(401, "UNAUTHENTICATED", "authError", INVALID_CREDENTIALS);
+    };
+    let subject = holder
+        .client_email
+        .strip_prefix(PRINCIPAL)
+        .unwrap_or_default()
+        .to_string();
+    if !st.sts.trusts(&email, &subject) {
+        return google_error(
+            403,
+            "PERMISSION_DENIED",
+            "IAM_PERMISSION_DENIED",
+            &format!("Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist): {email}"),
+        );
+    }
+    let scopes: Vec<String> = serde_json::from_slice::<serde_json::Value>(req.body)
+        .ok()
+        .and_then(|b| b["scope"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.as_str().map(String::from))
+        .collect();
+    let expires = now + st.sts.lifetime_secs();
+    let token = format!("ya29.sim-{:032x}", rand::Rng::random::<u128>(&mut st.rng));
+    st.gcp_tokens.insert(
+        token.clone(),
+        IssuedToken {
+            client_email: email,
+            scopes,
+            expires_at: expires,
+        },
+        now,
+    );
+    let expire_time = jiff::Timestamp::from_second(expires)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    Reply::json(
+        200,
+        &serde_json::json!({"accessToken": token, "expireTime": expire_time}),
+    )
 }
 
 /// Checks the bearer token, then answers with the operation (404 when unknown or hidden).

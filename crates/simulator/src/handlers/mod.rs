@@ -148,6 +148,15 @@ pub(crate) async fn handle(state: &Shared, req: Incoming<'_>) -> Handled {
     if req.path == gcp::TOKEN_PATH {
         return gcp::token(state, &req);
     }
+    if gcp::speaks_federation(&req) {
+        return Handled {
+            reply: gcp::federation(&mut lock(state), &req),
+            provider: Some(ProviderKind::Gcp),
+            api: gcp::FEDERATION_API.into(),
+            job_id: None,
+            fault: None,
+        };
+    }
     let target = {
         let st = lock(state);
         // Three RPC-style APIs share `/`: Alibaba names its action in `x-acs-action`,
