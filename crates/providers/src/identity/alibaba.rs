@@ -38,24 +38,7 @@ pub fn endpoint(
     if let Some(url) = overrides.get(ProviderKind::Alibaba) {
         return Ok(url.clone());
     }
-    let host = match identity.region.as_deref() {
-        Some(region)
-            if !region.is_empty()
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
-        {
-            format!("https://sts.{region}.aliyuncs.com/")
-        }
-        _ => "https://sts.aliyuncs.com/".to_string(),
-    };
-    Url::parse(&host).map_err(|e| {
-        ProviderError::permanent(
-            ErrorReason::InvalidRequest,
-            "InvalidEndpoint",
-            e.to_string(),
-        )
-    })
+    super::regional_url("sts", identity.region.as_deref(), "aliyuncs.com")
 }
 
 /// The request URL (action and version in the query, as the SDK sends them).
@@ -190,21 +173,15 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
     use crate::ErrorClass;
 
     fn identity() -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Alibaba,
-            namespace: "team-a".into(),
-            service_account: "reader".into(),
             role_arn: Some("acs:ram::1234567890123456:role/db-reader".into()),
             oidc_provider: Some("acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1".into()),
-            audience: AUDIENCE.into(),
             region: Some("cn-hangzhou".into()),
-            project_id: None,
-            tenant_id: None,
-            client_id: None,
-            google_service_account: None,
+            ..fixtures::identity(ProviderKind::Alibaba, AUDIENCE)
         }
     }
 
@@ -231,10 +208,8 @@ mod tests {
             "{query}"
         );
         let body = form_body(&identity(), &SecretString::new("eyJ.x.y"), DURATION);
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let pairs = fixtures::form_pairs(&body);
+        let get = |k: &str| fixtures::field(&pairs, k);
         assert_eq!(
             get("RoleArn"),
             Some("acs:ram::1234567890123456:role/db-reader")

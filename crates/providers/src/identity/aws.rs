@@ -202,21 +202,14 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
     use crate::ErrorClass;
 
     fn identity() -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Aws,
-            namespace: "team-a".into(),
-            service_account: "db-tracker".into(),
             role_arn: Some("arn:aws:iam::123456789012:role/reader".into()),
-            oidc_provider: None,
-            audience: "sts.amazonaws.com".into(),
             region: Some("us-east-1".into()),
-            project_id: None,
-            tenant_id: None,
-            client_id: None,
-            google_service_account: None,
+            ..fixtures::identity(ProviderKind::Aws, "sts.amazonaws.com")
         }
     }
 
@@ -245,17 +238,15 @@ mod tests {
     #[test]
     fn the_form_names_the_role_the_session_and_the_token() {
         let body = form_body(&identity(), &SecretString::new("eyJ.a+b/c"), DURATION);
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let pairs = fixtures::form_pairs(&body);
+        let get = |k: &str| fixtures::field(&pairs, k);
         assert_eq!(get("Action"), Some("AssumeRoleWithWebIdentity"));
         assert_eq!(get("Version"), Some("2011-06-15"));
         assert_eq!(
             get("RoleArn"),
             Some("arn:aws:iam::123456789012:role/reader")
         );
-        assert_eq!(get("RoleSessionName"), Some("clouddb.team-a.db-tracker"));
+        assert_eq!(get("RoleSessionName"), Some("clouddb.team-a.reader"));
         assert_eq!(get("WebIdentityToken"), Some("eyJ.a+b/c"));
         assert_eq!(get("DurationSeconds"), Some("3600"));
     }

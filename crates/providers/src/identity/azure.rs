@@ -79,30 +79,22 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
 
     fn identity() -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Azure,
-            namespace: "team-a".into(),
-            service_account: "reader".into(),
-            role_arn: None,
-            oidc_provider: None,
-            audience: AUDIENCE.into(),
             region: Some("eastus".into()),
-            project_id: None,
             tenant_id: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
             client_id: Some("00000000-0000-0000-0000-00000000c11e".into()),
-            google_service_account: None,
+            ..fixtures::identity(ProviderKind::Azure, AUDIENCE)
         }
     }
 
     #[test]
     fn the_grant_carries_the_assertion_not_a_secret() {
         let body = form_body(&identity(), &SecretString::new("eyJ.x.y"));
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let pairs = fixtures::form_pairs(&body);
+        let get = |k: &str| fixtures::field(&pairs, k);
         assert_eq!(get("grant_type"), Some("client_credentials"));
         assert_eq!(get("client_assertion_type"), Some(ASSERTION_TYPE));
         assert_eq!(get("client_assertion"), Some("eyJ.x.y"));

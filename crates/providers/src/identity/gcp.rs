@@ -195,6 +195,7 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
     use crate::ErrorClass;
 
     const PROVIDER: &str =
@@ -202,27 +203,18 @@ mod tests {
 
     fn identity(email: Option<&str>) -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Gcp,
-            namespace: "team-a".into(),
-            service_account: "reader".into(),
-            role_arn: None,
             oidc_provider: Some(PROVIDER.into()),
-            audience: audience(PROVIDER),
-            region: None,
             project_id: Some("orders-prod".into()),
-            tenant_id: None,
-            client_id: None,
             google_service_account: email.map(String::from),
+            ..fixtures::identity(ProviderKind::Gcp, &audience(PROVIDER))
         }
     }
 
     #[test]
     fn the_exchange_names_the_pool_provider_and_the_token() {
         let body = exchange_form(&identity(None), &SecretString::new("eyJ.x.y"));
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let pairs = fixtures::form_pairs(&body);
+        let get = |k: &str| fixtures::field(&pairs, k);
         assert_eq!(get("grant_type"), Some(GRANT_TYPE));
         assert_eq!(
             get("audience").map(String::from),

@@ -27,26 +27,7 @@ pub fn endpoint(
 ) -> Result<Url, ProviderError> {
     let base = match overrides.get(ProviderKind::Huawei) {
         Some(url) => url.clone(),
-        None => {
-            let host = match identity.region.as_deref() {
-                Some(region)
-                    if !region.is_empty()
-                        && region
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
-                {
-                    format!("https://iam.{region}.myhuaweicloud.com/")
-                }
-                _ => "https://iam.myhuaweicloud.com/".to_string(),
-            };
-            Url::parse(&host).map_err(|e| {
-                ProviderError::permanent(
-                    ErrorReason::InvalidRequest,
-                    "InvalidEndpoint",
-                    e.to_string(),
-                )
-            })?
-        }
+        None => super::regional_url("iam", identity.region.as_deref(), "myhuaweicloud.com")?,
     };
     base.join("v3.0/OS-AUTH/id-token/tokens").map_err(|e| {
         ProviderError::permanent(
@@ -176,21 +157,15 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
     use crate::ErrorClass;
 
     fn identity() -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Huawei,
-            namespace: "team-a".into(),
-            service_account: "reader".into(),
-            role_arn: None,
             oidc_provider: Some("k8s-cluster-idp".into()),
-            audience: "huawei-iam".into(),
             region: Some("cn-north-4".into()),
             project_id: Some("0483b6b16e954cb88930a360d2c4e663".into()),
-            tenant_id: None,
-            client_id: None,
-            google_service_account: None,
+            ..fixtures::identity(ProviderKind::Huawei, "huawei-iam")
         }
     }
 

@@ -183,6 +183,71 @@ pub fn default_audience(provider: ProviderKind) -> Option<&'static str> {
     }
 }
 
+/// `https://<service>.<region>.<domain>/` for a well-formed region name, else the central
+/// `https://<service>.<domain>/` (the clouds' regional and global STS hosts).
+fn regional_url(
+    service: &str,
+    region: Option<&str>,
+    domain: &str,
+) -> Result<url::Url, ProviderError> {
+    let host = match region {
+        Some(region)
+            if !region.is_empty()
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            format!("https://{service}.{region}.{domain}/")
+        }
+        _ => format!("https://{service}.{domain}/"),
+    };
+    url::Url::parse(&host).map_err(|e| {
+        ProviderError::permanent(
+            crate::ErrorReason::InvalidRequest,
+            "InvalidEndpoint",
+            e.to_string(),
+        )
+    })
+}
+
+/// Test fixtures shared by the exchanges' tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// An identity of `team-a/reader` for `provider`, every optional field empty.
+    pub fn identity(provider: ProviderKind, audience: &str) -> FederatedIdentity {
+        FederatedIdentity {
+            provider,
+            namespace: "team-a".into(),
+            service_account: "reader".into(),
+            role_arn: None,
+            oidc_provider: None,
+            audience: audience.into(),
+            region: None,
+            project_id: None,
+            tenant_id: None,
+            client_id: None,
+            google_service_account: None,
+        }
+    }
+
+    /// A form body's pairs, decoded.
+    pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The value of `key` among `pairs`.
+    pub fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Short-lived ServiceAccount tokens (the operator implements this with TokenRequest).
 #[async_trait]
 pub trait ServiceAccountTokens: Send + Sync {

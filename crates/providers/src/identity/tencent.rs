@@ -150,6 +150,7 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::fixtures;
     use crate::tencent::errors::classify;
     use crate::ErrorClass;
 
@@ -159,17 +160,10 @@ mod tests {
 
     fn identity() -> FederatedIdentity {
         FederatedIdentity {
-            provider: ProviderKind::Tencent,
-            namespace: "team-a".into(),
-            service_account: "reader".into(),
             role_arn: Some("qcs::cam::uin/100000000001:roleName/db-reader".into()),
             oidc_provider: Some("cls-abc123".into()),
-            audience: AUDIENCE.into(),
             region: Some("ap-guangzhou".into()),
-            project_id: None,
-            tenant_id: None,
-            client_id: None,
-            google_service_account: None,
+            ..fixtures::identity(ProviderKind::Tencent, AUDIENCE)
         }
     }
 
