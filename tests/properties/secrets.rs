@@ -49,7 +49,7 @@ struct Plan {
     tencent3: bool,
     /// Answer an AWS `<ErrorResponse>` (XML, the fields escaped) with `x-amzn-RequestId`.
     aws: bool,
-    /// Azure: serve a token endpoint too (issuing [`Shared::azure_token`], or refusing with
+    /// Azure: serve a token endpoint too (issuing [`Shared::issue`], or refusing with
     /// the client secret echoed when `echo` is odd) and answer ARM's `{"error": {...}}`
     /// with `x-ms-request-id`.
     azure: bool,
@@ -63,9 +63,7 @@ struct Shared {
     plan: Mutex<Option<Plan>>,
     /// The secret-bearing parts of the requests of the current case.
     seen: Mutex<Vec<String>>,
-    /// The access token the Azure token endpoint issues.
-    azure_token: Mutex<String>,
-    /// The access token the token endpoint issues (Google).
+    /// The access token the token endpoints issue (Google, Azure).
     issue: Mutex<String>,
 }
 
@@ -122,7 +120,7 @@ fn azure_answer(
             .unwrap_or_default();
         shared.seen.lock().unwrap().push(secret.clone());
         if plan.echo.is_multiple_of(2) {
-            let token = shared.azure_token.lock().unwrap().clone();
+            let token = shared.issue.lock().unwrap().clone();
             let answer = json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token});
             return (StatusCode::OK, answer.to_string()).into_response();
         }
@@ -462,7 +460,6 @@ fn run(h: &Harness, strategy: impl Strategy<Value = (Plan, String, String)>, kin
                     client_secret: SecretString::new(key.clone()),
                     authority_host: Some(endpoint.clone()),
                 };
-                *h.shared.azure_token.lock().unwrap() = token.clone();
                 let api = ProviderKind::Azure.apis()[key.len() % 2];
                 let target = JobTarget::new(
                     kind,

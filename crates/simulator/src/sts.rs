@@ -123,6 +123,34 @@ impl StsState {
             .map(|i| &i.key)
     }
 
+    /// The credentials `provider`'s API accepts at `now`: the configured ones and what its
+    /// STS issued that has not expired (keys with their tokens, or Huawei IAM tokens).
+    pub fn accepted(
+        &self,
+        configured: &crate::auth::SimCredentials,
+        provider: ProviderKind,
+        now: i64,
+    ) -> crate::auth::SimCredentials {
+        let mut accepted = configured.clone();
+        let issued = self.valid_keys(provider, now).cloned();
+        match provider {
+            ProviderKind::Aws => accepted.aws_temporary.extend(issued),
+            ProviderKind::Alibaba => accepted.alibaba_temporary.extend(issued),
+            ProviderKind::Huawei => accepted.huawei_tokens.extend(issued.map(|k| k.id)),
+            // The token is checked by the handler (the TC3 verifier knows no tokens).
+            ProviderKind::Tencent => {
+                accepted
+                    .tencent
+                    .extend(issued.map(|k| crate::auth::KeyPair {
+                        id: k.id,
+                        secret: k.secret,
+                    }))
+            }
+            _ => {}
+        }
+        accepted
+    }
+
     /// Whether `key_id` is a key `provider`'s STS issued that has expired by `now`.
     pub fn expired(&self, provider: ProviderKind, key_id: &str, now: i64) -> bool {
         self.issued
@@ -159,13 +187,9 @@ impl StsState {
         if !role.subjects.contains(&claims.subject) {
             return Err(Refusal::NotTrusted);
         }
-        let lifetime = match config.credential_lifetime_secs {
-            0 => 3600,
-            secs => i64::try_from(secs).unwrap_or(3600),
-        };
         Ok(Grant {
             subject: claims.subject,
-            expires: now + lifetime,
+            expires: now + self.lifetime_secs(),
         })
     }
 

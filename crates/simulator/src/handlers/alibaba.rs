@@ -101,11 +101,9 @@ fn error(st: &mut SimState, req: &Incoming<'_>, status: u16, code: &str, message
         .with_header("x-acs-request-id", id)
 }
 
-/// The AccessKey ID of an ACS3 `Authorization` header (`Credential=<id>,...`).
+/// The AccessKey ID of an ACS3 `Authorization` header.
 fn access_key_id(req: &Incoming<'_>) -> Option<String> {
-    let auth = req.header("authorization")?;
-    let credential = auth.split("Credential=").nth(1)?;
-    credential.split(',').next().map(|s| s.trim().to_string())
+    crate::verify::acs3::parse_authorization(req.header("authorization")?).map(|a| a.access_key_id)
 }
 
 /// Whether a request to `/` is STS `AssumeRoleWithOIDC` (RPC style, action in the query,
@@ -283,12 +281,9 @@ pub(crate) fn answer(
         }
     }
     // The configured keys, and the STS keys workload identity has issued and not expired.
-    let mut accepted = st.config.credentials.clone();
-    accepted.alibaba_temporary.extend(
-        st.sts
-            .valid_keys(ProviderKind::Alibaba, server_now)
-            .cloned(),
-    );
+    let accepted = st
+        .sts
+        .accepted(&st.config.credentials, ProviderKind::Alibaba, server_now);
     if let Err(e) = verify_alibaba(&accepted, &input, server_now, &mut st.nonces) {
         return error(st, req, e.status, e.code, &e.message);
     }

@@ -91,11 +91,9 @@ fn error(st: &mut SimState, status: u16, code: &str, message: &str) -> Reply {
     }
 }
 
-/// The access key ID of a SigV4 `Authorization` header (`Credential=<id>/<scope>`).
+/// The access key ID of a SigV4 `Authorization` header.
 fn access_key_id(req: &Incoming<'_>) -> Option<String> {
-    let auth = req.header("authorization")?;
-    let credential = auth.split("Credential=").nth(1)?;
-    credential.split('/').next().map(String::from)
+    crate::verify::sigv4::parse_authorization(req.header("authorization")?).map(|a| a.key_id)
 }
 
 /// Whether a request to `/` is an AWS STS `AssumeRoleWithWebIdentity` (unsigned: the token
@@ -186,10 +184,9 @@ pub(crate) fn answer(
         }
     }
     // The configured keys, and the STS keys workload identity has issued and not expired.
-    let mut accepted = st.config.credentials.clone();
-    accepted
-        .aws_temporary
-        .extend(st.sts.valid_keys(ProviderKind::Aws, unix).cloned());
+    let accepted = st
+        .sts
+        .accepted(&st.config.credentials, ProviderKind::Aws, unix);
     if let Err(e) = verify_aws(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }

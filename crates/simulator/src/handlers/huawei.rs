@@ -194,12 +194,9 @@ pub(crate) fn answer(
         }
     }
     // The configured tokens, and the IAM tokens workload identity obtained and not expired.
-    let mut accepted = st.config.credentials.clone();
-    accepted.huawei_tokens.extend(
-        st.sts
-            .valid_keys(ProviderKind::Huawei, unix)
-            .map(|k| k.id.clone()),
-    );
+    let accepted = st
+        .sts
+        .accepted(&st.config.credentials, ProviderKind::Huawei, unix);
     if let Err(e) = verify_huawei(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }

@@ -27,11 +27,9 @@ fn param(body: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The SecretId of a TC3 `Authorization` header (`Credential=<id>/<date>/...`).
+/// The SecretId of a TC3 `Authorization` header.
 fn secret_id(req: &Incoming<'_>) -> Option<String> {
-    let auth = req.header("authorization")?;
-    let credential = auth.split("Credential=").nth(1)?;
-    credential.split('/').next().map(|s| s.trim().to_string())
+    crate::verify::tc3::parse_authorization(req.header("authorization")?).map(|a| a.secret_id)
 }
 
 /// Whether a request to `/` is STS `AssumeRoleWithWebIdentity` (API 3.0 style, unsigned).
@@ -215,30 +213,26 @@ pub(crate) fn answer(
     };
     let unix = unix_now(st.config.clock_skew_secs);
     // Temporary keys from workload identity: valid only unexpired and with their own token.
-    let mut accepted = st.config.credentials.clone();
     if let Some(secret_id) = secret_id(req) {
         if st.sts.expired(ProviderKind::Tencent, &secret_id, unix) {
             return error(st, "AuthFailure.TokenFailure", "The token has expired.");
         }
-        let temporary = st
+        let token = st
             .sts
             .valid_keys(ProviderKind::Tencent, unix)
             .find(|k| k.id == secret_id)
-            .cloned();
-        if let Some(key) = temporary {
-            if req.header("x-tc-token").map(str::trim) != Some(key.token.as_str()) {
-                return error(
-                    st,
-                    "AuthFailure.TokenFailure",
-                    "The token is invalid for this SecretId.",
-                );
-            }
-            accepted.tencent.push(crate::auth::KeyPair {
-                id: key.id,
-                secret: key.secret,
-            });
+            .map(|k| k.token.clone());
+        if token.is_some_and(|t| req.header("x-tc-token").map(str::trim) != Some(t.as_str())) {
+            return error(
+                st,
+                "AuthFailure.TokenFailure",
+                "The token is invalid for this SecretId.",
+            );
         }
     }
+    let accepted = st
+        .sts
+        .accepted(&st.config.credentials, ProviderKind::Tencent, unix);
     if let Err(e) = verify_tc3(&accepted, &input, unix) {
         return error(st, e.code, &e.message);
     }
