@@ -24,7 +24,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM gcr.io/distroless/cc-debian12:nonroot
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="clouddb-job-operator" \
-      org.opencontainers.image.description="Tracks long-running cloud database jobs (Tencent Cloud CDB, Huawei Cloud RDS/TaurusDB) as Kubernetes CloudDbJob resources" \
+      org.opencontainers.image.description="Tracks long-running cloud database jobs (Tencent Cloud API 3.0 and CDB API 2.0, Huawei Cloud RDS/TaurusDB, Alibaba Cloud RDS/PolarDB, Amazon RDS/Aurora, Google Cloud SQL, Azure Database for PostgreSQL/MySQL) as Kubernetes CloudDbJob resources" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=builder /out/clouddb-job-operator /usr/local/bin/clouddb-job-operator

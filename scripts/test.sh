@@ -7,7 +7,8 @@
 # Installs what the tests need first (idempotent): scripts/install-tools.sh (lua5.1,
 # promtool) and testenv/build.sh (kube-apiserver, etcd and kubectl of the pinned Kubernetes
 # release, helm, crane and gitops-health, built from the official Go modules and cached in
-# .tools/k8s/). It builds the container image (scripts/build-image.sh, for tests/packaging/image.rs),
+# .tools/k8s/), and testenv/build-flux.sh (Flux's source-controller and kustomize-controller
+# from their Go modules, cached in .tools/flux/). It builds the container image (scripts/build-image.sh, for tests/packaging/image.rs),
 # and starts a control plane of its own for the run (scripts/testenv.sh, state in
 # .tools/testenv/test-sh), stopped at the end; its logs stay there.
 set -euo pipefail
@@ -22,6 +23,11 @@ echo "== control plane (testenv/build.sh)"
 start=$SECONDS
 bash testenv/build.sh >/dev/null
 echo "control plane binaries ready in $((SECONDS - start))s"
+echo "== Flux's controllers (testenv/build-flux.sh, for tests/e2e/flux.rs)"
+start=$SECONDS
+FLUX_DIR="$(bash testenv/build-flux.sh)"
+export FLUX_DIR
+echo "Flux's controllers ready in $((SECONDS - start))s"
 export TESTENV_DIR="$PWD/.tools/testenv/test-sh"
 bash scripts/testenv.sh down >/dev/null 2>&1 || true
 trap 'bash scripts/testenv.sh down >/dev/null 2>&1 || true' EXIT

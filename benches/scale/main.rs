@@ -6,8 +6,11 @@
 //!
 //! `cargo bench --bench scale -- --jobs 1000 --interval 30s --duration 120s [--kubeconfig F]`
 //! (see BENCHMARKS.md). Not run by `cargo test` (`test = false` in Cargo.toml).
+//!
+//! `--scenario tenants` measures fairness between namespaces instead (see `tenants.rs`).
 
 mod backend;
+mod tenants;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -40,6 +43,16 @@ struct Args {
     operator_args: Vec<String>,
     /// A real cluster instead of the fake API server.
     kubeconfig: Option<PathBuf>,
+    /// `scale` (the default) or `tenants` (fairness between namespaces).
+    scenario: String,
+    /// `tenants`: jobs in the throttled namespace.
+    noisy_jobs: usize,
+    /// `tenants`: jobs in the healthy namespace (one per instance).
+    quiet_jobs: usize,
+    /// `tenants`: noisy jobs per instance (1: no two share a `DescribeTasks` call).
+    noisy_per_instance: usize,
+    /// `tenants`: `baseline` (quiet namespace alone) and/or `contended`.
+    runs: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +66,11 @@ fn parse_args() -> Result<Args, String> {
         modes: vec!["batched".into(), "naive".into()],
         operator_args: Vec::new(),
         kubeconfig: None,
+        scenario: "scale".into(),
+        noisy_jobs: 5000,
+        quiet_jobs: 20,
+        noisy_per_instance: 1,
+        runs: vec!["baseline".into(), "contended".into()],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,11 +95,29 @@ fn parse_args() -> Result<Args, String> {
             "--modes" => args.modes = value()?.split(',').map(String::from).collect(),
             "--operator-arg" => args.operator_args.push(value()?),
             "--kubeconfig" => args.kubeconfig = Some(PathBuf::from(value()?)),
+            "--scenario" => args.scenario = value()?,
+            "--noisy-jobs" => {
+                args.noisy_jobs = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
+            }
+            "--quiet-jobs" => {
+                args.quiet_jobs = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
+            }
+            "--noisy-per-instance" => {
+                args.noisy_per_instance = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
+            }
+            "--runs" => args.runs = value()?.split(',').map(String::from).collect(),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     args.per_instance = args.per_instance.max(1);
     args.instances_per_credential = args.instances_per_credential.max(1);
+    args.noisy_per_instance = args.noisy_per_instance.max(1);
+    if !matches!(args.scenario.as_str(), "scale" | "tenants") {
+        return Err(format!(
+            "unknown scenario {:?} (scale, tenants)",
+            args.scenario
+        ));
+    }
     Ok(args)
 }
 
@@ -476,6 +512,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if args.scenario == "tenants" {
+        tenants::run(&args).await;
+        return;
+    }
     let jobs = plan(&args);
     let setup = Instant::now();
     let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim_config(&jobs))

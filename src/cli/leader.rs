@@ -15,8 +15,8 @@ use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use super::run::{wait_true, Operator, RunArgs};
-use crate::controller::runner::run_controller;
+use super::shutdown::wait_true;
+use crate::controller::runner::{run_controller, Operator};
 
 /// Lease duration and renewal grace (renewed 5 s before it would expire).
 const LEASE_SECONDS: u64 = 15;
@@ -46,15 +46,22 @@ enum Next {
     TakeOver,
 }
 
+/// The Lease `run --lease-name/--lease-namespace` names.
+pub(super) struct LeaseSettings {
+    pub name: String,
+    /// Default: the client's namespace (the pod's).
+    pub namespace: Option<String>,
+}
+
 /// Reconciles only while holding the Lease; hands it over on shutdown by releasing it.
 pub(super) async fn run_with_leader_election(
     client: Client,
     op: Operator,
-    args: &RunArgs,
+    args: &LeaseSettings,
     mut stop_rx: watch::Receiver<bool>,
 ) -> Result<(), String> {
     let namespace = args
-        .lease_namespace
+        .namespace
         .clone()
         .unwrap_or_else(|| client.default_namespace().to_string());
     let identity = std::env::var("POD_NAME")
@@ -63,7 +70,7 @@ pub(super) async fn run_with_leader_election(
     // Ready while waiting: a standby replica is healthy.
     op.health.set_ready(true);
     loop {
-        let manager = LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+        let manager = LeaseManagerBuilder::new(client.clone(), &args.name)
             .with_namespace(&namespace)
             .with_parameters(LeaseParams::new(
                 identity.clone(),
@@ -75,13 +82,13 @@ pub(super) async fn run_with_leader_election(
             .map_err(|e| {
                 format!(
                     "cannot set up leader election Lease {namespace}/{}: {e}",
-                    args.lease_name
+                    args.name
                 )
             })?;
         let (mut leader_rx, lease_task) = manager.watch().await;
         info!(
             identity,
-            lease = args.lease_name,
+            lease = args.name,
             namespace,
             "waiting for leadership"
         );
@@ -120,7 +127,7 @@ pub(super) async fn run_with_leader_election(
                     }
                 }
                 _ = tokio::time::sleep(STANDBY_RECHECK) => {
-                    match leases.get_opt(&args.lease_name).await {
+                    match leases.get_opt(&args.name).await {
                         Ok(lease) if lease_is_free(
                             lease.as_ref().and_then(|l| l.spec.as_ref()),
                             jiff::Timestamp::now(),

@@ -7,6 +7,7 @@ pub mod logging;
 pub mod output;
 pub mod providers;
 pub mod run;
+mod shutdown;
 pub mod track;
 pub mod watch;
 
@@ -71,8 +72,9 @@ pub enum Command {
     /// Track one job of every provider API against the built-in simulator (no cloud, no
     /// cluster needed).
     Demo(demo::DemoArgs),
-    /// Run the provider simulator: all three provider APIs on loopback, with signature
-    /// checks, scripted job timelines and fault injection.
+    /// Run the provider simulator: the APIs of all seven provider families (Tencent Cloud
+    /// API 3.0 and CDB API 2.0, Huawei Cloud, Alibaba Cloud, AWS, Google Cloud SQL, Azure)
+    /// on loopback, with signature checks, scripted job timelines and fault injection.
     Simulate(crate::simulator::cli::SimulateArgs),
 }
 
@@ -92,6 +94,37 @@ mod tests {
             let err = Cli::try_parse_from(["clouddb-job-operator", "--worker-threads", bad, "crd"])
                 .unwrap_err();
             assert!(err.to_string().contains("worker-threads"), "{bad}: {err}");
+        }
+    }
+
+    /// How `simulate --help` and the image's description name each provider family.
+    fn family(kind: crate::api::ProviderKind) -> &'static str {
+        use crate::api::ProviderKind::*;
+        match kind {
+            Tencent => "Tencent Cloud API 3.0",
+            TencentLegacy => "CDB API 2.0",
+            Huawei => "Huawei Cloud",
+            Alibaba => "Alibaba Cloud",
+            Aws => "AWS",
+            Gcp => "Google Cloud SQL",
+            Azure => "Azure",
+        }
+    }
+
+    #[test]
+    fn simulate_help_names_every_provider_family() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("simulate")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(crate::api::ProviderKind::ALL.len(), 7);
+        assert!(help.contains("all seven provider families"), "{help}");
+        for kind in crate::api::ProviderKind::ALL {
+            assert!(help.contains(family(kind)), "{kind:?}: {help}");
         }
     }
 }

@@ -20,12 +20,17 @@ use crate::controller::runner::{run_controller, ControllerSettings};
 use crate::controller::secrets::SecretReader;
 use crate::controller::server::{self, Health};
 use crate::controller::{Clock, Context, Schedule};
-use crate::providers::endpoints::{EndpointPolicy, DEFAULT_ALLOWED};
+use crate::providers::endpoints::EndpointPolicy;
 use crate::providers::http::HttpOptions;
 use crate::providers::identity::StsEndpoints;
 use crate::providers::Provider;
 
 use super::providers::PollingOptions;
+use super::shutdown::wait_true;
+
+pub use super::shutdown::shutdown_signal;
+/// Everything `run` builds before it starts (shared with the leader election).
+pub use crate::controller::runner::Operator;
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -50,8 +55,12 @@ pub struct RunArgs {
     #[arg(long, env = "POD_NAMESPACE")]
     pub lease_namespace: Option<String>,
 
-    /// Extra host globs (comma-separated) that `spec.endpoint` may point at, besides the
-    /// providers' own domains; e.g. `127.0.0.1,*.corp.example`.
+    /// Extra host patterns (comma-separated) that `spec.endpoint` may point at, besides the
+    /// built-in list: exactly the API hosts the provider clients build per service and region
+    /// (e.g. `rds.<region>.amazonaws.com`), never whole cloud domains, where customers host
+    /// their own servers. `*` matches within one DNS label (`10.0.0.*`, `db-*.corp.example`);
+    /// a leading `**.` matches one or more labels (`**.corp.example`, the explicit whole-domain
+    /// choice); `**` alone matches every host. E.g. `127.0.0.1,**.corp.example`.
     #[arg(long, value_delimiter = ',', env = "ALLOWED_ENDPOINTS")]
     pub allowed_endpoints: Vec<String>,
 
@@ -157,13 +166,6 @@ pub fn parse_duration_arg(s: &str) -> Result<Duration, String> {
     crate::duration::parse_duration(s)
 }
 
-/// Everything `run` builds before it starts, so tests and the benchmark can build it too.
-pub struct Operator {
-    pub ctx: Arc<Context>,
-    pub health: Arc<Health>,
-    pub settings: ControllerSettings,
-}
-
 /// The HTTP options implied by the arguments (timeouts, extra CA bundle).
 pub fn http_options(args: &RunArgs) -> Result<HttpOptions, String> {
     let extra_ca_pem = match &args.extra_ca_file {
@@ -193,12 +195,9 @@ pub fn build(
         instance: std::env::var("POD_NAME").ok(),
     };
     let recorder = (!args.no_events).then(|| EventPublisher::new(client.clone(), reporter));
-    let endpoints = EndpointPolicy::new(
-        DEFAULT_ALLOWED
-            .iter()
-            .map(|s| s.to_string())
-            .chain(args.allowed_endpoints.iter().cloned()),
-    );
+    // The installer's patterns extend the built-in list of provider API hosts; they never
+    // replace it.
+    let endpoints = EndpointPolicy::with_defaults(args.allowed_endpoints.iter().cloned());
     let ctx = Arc::new(Context {
         client,
         provider,
@@ -268,36 +267,9 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         run_controller(op.ctx, op.settings, op.health, wait_true(stop_rx)).await;
         return Ok(());
     }
-    super::leader::run_with_leader_election(client, op, &args, stop_rx).await
-}
-
-/// Resolves once the flag is true (or its sender is gone).
-pub(super) async fn wait_true(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    let lease = super::leader::LeaseSettings {
+        name: args.lease_name.clone(),
+        namespace: args.lease_namespace.clone(),
+    };
+    super::leader::run_with_leader_election(client, op, &lease, stop_rx).await
 }

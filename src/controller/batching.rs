@@ -1,6 +1,11 @@
-//! Batched `DescribeTasks` polling: jobs that share credentials (SecretId), region,
+//! Batched `DescribeTasks` polling: jobs that hold identical credentials and share region,
 //! endpoint and instance are answered from one paged sweep per poll round instead of one
 //! call (or several pages) per job.
+//!
+//! A sweep is read with one job's credentials and answers the others', so a batch is keyed
+//! by the digest of the whole credential (SecretId, SecretKey and token), never by its
+//! public SecretId: a job whose Secret merely names another team's SecretId gets a sweep of
+//! its own, which the provider refuses. [`BatchKey`] can only be made by [`batch_key`].
 //!
 //! Each [`BatchKey`] has at most one sweep in flight; reconciles that ask while it runs
 //! wait for it and share its pages. A finished sweep answers every later poll of its
@@ -21,40 +26,13 @@ use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use jiff::Timestamp;
 
-use super::context::Clock;
+pub use super::batch_key::{batch_key, BatchKey};
 use super::ratelimit::{limit_key, rate_limited, RateLimits};
 use super::rounds::Rounds;
-use crate::api::ProviderApi;
+use crate::providers::clock::Clock;
 use crate::providers::tencent::client::{DEFAULT_MAX_PAGES, PAGE_LIMIT};
 use crate::providers::tencent::{map_task_item, DescribeTasksPage, TasksQuery, TencentProvider};
 use crate::providers::{Credentials, JobObservation, JobTarget, Provider, ProviderError};
-
-/// Jobs with equal keys are answered by the same `DescribeTasks` pages.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BatchKey {
-    pub secret_id: String,
-    pub region: String,
-    pub endpoint: String,
-    pub instance_id: Option<String>,
-}
-
-/// The batch of a target, or `None` when its API is not batched (only Tencent
-/// `DescribeTasks` lists many jobs per call).
-pub fn batch_key(target: &JobTarget, credentials: &Credentials) -> Option<BatchKey> {
-    if target.api != ProviderApi::DescribeTasks {
-        return None;
-    }
-    let Credentials::Tencent { secret_id, .. } = credentials else {
-        return None;
-    };
-    let query = TasksQuery::for_target(target).ok()?;
-    Some(BatchKey {
-        secret_id: secret_id.clone(),
-        region: query.region,
-        endpoint: query.endpoint.to_string(),
-        instance_id: query.instance_id,
-    })
-}
 
 /// The tasks one sweep listed, indexed by job ID.
 #[derive(Debug, Default)]
@@ -390,7 +368,7 @@ impl Provider for BatchingTencentProvider {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::api::ProviderKind;
     use crate::providers::credentials::SecretString;
@@ -436,39 +414,104 @@ mod tests {
             .contains("first 1 tasks"));
     }
 
-    #[test]
-    fn only_tencent_describe_tasks_is_batched_and_keys_split_by_instance_and_secret_id() {
-        let creds = |id: &str| Credentials::Tencent {
+    fn creds(id: &str, key: &str, token: Option<&str>) -> Credentials {
+        Credentials::Tencent {
             secret_id: id.into(),
-            secret_key: SecretString::new("k"),
-            token: None,
-        };
-        let t = |job: &str, api: &str, inst: &str| {
-            JobTarget::new(
-                ProviderKind::Tencent,
-                Some(api),
-                job,
-                Some("ap-guangzhou"),
-                Some(inst),
-                None,
-                None,
-            )
-            .unwrap()
-        };
-        let a = batch_key(&t("1", "DescribeTasks", "cdb-a"), &creds("S1")).unwrap();
-        let b = batch_key(&t("2", "DescribeTasks", "cdb-a"), &creds("S1")).unwrap();
-        assert_eq!(a, b, "two jobs on one instance share a batch");
-        assert_ne!(
-            a,
-            batch_key(&t("1", "DescribeTasks", "cdb-b"), &creds("S1")).unwrap()
+            secret_key: SecretString::new(key),
+            token: token.map(SecretString::new),
+        }
+    }
+
+    fn target(job: &str, api: &str, instance: &str) -> JobTarget {
+        JobTarget::new(
+            ProviderKind::Tencent,
+            Some(api),
+            job,
+            Some("ap-guangzhou"),
+            Some(instance),
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    /// A batch key of `instance` (for the rounds' tests).
+    pub(crate) fn key_on(instance: &str) -> BatchKey {
+        batch_key(
+            &target("1", "DescribeTasks", instance),
+            &creds("S", "k", None),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_tencent_describe_tasks_is_batched_and_keys_split_by_instance() {
+        let a = batch_key(
+            &target("1", "DescribeTasks", "cdb-a"),
+            &creds("S1", "k", None),
         );
-        assert_ne!(
-            a,
-            batch_key(&t("1", "DescribeTasks", "cdb-a"), &creds("S2")).unwrap()
+        let b = batch_key(
+            &target("2", "DescribeTasks", "cdb-a"),
+            &creds("S1", "k", None),
         );
         assert_eq!(
-            batch_key(&t("x", "DescribeAsyncRequestInfo", "cdb-a"), &creds("S1")),
+            a, b,
+            "two jobs on one instance and one credential share a batch"
+        );
+        assert_ne!(
+            a,
+            batch_key(
+                &target("1", "DescribeTasks", "cdb-b"),
+                &creds("S1", "k", None)
+            )
+        );
+        assert_eq!(
+            batch_key(
+                &target("x", "DescribeAsyncRequestInfo", "cdb-a"),
+                &creds("S1", "k", None)
+            ),
             None
         );
+    }
+
+    /// The cross-tenant defect: a Secret that only names another team's SecretId (public:
+    /// it shows in audit trails) must not join that team's batch, nor a stale key its
+    /// rotated successor's, nor a session token another session's.
+    #[test]
+    fn jobs_share_a_batch_only_when_their_whole_credentials_are_identical() {
+        let t = target("88123", "DescribeTasks", "cdb-x");
+        let key = |c: Credentials| batch_key(&t, &c).unwrap();
+        let a = key(creds("AKIDteamA", "team-a-key", None));
+        assert_eq!(a, key(creds("AKIDteamA", "team-a-key", None)));
+        for other in [
+            creds("AKIDteamA", "made-up-key", None),
+            creds("AKIDteamA", "team-a-key", Some("token")),
+            creds("AKIDteamB", "team-a-key", None),
+        ] {
+            assert_ne!(
+                a,
+                key(other),
+                "a different credential must not share the batch"
+            );
+        }
+        let with_token = key(creds("AKIDteamA", "team-a-key", Some("t1")));
+        assert_ne!(
+            with_token,
+            key(creds("AKIDteamA", "team-a-key", Some("t2")))
+        );
+    }
+
+    #[test]
+    fn a_batch_key_shows_nothing_of_the_credential() {
+        let shown = format!(
+            "{:?}",
+            batch_key(
+                &target("1", "DescribeTasks", "cdb-a"),
+                &creds("AKIDteamA", "team-a-key", Some("tok"))
+            )
+        );
+        for secret in ["AKIDteamA", "team-a-key", "tok"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

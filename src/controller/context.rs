@@ -13,6 +13,7 @@ use super::secrets::SecretReader;
 use crate::providers::endpoints::EndpointPolicy;
 use crate::providers::Provider;
 
+pub use super::error::Error;
 pub use crate::providers::clock::Clock;
 
 /// Field manager for server-side apply of the status.
@@ -46,17 +47,4 @@ pub struct Schedule {
     /// Poll rounds shared by the jobs of one batch (and by the batching provider, which
     /// reuses a sweep within a round).
     pub rounds: Arc<Rounds>,
-}
-
-/// Reconcile failures that are retried by `error_policy` (Kubernetes API trouble).
-/// Provider trouble is handled inside `reconcile` and written to status instead.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("Kubernetes API call failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("CloudDbJob has no namespace")]
-    MissingNamespace,
-    /// Refused (403) and not yet confirmed: see `poll::FORBIDDEN_RETRIES`.
-    #[error("{0} (retrying before reporting it)")]
-    Refused(String),
 }

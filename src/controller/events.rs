@@ -17,9 +17,9 @@ use kube::runtime::events::{Event, EventType, Reporter};
 use kube::{Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
-use super::context::Context;
-use super::metrics::EventLabels;
+use super::metrics::{EventLabels, Metrics};
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
+use crate::providers::clock::Clock;
 
 /// Publishes events as one controller instance.
 #[derive(Clone)]
@@ -162,23 +162,26 @@ pub fn transition_events(
     events
 }
 
-/// Publishes the [`transition_events`] of one status write.
+/// Publishes the [`transition_events`] of one status write with `recorder` (none: Events
+/// are off), counted in `metrics`.
 pub(super) async fn publish_events(
     job: &CloudDbJob,
     prev: &CloudDbJobStatus,
     next: &CloudDbJobStatus,
-    ctx: &Context,
+    recorder: Option<&EventPublisher>,
+    metrics: &Metrics,
+    clock: &Clock,
 ) {
-    let Some(recorder) = &ctx.recorder else {
+    let Some(recorder) = recorder else {
         return;
     };
     let events = transition_events(&job.spec.job_id, prev, next);
     let reference = job.object_ref(&());
     // Notes and reasons are cut to the Events API's limits in `build_event`.
     for event in events {
-        match recorder.publish(&event, &reference, (ctx.clock)()).await {
+        match recorder.publish(&event, &reference, clock()).await {
             Ok(()) => {
-                ctx.metrics
+                metrics
                     .events
                     .get_or_create(&EventLabels {
                         reason: event.reason.clone(),

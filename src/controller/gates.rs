@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase, REFRESH_ANNOTATION};
 use crate::duration::format_duration;
+use crate::providers::digest::CredentialDigest;
 use crate::providers::endpoints::EndpointPolicy;
 use crate::providers::target::{poll_interval, tracking_timeout};
 use crate::providers::JobTarget;
@@ -33,15 +34,18 @@ pub enum Gate {
     Suspended(Option<Box<CloudDbJobStatus>>),
     /// Not due yet (our own status writes and restarts also trigger reconciles).
     NotDue(Duration),
-    /// Not due, and stalled on the credential with this fingerprint: the Secret may be
+    /// Not due, and stalled on the credential with this digest: the Secret may be
     /// re-read, and a different credential is polled at once.
-    RecheckCredentials { wait: Duration, rejected: u64 },
+    RecheckCredentials {
+        wait: Duration,
+        rejected: CredentialDigest,
+    },
     /// Poll now.
     Due,
 }
 
 /// Decides whether to poll. `wait` is the time left before the next poll is due (`None`
-/// when due), `rejected` the fingerprint of a credential the provider refused.
+/// when due), `rejected` the digest of a credential the provider refused.
 ///
 /// A refresh request (a new value of [`REFRESH_ANNOTATION`]) polls at once, even a
 /// suspended job or one not due; it never revives a finished one.
@@ -49,7 +53,7 @@ pub fn gate(
     job: &CloudDbJob,
     prev: &CloudDbJobStatus,
     wait: Option<Duration>,
-    rejected: Option<u64>,
+    rejected: Option<CredentialDigest>,
     now: Timestamp,
 ) -> Gate {
     let generation = job.metadata.generation;
@@ -212,12 +216,16 @@ mod tests {
         let j = job(tencent());
         let now = at(NOW);
         assert_eq!(gate(&j, &prev, None, None, now), Gate::Due);
-        assert_eq!(gate(&j, &prev, None, Some(7), now), Gate::Due);
+        let refused = crate::providers::digest::digest_of("refused");
+        assert_eq!(gate(&j, &prev, None, Some(refused), now), Gate::Due);
         let wait = Duration::from_secs(9);
         assert_eq!(gate(&j, &prev, Some(wait), None, now), Gate::NotDue(wait));
         assert_eq!(
-            gate(&j, &prev, Some(wait), Some(7), now),
-            Gate::RecheckCredentials { wait, rejected: 7 }
+            gate(&j, &prev, Some(wait), Some(refused), now),
+            Gate::RecheckCredentials {
+                wait,
+                rejected: refused
+            }
         );
     }
 
@@ -311,6 +319,32 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(gate(&j, &running, None, None, at(NOW)), Gate::Due);
+    }
+
+    #[test]
+    fn without_a_true_terminal_condition_the_ttl_counts_from_the_last_poll() {
+        // A finished status without a True Complete/Failed condition (written before
+        // conditions were kept, or edited by hand): counted from the last poll.
+        let mut j = job(tencent());
+        j.spec.ttl_seconds_after_finished = Some(600);
+        let mut done = finished(JobPhase::Succeeded, "2026-01-01T00:05:00Z");
+        done.conditions.retain(|c| c.status != "True");
+        done.last_poll_time = Some(Time(at("2026-01-01T00:07:00Z")));
+        assert_eq!(ttl_deadline(&j, &done), Some(at("2026-01-01T00:17:00Z")));
+        assert_eq!(
+            gate(&j, &done, None, None, at(NOW)),
+            Gate::Terminal {
+                refreshed: None,
+                delete_in: Some(Duration::from_secs(420)),
+            }
+        );
+        assert_eq!(
+            gate(&j, &done, None, None, at("2026-01-01T00:17:00Z")),
+            Gate::Expired
+        );
+        // Neither a condition nor a poll time: nothing to count from, never deleted.
+        done.last_poll_time = None;
+        assert_eq!(ttl_deadline(&j, &done), None);
     }
 
     #[test]

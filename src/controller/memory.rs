@@ -10,6 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::api::JobPhase;
+use crate::providers::digest::CredentialDigest;
 
 #[derive(Clone, Debug, Default)]
 struct Entry {
@@ -27,9 +28,9 @@ struct Entry {
     phase: Option<JobPhase>,
     /// Why the job is stalled (condition `Stalled`), for the stalled-jobs gauge.
     stall_reason: Option<String>,
-    /// Fingerprint of the credential the provider last rejected, while the job is stalled
+    /// Digest of the credential the provider last rejected, while the job is stalled
     /// on it: the Secret is re-checked before the next poll is due.
-    rejected: Option<u64>,
+    rejected: Option<CredentialDigest>,
 }
 
 /// Per-job memory keyed by object UID (a re-created object with the same name is new).
@@ -101,16 +102,16 @@ impl JobMemory {
     }
 
     /// Remembers (or clears) the credential the provider rejected.
-    pub fn set_rejected(&self, uid: &str, fingerprint: Option<u64>) {
+    pub fn set_rejected(&self, uid: &str, digest: Option<CredentialDigest>) {
         self.with(|m| {
             if let Some(e) = m.get_mut(uid) {
-                e.rejected = fingerprint;
+                e.rejected = digest;
             }
         })
     }
 
     /// The credential the provider rejected, if the job is stalled on one.
-    pub fn rejected(&self, uid: &str) -> Option<u64> {
+    pub fn rejected(&self, uid: &str) -> Option<CredentialDigest> {
         self.with(|m| m.get(uid)?.rejected)
     }
 
@@ -223,13 +224,14 @@ mod tests {
         assert_eq!(m.api_error("u"), 1);
         assert_eq!(m.api_error("u"), 2);
         assert_eq!(m.rejected("u"), None);
-        m.set_rejected("u", Some(7));
-        assert_eq!(m.rejected("u"), Some(7));
+        let refused = crate::providers::digest::digest_of("refused");
+        m.set_rejected("u", Some(refused));
+        assert_eq!(m.rejected("u"), Some(refused));
         m.set_rejected("u", None);
         assert_eq!(m.rejected("u"), None);
         m.forget("u");
         assert_eq!(m.polls("u", None), 0);
-        m.set_rejected("u", Some(7));
+        m.set_rejected("u", Some(refused));
         assert_eq!(m.rejected("u"), None, "only tracked jobs");
     }
 

@@ -4,9 +4,11 @@
 //! transition events) lives in its own modules and is tested without a cluster; `poll` is
 //! the one provider step and `reconcile` wires them to the API, top to bottom.
 
+pub mod batch_key;
 pub mod batching;
 pub mod conditions;
 pub mod context;
+pub mod error;
 pub mod events;
 pub mod gates;
 pub mod identity;

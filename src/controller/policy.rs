@@ -217,6 +217,49 @@ mod tests {
     }
 
     #[test]
+    fn the_near_end_and_long_running_boundaries_are_exact() {
+        let now = ts("2026-01-01T01:00:00Z");
+        let delay =
+            |start: &str, eta: &str| next_poll_delay(I, &running(start, Some(eta)), now, 0.5);
+        let secs = Duration::from_secs;
+        // Long-running from exactly one hour on: 6 h left is polled 4x slower.
+        assert_eq!(
+            delay("2026-01-01T00:00:00Z", "2026-01-01T07:00:00Z"),
+            secs(120)
+        );
+        assert_eq!(
+            delay("2026-01-01T00:00:01Z", "2026-01-01T07:00:00Z"),
+            secs(30)
+        );
+        // Slowed to a tenth of the time left: 10 min left is 60 s.
+        assert_eq!(
+            delay("2026-01-01T00:00:00Z", "2026-01-01T01:10:00Z"),
+            secs(60)
+        );
+        // At and just past two intervals from the end both give one interval: there the
+        // near-end delay (the time left, at most one interval) and the long-running one
+        // (a tenth of the time left, at least one interval) agree, so the exact edge of
+        // NEAR_END_INTERVALS cannot be observed (a `<=` -> `<` there is equivalent).
+        assert_eq!(
+            delay("2026-01-01T00:00:00Z", "2026-01-01T01:01:00Z"),
+            secs(30)
+        );
+        assert_eq!(
+            delay("2026-01-01T00:00:00Z", "2026-01-01T01:01:01Z"),
+            secs(30)
+        );
+        // Near the end, the time left, from one interval down to half of one.
+        let start = "2026-01-01T00:59:00Z";
+        assert_eq!(delay(start, "2026-01-01T01:00:31Z"), secs(30));
+        assert_eq!(delay(start, "2026-01-01T01:00:30Z"), secs(30));
+        assert_eq!(delay(start, "2026-01-01T01:00:29Z"), secs(29));
+        assert_eq!(delay(start, "2026-01-01T01:00:15Z"), secs(15));
+        assert_eq!(delay(start, "2026-01-01T01:00:14Z"), secs(15));
+        // Past the predicted end: half an interval.
+        assert_eq!(delay(start, "2026-01-01T00:59:50Z"), secs(15));
+    }
+
+    #[test]
     fn never_below_the_floor() {
         let s = running("2026-01-01T00:00:00Z", Some("2026-01-01T00:00:01Z"));
         let d = next_poll_delay(Duration::from_secs(1), &s, ts("2026-01-01T00:00:00Z"), 0.0);
@@ -281,31 +324,35 @@ mod tests {
             interval,
             naive: false,
         };
+        // Adaptive: the interval with its jitter (0.9 x 30 s at sample 0), where the
+        // naive baseline would take exactly 30 s.
         assert_eq!(
-            requeue_delay(adaptive, &running, now, 0.5),
-            Some(next_poll_delay(interval, &running, now, 0.5))
+            requeue_delay(adaptive, &running, now, 0.0),
+            Some(Duration::from_secs(27))
         );
         let failing = status(JobPhase::Running, 4);
         let transient = ProviderError::transient("HTTP 503", "x");
+        // The fourth transient failure: 2 s x 2^3.
         assert_eq!(
             requeue_delay(Found::Failed(&transient), &failing, now, 1.0),
-            Some(transient_backoff(4, None, 1.0))
+            Some(Duration::from_secs(16))
         );
         let denied =
             ProviderError::permanent(crate::providers::ErrorReason::AccessDenied, "403", "no");
+        // The fourth permanent one: 30 s x 2^3.
         let stalled = requeue_delay(Found::Failed(&denied), &failing, now, 1.0);
-        assert_eq!(stalled, Some(permanent_backoff(4, 1.0)));
-        // Stalled on a refused credential: the Secret is looked at within its backoff.
+        assert_eq!(stalled, Some(Duration::from_secs(240)));
+        // Stalled on a refused credential: the Secret is looked at within its backoff
+        // (capped at 2 min).
         assert_eq!(
             recheck_credentials_within(stalled, &failing, 1.0),
-            Some(secret_backoff(4, 1.0))
+            Some(Duration::from_secs(120))
         );
         assert_eq!(recheck_credentials_within(None, &failing, 1.0), None);
-        assert!(secret_backoff(4, 1.0) < permanent_backoff(4, 1.0));
         let missing_secret = Found::Blocked { retry: true };
         assert_eq!(
             requeue_delay(missing_secret, &failing, now, 0.0),
-            Some(secret_backoff(4, 0.0))
+            Some(Duration::from_secs(60))
         );
         assert_eq!(
             requeue_delay(Found::Blocked { retry: false }, &failing, now, 0.0),

@@ -23,6 +23,7 @@ use super::poll::{poll, Answer, Polled};
 use super::status::{needs_write, next_status, PollOutcome, StatusContext};
 use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
 use crate::duration::format_duration;
+use crate::providers::digest::CredentialDigest;
 
 /// Reconciles one CloudDbJob.
 pub async fn reconcile(job: Arc<CloudDbJob>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -82,11 +83,11 @@ impl Outcome {
         }
     }
 
-    /// The fingerprint of the credential the provider refused, if it did.
-    fn rejected(&self) -> Option<u64> {
+    /// The digest of the credential the provider refused, if it did.
+    fn rejected(&self) -> Option<CredentialDigest> {
         match self {
             Outcome::Answered(a) => match &a.result {
-                Err(e) if e.rejects_credentials() => Some(a.credentials.fingerprint()),
+                Err(e) if e.rejects_credentials() => Some(a.credentials.digest()),
                 _ => None,
             },
             _ => None,
@@ -143,7 +144,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
                 .credentials(&ctx.client, job, &namespace, now)
                 .await?
             {
-                Ok(current) if current.fingerprint() != rejected => {
+                Ok(current) if current.digest() != rejected => {
                     known_credentials = Some(current);
                 }
                 _ => {
@@ -183,7 +184,15 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         if let Some(phase) = next.phase.filter(|p| p.is_terminal()) {
             ctx.metrics.job_finished(phase, next.reason.as_deref());
         }
-        publish_events(job, &prev, &next, ctx).await;
+        publish_events(
+            job,
+            &prev,
+            &next,
+            ctx.recorder.as_ref(),
+            &ctx.metrics,
+            &ctx.clock,
+        )
+        .await;
     } else {
         ctx.metrics.status_writes_skipped.inc();
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::batching::BatchKey;
+use super::batch_key::BatchKey;
 
 /// The earliest round a job may join, as a fraction of its wanted delay. Joining a
 /// round early costs no provider call (the round's sweep happens anyway).
@@ -150,12 +150,7 @@ mod tests {
     use super::*;
 
     fn key(instance: &str) -> BatchKey {
-        BatchKey {
-            secret_id: "S".into(),
-            region: "ap-guangzhou".into(),
-            endpoint: "https://cdb.tencentcloudapi.com/".into(),
-            instance_id: Some(instance.into()),
-        }
+        super::super::batching::tests::key_on(instance)
     }
 
     fn at(secs: f64) -> Timestamp {

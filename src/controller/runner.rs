@@ -26,6 +26,13 @@ pub struct ControllerSettings {
 /// kubectl's copy of the last applied manifest: a second copy of the spec.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
+/// Everything `run` builds before it starts, so tests and the benchmark can build it too.
+pub struct Operator {
+    pub ctx: Arc<Context>,
+    pub health: Arc<Health>,
+    pub settings: ControllerSettings,
+}
+
 /// Drops what the reconciler never reads from a watched object before it is cached.
 ///
 /// `managedFields` (one field tree per manager, the status one naming every condition

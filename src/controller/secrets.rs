@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
-use super::context::Error;
+use super::error::Error;
 use crate::api::CloudDbJob;
 use crate::providers::identity::FederatedIdentity;
 use crate::providers::Credentials;

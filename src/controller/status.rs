@@ -120,8 +120,9 @@ pub fn refresh_generation(prev: &CloudDbJobStatus, generation: Option<i64>) -> C
 }
 
 /// The status of a job whose polling `spec.suspend` stopped: what the last poll found, with
-/// reason `Suspended` and `Reconciling` false (nothing is in flight), so `kubectl wait`,
-/// kstatus and the Argo CD health check all see a settled, unfinished job.
+/// reason `Suspended` and `Reconciling` false (nothing is in flight). `Ready` stays false:
+/// the outcome is unknown, so `kubectl wait` keeps waiting, kstatus (and Flux) call the job
+/// InProgress and hold a pipeline, and the Argo CD health check reports `Suspended`.
 pub fn suspended_status(
     prev: &CloudDbJobStatus,
     generation: Option<i64>,

@@ -589,3 +589,102 @@ fn resuming_a_suspended_job_drops_the_suspension_whatever_the_first_poll_finds()
         ("True", "Running")
     );
 }
+
+/// The apiserver serves a job no controller has written with the CRD's default status
+/// (`observedGeneration: 0`). Whatever the first reconcile finds, its write replaces that
+/// default: it owns `observedGeneration` (the generation it saw) and sets every condition,
+/// `Reconciling` included, explicitly.
+#[test]
+fn the_first_write_replaces_the_crds_default_status() {
+    let fresh = CloudDbJobStatus::unobserved();
+    assert!(fresh.is_unobserved());
+    let transient = ProviderError::transient("HTTP 503", "service unavailable");
+    let throttled = ProviderError::throttled("RequestLimitExceeded", "slow down");
+    let now = ts("2026-01-01T00:00:00Z");
+    let firsts = [
+        (
+            "running",
+            next_status(
+                &fresh,
+                PollOutcome::Observed(&running(10)),
+                &ctx("2026-01-01T00:00:00Z", 1),
+            ),
+            "True",
+        ),
+        (
+            "not listed yet",
+            next_status(
+                &fresh,
+                PollOutcome::Observed(&JobObservation::default()),
+                &ctx("2026-01-01T00:00:00Z", 1),
+            ),
+            "True",
+        ),
+        (
+            "transient error",
+            next_status(
+                &fresh,
+                PollOutcome::ProviderFailed(&transient),
+                &ctx("2026-01-01T00:00:00Z", 1),
+            ),
+            "True",
+        ),
+        (
+            "throttled",
+            next_status(
+                &fresh,
+                PollOutcome::ProviderFailed(&throttled),
+                &ctx("2026-01-01T00:00:00Z", 1),
+            ),
+            "True",
+        ),
+        (
+            "blocked",
+            next_status(
+                &fresh,
+                PollOutcome::Blocked {
+                    reason: "SecretNotFound",
+                    message: "Secret \"creds\" not found".into(),
+                },
+                &ctx("2026-01-01T00:00:00Z", 0),
+            ),
+            "False",
+        ),
+        (
+            "timed out",
+            next_status(
+                &fresh,
+                PollOutcome::TimedOut {
+                    message: "gave up".into(),
+                },
+                &ctx("2026-01-01T00:00:00Z", 0),
+            ),
+            "False",
+        ),
+        (
+            "created suspended",
+            suspended_status(&fresh, Some(1), now),
+            "False",
+        ),
+    ];
+    for (what, s, reconciling) in firsts {
+        assert_eq!(s.observed_generation, Some(1), "{what}");
+        assert!(!s.is_unobserved(), "{what}");
+        assert!(needs_write(&fresh, &s), "{what}");
+        for t in ConditionType::ALL {
+            let c = find(&s.conditions, t).unwrap_or_else(|| panic!("{what}: no {t:?}"));
+            assert_eq!(c.observed_generation, Some(1), "{what}: {t:?}");
+            // A transition of the first write is the write's own time.
+            assert_eq!(c.last_transition_time, Time(now), "{what}: {t:?}");
+        }
+        assert_eq!(s.conditions.len(), ConditionType::ALL.len(), "{what}");
+        assert_eq!(
+            cond(&s, ConditionType::Reconciling).0,
+            reconciling,
+            "{what}"
+        );
+    }
+    // A terminal status written over the default (a refresh of a generation) keeps it too.
+    let refreshed = refresh_generation(&fresh, Some(3));
+    assert_eq!(refreshed.observed_generation, Some(3));
+}

@@ -72,7 +72,9 @@ async fn testenv_helm_installs_upgrades_and_uninstalls_the_chart() {
     let kc = &c.kubeconfig;
     let chart = chart();
 
-    // Default values: cluster-wide, CRD installed, leader election on.
+    // Default values (but for crds.keep, opted out of here; kept by default, see
+    // `testenv_helm_uninstall_keeps_every_job_and_its_status`): cluster-wide, CRD
+    // installed, leader election on, the admission policy bound to every namespace.
     helm(
         c,
         &[
@@ -82,6 +84,8 @@ async fn testenv_helm_installs_upgrades_and_uninstalls_the_chart() {
             "-n",
             SYSTEM_NS,
             "--create-namespace",
+            "--set",
+            "crds.keep=false",
         ],
     );
     let crd = get(kc, &["crd/clouddbjobs.clouddb.io"]).expect("the CRD installed");
@@ -121,6 +125,18 @@ async fn testenv_helm_installs_upgrades_and_uninstalls_the_chart() {
     assert!(get(kc, &[&format!("clusterrolebinding/{name}")]).is_some());
     let lease_role = format!("role/{name}-leader-election");
     assert!(get(kc, &["-n", SYSTEM_NS, &lease_role]).is_some());
+    let vap = format!("validatingadmissionpolicy/{name}");
+    let vap_binding = format!("validatingadmissionpolicybinding/{name}");
+    let policy = get(kc, &[&vap]).expect("the admission policy installed");
+    assert_eq!(policy["spec"]["failurePolicy"], "Fail");
+    let binding = get(kc, &[&vap_binding]).expect("its binding installed");
+    assert_eq!(binding["spec"]["policyName"], name);
+    assert!(
+        binding["spec"]["matchResources"]["namespaceSelector"]
+            .as_object()
+            .is_none_or(|s| s.is_empty()),
+        "cluster-wide: every namespace: {binding}"
+    );
 
     // Upgrade with changed values: two replicas (safe with leader election) and JSON logs.
     helm(
@@ -145,32 +161,22 @@ async fn testenv_helm_installs_upgrades_and_uninstalls_the_chart() {
         "two replicas come with a PodDisruptionBudget"
     );
 
-    // Uninstall without crds.keep: the CRD goes with the release.
+    // Uninstall with crds.keep=false: the CRD goes with the release.
     helm(
         c,
         &["uninstall", cluster::RELEASE, "-n", SYSTEM_NS, "--wait"],
     );
     assert!(get(kc, &["-n", SYSTEM_NS, &format!("deployment/{name}")]).is_none());
     assert!(get(kc, &[&format!("clusterrole/{name}")]).is_none());
+    assert!(get(kc, &[&vap]).is_none() && get(kc, &[&vap_binding]).is_none());
     let gone = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
         get(kc, &["crd/clouddbjobs.clouddb.io"]).is_none()
     });
-    assert!(gone, "the CRD is removed without crds.keep");
+    assert!(gone, "the CRD is removed with crds.keep=false");
 
-    // With crds.keep the CRD (and so every job) survives the uninstall.
-    helm(
-        c,
-        &[
-            "install",
-            cluster::RELEASE,
-            &chart,
-            "-n",
-            SYSTEM_NS,
-            "--set",
-            "crds.keep=true",
-        ],
-    );
+    // By default (crds.keep=true) the CRD (and so every job) survives the uninstall.
+    helm(c, &["install", cluster::RELEASE, &chart, "-n", SYSTEM_NS]);
     helm(
         c,
         &["uninstall", cluster::RELEASE, "-n", SYSTEM_NS, "--wait"],
@@ -178,6 +184,179 @@ async fn testenv_helm_installs_upgrades_and_uninstalls_the_chart() {
     assert!(
         get(kc, &["crd/clouddbjobs.clouddb.io"]).is_some(),
         "crds.keep leaves the CRD"
+    );
+}
+
+/// `helm uninstall` with default values keeps the CRD, and with it every CloudDbJob and its
+/// status; a later `helm install` of the same release adopts the kept CRD and changes no job.
+/// Removing the CRD is a deliberate step of its own (`kubectl delete crd`), which takes every
+/// job with it. A private control plane: the chart's CRD would collide with the one the
+/// parallel tests share (helm refuses to adopt an object another manager created, and an
+/// uninstall of a CRD would delete their jobs), and its admission policy would bind every
+/// namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testenv_helm_uninstall_keeps_every_job_and_its_status() {
+    let dir = Scratch::new("cp-helm-keep");
+    let cp = ControlPlane::start(&dir.0.join("cp"), "");
+    let c = &cp.cluster;
+    let kc = &c.kubeconfig;
+    let chart = chart();
+    let install = || {
+        helm(
+            c,
+            &[
+                "install",
+                cluster::RELEASE,
+                &chart,
+                "-n",
+                SYSTEM_NS,
+                "--create-namespace",
+            ],
+        )
+    };
+    let uninstall = || {
+        helm(
+            c,
+            &["uninstall", cluster::RELEASE, "-n", SYSTEM_NS, "--wait"],
+        )
+    };
+    let crd_name = "crd/clouddbjobs.clouddb.io";
+
+    install();
+    let crd = get(kc, &[crd_name]).expect("the CRD installed");
+    assert_eq!(
+        crd["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+        "kept by default: {}",
+        crd["metadata"]
+    );
+    kubectl_sync_ok(
+        kc,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=30s",
+            crd_name,
+        ],
+    );
+
+    // A job with a status, as the operator would have written it (no operator pod runs:
+    // the admin writes it through the status subresource).
+    let team = "orders";
+    kubectl_sync_ok(kc, &["create", "namespace", team]);
+    kubectl_sync_ok(
+        kc,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "creds",
+            "-n",
+            team,
+            "--from-literal=secretId=AKIDexample",
+            "--from-literal=secretKey=example",
+        ],
+    );
+    let job = serde_json::json!({
+        "apiVersion": "clouddb.io/v1alpha1",
+        "kind": "CloudDbJob",
+        "metadata": {"name": "upgrade-orders", "namespace": team},
+        "spec": {
+            "provider": "tencent",
+            "api": "DescribeTasks",
+            "jobId": "15964",
+            "region": "ap-guangzhou",
+            "credentialsSecretRef": {"name": "creds"},
+        },
+    });
+    // Established comes a moment before the type is served everywhere: retry briefly.
+    let created = (0..100).any(|_| {
+        let out = cluster::kubectl_stdin(kc, &["create", "-f", "-"], &job.to_string());
+        out.status.success() || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            false
+        }
+    });
+    assert!(created, "the job created");
+    let status = serde_json::json!({"status": {
+        "phase": "Succeeded",
+        "progress": 100,
+        "message": "upgrade finished",
+        "providerStatus": "SUCCESS",
+        "startTime": "2026-01-02T03:04:05Z",
+        "endTime": "2026-01-02T04:05:06Z",
+        "conditions": [{
+            "type": "Complete",
+            "status": "True",
+            "reason": "Succeeded",
+            "message": "upgrade finished",
+            "lastTransitionTime": "2026-01-02T04:05:06Z",
+        }],
+    }});
+    kubectl_sync_ok(
+        kc,
+        &[
+            "patch",
+            "cdbjob/upgrade-orders",
+            "-n",
+            team,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ],
+    );
+    let job_ref = ["-n", team, "cdbjob/upgrade-orders"];
+    let before = get(kc, &job_ref).expect("the job");
+    assert_eq!(before["status"]["phase"], "Succeeded", "{before}");
+
+    let assert_unchanged = |when: &str| {
+        let after = get(kc, &job_ref).unwrap_or_else(|| panic!("the job is gone {when}"));
+        for field in ["uid", "creationTimestamp", "generation"] {
+            assert_eq!(
+                after["metadata"][field], before["metadata"][field],
+                "{field} {when}"
+            );
+        }
+        assert_eq!(after["spec"], before["spec"], "spec {when}");
+        assert_eq!(after["status"], before["status"], "status {when}");
+    };
+
+    // Uninstalled: the release's objects go, the CRD and the job stay as they were.
+    uninstall();
+    let name = cluster::SERVICE_ACCOUNT;
+    assert!(get(kc, &["-n", SYSTEM_NS, &format!("deployment/{name}")]).is_none());
+    assert!(get(kc, &[&format!("clusterrole/{name}")]).is_none());
+    assert!(get(kc, &[&format!("validatingadmissionpolicy/{name}")]).is_none());
+    // Had helm deleted it, the CRD would be gone or carry a deletionTimestamp by now (helm
+    // waited for its deletions, and a CRD's finalizer is what keeps it a moment longer).
+    let crd = get(kc, &[crd_name]).expect("the CRD survives helm uninstall");
+    assert!(
+        crd["metadata"]["deletionTimestamp"].is_null(),
+        "the CRD is not being deleted: {}",
+        crd["metadata"]
+    );
+    assert_unchanged("after helm uninstall");
+
+    // Installed again (same release and namespace): the kept CRD is adopted, nothing changes.
+    install();
+    let crd = get(kc, &[crd_name]).expect("the CRD");
+    assert_eq!(
+        crd["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        cluster::RELEASE
+    );
+    assert!(get(kc, &[&format!("validatingadmissionpolicy/{name}")]).is_some());
+    assert_unchanged("after helm install again");
+
+    // Removing the CRD is a deliberate step: it takes every job with it.
+    uninstall();
+    assert_unchanged("after the second helm uninstall");
+    kubectl_sync_ok(kc, &["delete", crd_name, "--wait=true", "--timeout=60s"]);
+    assert!(get(kc, &[crd_name]).is_none(), "the CRD deleted");
+    let out = cluster::kubectl_sync(kc, &["get", "cdbjob", "-A", "-o", "name"]);
+    assert!(
+        !out.status.success() || String::from_utf8_lossy(&out.stdout).trim().is_empty(),
+        "jobs left without their CRD: {}",
+        output_text(&out)
     );
 }
 

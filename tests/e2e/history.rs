@@ -96,10 +96,12 @@ impl History {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
                 latest_sink.lock().unwrap().insert(obj.name_any(), rv);
-                let status = serde_json::to_value(&obj.status).unwrap_or(Value::Null);
-                if status.is_null() {
+                // Statuses the operator wrote: not the CRD's default, which the apiserver
+                // serves until the first write.
+                if obj.status.as_ref().is_none_or(|s| s.is_unobserved()) {
                     continue;
                 }
+                let status = serde_json::to_value(&obj.status).unwrap_or(Value::Null);
                 let mut map = sink.lock().unwrap();
                 let list = map.entry(obj.name_any()).or_default();
                 if list.last().is_some_and(|last| last.status == status) {

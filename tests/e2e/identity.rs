@@ -17,7 +17,7 @@ const READER: &str = "reader";
 
 /// The cluster's ServiceAccount token issuer and its keys, read where an STS reads them:
 /// the apiserver's OIDC discovery document and JWKS.
-fn cluster_oidc(h: &Harness) -> (String, Value) {
+pub(super) fn cluster_oidc(h: &Harness) -> (String, Value) {
     let admin = &h.cluster().kubeconfig;
     let discovery: Value = serde_json::from_str(&kubectl_sync_ok(
         admin,
@@ -33,12 +33,12 @@ fn cluster_oidc(h: &Harness) -> (String, Value) {
     (issuer, jwks)
 }
 
-fn role(name: &str) -> String {
+pub(super) fn role(name: &str) -> String {
     format!("arn:aws:iam::123456789012:role/{name}")
 }
 
 /// A job of `job` using workload identity (no Secret, no stored key).
-fn identity_job(
+pub(super) fn identity_job(
     job: &clouddb_job_operator::simulator::JobSpec,
     name: &str,
     url: &str,

@@ -135,8 +135,8 @@ async fn deleting_a_job_mid_flight_stops_its_polls_only() {
         "dddddddd-0000-4000-8000-000000000002",
         &[
             (0, Phase::Running, Some(5)),
-            (8, Phase::Running, Some(50)),
-            (16, Phase::Succeed, None),
+            (16, Phase::Running, Some(50)),
+            (30, Phase::Succeed, None),
         ],
     );
     let third = sim_job(
@@ -165,21 +165,27 @@ async fn deleting_a_job_mid_flight_stops_its_polls_only() {
     .await;
     h.kubectl_ok(&["delete", "cdbjob/doomed", "--wait=false"])
         .await;
-    // A poll already in flight may still land.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.eventually("the doomed job gone", 20, |h| h.object("doomed").is_null())
+        .await;
+    // A poll already in flight may still land: counted from two polls of the other job
+    // (1 s apart) after the deletion, so every poll started before it has ended.
+    let settled = h.sim_requests(&other.job_id) + 2;
+    h.eventually("two more polls of the other job", 20, |h| {
+        h.sim_requests(&other.job_id) >= settled
+    })
+    .await;
     let after_delete = h.sim_requests(&doomed.job_id);
-    let others_before = h.sim_requests(&other.job_id);
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Three more polls of the other job: the doomed one would have been polled again.
+    let later = h.sim_requests(&other.job_id) + 3;
+    h.eventually("three more polls of the other job", 20, |h| {
+        h.sim_requests(&other.job_id) >= later
+    })
+    .await;
     assert_eq!(
         h.sim_requests(&doomed.job_id),
         after_delete,
         "the deleted job is still polled"
     );
-    assert!(
-        h.sim_requests(&other.job_id) > others_before,
-        "the other jobs are still polled"
-    );
-    assert!(h.object("doomed").is_null(), "deleted");
     h.wait_for("other", "Complete", 20).await;
     h.wait_for("third", "Complete", 20).await;
     h.assert_sane("other", false).await;
@@ -246,4 +252,123 @@ async fn an_endpoint_outside_the_allow_list_is_never_contacted() {
         "a refused endpoint was contacted"
     );
     accept.abort();
+}
+
+/// `spec.ttlSecondsAfterFinished` deletes the job that finished, never one re-created under
+/// its name: the deletion carries the finished object's UID as a precondition, which the
+/// apiserver enforces. A job finishes with a TTL running; it is deleted and re-created
+/// (same name, another provider job) before the TTL ends. The running operator leaves the
+/// new one alone past the old deadline, and so does a reconcile of the finished object as
+/// a stale cache would hand it over, at a time past its TTL: the apiserver refuses that
+/// deletion (409) and the reconcile ends without error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_re_created_under_the_same_name_is_never_deleted_in_its_place() {
+    use std::sync::Arc;
+
+    use clouddb_job_operator::api::CloudDbJob;
+    use clouddb_job_operator::controller::memory::JobMemory;
+    use clouddb_job_operator::controller::metrics::Metrics;
+    use clouddb_job_operator::controller::{reconcile, Context};
+    use clouddb_job_operator::providers::endpoints::EndpointPolicy;
+    use clouddb_job_operator::providers::scripted::ScriptedProvider;
+
+    let finished = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "887001",
+        &[(0, Phase::Running, Some(50)), (2, Phase::Succeed, None)],
+    );
+    let running = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "887002",
+        &[(0, Phase::Running, Some(5)), (3600, Phase::Succeed, None)],
+    );
+    let mut h = Harness::start(
+        "ttl-uid",
+        Options {
+            speed: 2.0,
+            builtins: false,
+            jobs: vec![finished.clone(), running.clone()],
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = h.sim.url();
+    let ttl = 20;
+    let first = manifest_for(&finished, "ttl", &url)
+        .with_spec(serde_json::json!({"ttlSecondsAfterFinished": ttl}));
+    h.apply("ttl", &first.yaml()).await;
+    h.wait_for("ttl", "Complete", 60).await;
+    let old: CloudDbJob = serde_json::from_value(h.object("ttl")).unwrap();
+    let old_uid = old.metadata.uid.clone().unwrap();
+    let done_at = old
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Complete"))
+        .map(|c| c.last_transition_time.0)
+        .expect("a Complete condition");
+    let deadline = done_at + jiff::SignedDuration::from_secs(ttl);
+
+    // Re-created under the same name, with the TTL still running.
+    h.kubectl_ok(&["delete", "cdbjob/ttl", "--wait=true"]).await;
+    let second = manifest_for(&running, "ttl", &url)
+        .with_spec(serde_json::json!({"ttlSecondsAfterFinished": ttl}));
+    h.apply("ttl", &second.yaml()).await;
+    let new_uid = h.object("ttl")["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_uid, old_uid);
+    assert!(
+        jiff::Timestamp::now() < deadline,
+        "re-created after the TTL ended"
+    );
+    h.eventually("the re-created job polled", 30, |h| {
+        h.status("ttl")["phase"] == "Running"
+    })
+    .await;
+
+    // The finished object, reconciled at a time past its TTL: the deletion names its UID.
+    let ctx = Arc::new(Context {
+        client: h.client.clone(),
+        provider: Arc::new(ScriptedProvider::new()),
+        memory: Arc::new(JobMemory::default()),
+        metrics: Arc::new(Metrics::new()),
+        recorder: None,
+        endpoints: EndpointPolicy::default(),
+        clock: Arc::new(move || deadline + jiff::SignedDuration::from_secs(1)),
+        sampler: Arc::new(|| 0.5),
+        schedule: Default::default(),
+        secrets: Default::default(),
+    });
+    reconcile(Arc::new(old), ctx.clone())
+        .await
+        .expect("a refused deletion is not an error");
+    assert_eq!(
+        h.object("ttl")["metadata"]["uid"],
+        new_uid.as_str(),
+        "the re-created job was deleted in place of the finished one"
+    );
+
+    // And the running operator, past the old deadline and a few polls of the new job.
+    h.eventually("the old TTL over", 60, |_| {
+        jiff::Timestamp::now() > deadline + jiff::SignedDuration::from_secs(2)
+    })
+    .await;
+    let polls = h.sim_requests(&running.job_id) + 2;
+    h.eventually("two more polls of the re-created job", 30, |h| {
+        h.sim_requests(&running.job_id) >= polls
+    })
+    .await;
+    let now = h.object("ttl");
+    assert_eq!(now["metadata"]["uid"], new_uid.as_str(), "{now}");
+    assert_eq!(now["status"]["phase"], "Running", "{now}");
+    let logs = h.operator_logs();
+    assert!(
+        !logs.contains("deleted finished job"),
+        "{}",
+        tail(&logs, 40)
+    );
+    h.assert_operator_alive();
 }

@@ -22,7 +22,7 @@ const UNTRUSTED_GCP_KEY: &str = include_str!("../fixtures/gcp/untrusted-test-key
 
 /// The simulator's key file at `url` with the untrusted private key: the token endpoint
 /// refuses its signature (`invalid_grant`).
-fn gcp_untrusted_creds(url: &str) -> Vec<(String, String)> {
+pub(super) fn gcp_untrusted_creds(url: &str) -> Vec<(String, String)> {
     let mut key: Value = serde_json::from_str(&default_gcp_key_json(url)).unwrap();
     key["private_key"] = Value::String(UNTRUSTED_GCP_KEY.into());
     vec![("credentials.json".into(), key.to_string())]

@@ -6,6 +6,9 @@ use crate::common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use clap::Parser;
+use clouddb_job_operator::cli::{Cli, Command as CliCommand};
+use clouddb_job_operator::providers::endpoints::EndpointPolicy;
 use serde_json::{json, Value};
 
 const RELEASE: &str = "rel";
@@ -323,11 +326,35 @@ fn non_default_args_ha_service_monitor_and_extra_ca() {
             "--leader-election",
             "--lease-name=clouddb-job-operator",
             "--lease-namespace=ops",
-            "--allowed-endpoints=*.tencentcloudapi.com,*.myhuaweicloud.com",
+            "--allowed-endpoints=sqladmin-*.p.googleapis.com,**.db-gateway.corp.example",
             "--extra-ca-file=/etc/clouddb-job-operator/extra-ca/bundle.pem",
             "--max-concurrent-polls=16",
         ]
     );
+    // The rendered flag means what the values say: `run` splits it into the two patterns,
+    // which extend the built-in provider hosts (`*` within one label, `**.` any depth).
+    let CliCommand::Run(run) = Cli::try_parse_from(
+        ["clouddb-job-operator", "run"]
+            .map(String::from)
+            .into_iter()
+            .chain(args(&docs)),
+    )
+    .unwrap()
+    .command
+    else {
+        panic!("not the run command");
+    };
+    let policy = EndpointPolicy::with_defaults(run.allowed_endpoints);
+    let allows = |host: &str| policy.check(&url::Url::parse(host).unwrap()).is_ok();
+    assert!(allows("https://sqladmin-psc1.p.googleapis.com"));
+    assert!(allows("https://pg.eu.db-gateway.corp.example"));
+    assert!(
+        allows("https://rds.us-east-1.amazonaws.com"),
+        "built-in hosts stay"
+    );
+    assert!(!allows("https://db-gateway.corp.example"));
+    assert!(!allows("https://sqladmin-x.a.p.googleapis.com"));
+    assert!(!allows("https://bucket.storage.googleapis.com"));
     let c = container(&docs);
     assert_eq!(
         c["image"],
@@ -392,15 +419,28 @@ fn pod_and_container_security_context_defaults() {
 
 #[test]
 fn crd_follows_install_and_keep() {
+    // Kept by default: `helm uninstall` must not delete every CloudDbJob in the cluster.
     let default = render(&[]);
     let crd = one(
         &default,
         "CustomResourceDefinition",
         "clouddbjobs.clouddb.io",
     );
+    assert_eq!(
+        crd["metadata"]["annotations"],
+        json!({"helm.sh/resource-policy": "keep"}),
+        "kept by default"
+    );
+    let not_kept = render(&["--set", "crds.keep=false"]);
+    let crd = one(
+        &not_kept,
+        "CustomResourceDefinition",
+        "clouddbjobs.clouddb.io",
+    );
     assert!(
         crd["metadata"].get("annotations").is_none(),
-        "no keep annotation by default"
+        "no keep annotation with crds.keep=false: {}",
+        crd["metadata"]
     );
 
     let namespaced = render_namespaced();
@@ -418,17 +458,6 @@ fn crd_follows_install_and_keep() {
     assert_eq!(
         crd["metadata"]["annotations"]["example.com/owner"],
         "platform-team"
-    );
-
-    let keep_only = render(&["--set", "crds.keep=true"]);
-    let crd = one(
-        &keep_only,
-        "CustomResourceDefinition",
-        "clouddbjobs.clouddb.io",
-    );
-    assert_eq!(
-        crd["metadata"]["annotations"],
-        json!({"helm.sh/resource-policy": "keep"})
     );
 }
 
@@ -492,4 +521,123 @@ fn schema_and_template_checks_reject_bad_values() {
     // The same mechanism accepts a good value.
     let docs = render(&["--set", "replicaCount=3"]);
     assert_eq!(one(&docs, "Deployment", FULLNAME)["spec"]["replicas"], 3);
+}
+
+const VAP: &str = "ValidatingAdmissionPolicy";
+const VAP_BINDING: &str = "ValidatingAdmissionPolicyBinding";
+
+/// The policy's CEL expressions (variables, validations, messages) in one text, to look for
+/// the checks it makes.
+fn policy_expressions(policy: &Value) -> String {
+    let spec = &policy["spec"];
+    let mut text = Vec::new();
+    for v in spec["variables"].as_array().unwrap() {
+        text.push(format!("{}: {}", v["name"], v["expression"]));
+    }
+    for v in spec["validations"].as_array().unwrap() {
+        text.push(v["expression"].as_str().unwrap().to_owned());
+        text.push(v["messageExpression"].as_str().unwrap().to_owned());
+    }
+    text.join("\n")
+}
+
+#[test]
+fn admission_policy_is_on_by_default_and_bound_to_every_namespace() {
+    let docs = render(&[]);
+    let policy = one(&docs, VAP, FULLNAME);
+    assert_eq!(policy["apiVersion"], "admissionregistration.k8s.io/v1");
+    let spec = &policy["spec"];
+    assert_eq!(spec["failurePolicy"], "Fail");
+    // CREATE and UPDATE of the resource itself: not the status subresource (the operator's
+    // writes), not DELETE.
+    assert_eq!(
+        spec["matchConstraints"]["resourceRules"],
+        json!([{
+            "apiGroups": ["clouddb.io"],
+            "apiVersions": ["*"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": ["clouddbjobs"],
+        }])
+    );
+    let validations = spec["validations"].as_array().unwrap();
+    assert_eq!(validations.len(), 2, "{validations:?}");
+    for v in validations {
+        assert_eq!(v["reason"], "Forbidden", "{v}");
+    }
+    let cel = policy_expressions(policy);
+    for needle in [
+        "object.spec.credentialsSecretRef.name",
+        "oldObject.spec.credentialsSecretRef.name",
+        "object.spec.identity.serviceAccountName",
+        "oldObject.spec.identity.serviceAccountName",
+        "authorizer.group('').resource('secrets').namespace(request.namespace).name(variables.secret).check('get').allowed()",
+        "authorizer.group('').resource('serviceaccounts').namespace(request.namespace).name(variables.serviceAccount).check('get').allowed()",
+        "variables.secret == variables.oldSecret",
+        "variables.serviceAccount == variables.oldServiceAccount",
+        "may not get Secret",
+        "may not get ServiceAccount",
+        "request.userInfo.username",
+    ] {
+        assert!(cel.contains(needle), "the policy lacks {needle:?}:\n{cel}");
+    }
+
+    let binding = one(&docs, VAP_BINDING, FULLNAME);
+    assert_eq!(binding["spec"]["policyName"], FULLNAME);
+    assert_eq!(binding["spec"]["validationActions"], json!(["Deny"]));
+    assert!(
+        binding["spec"].get("matchResources").is_none(),
+        "cluster-wide mode: every namespace: {}",
+        binding["spec"]
+    );
+}
+
+#[test]
+fn admission_policy_in_namespaced_mode_binds_the_watched_namespace_only() {
+    let docs = render_namespaced();
+    let name = format!("{FULLNAME}-databases");
+    assert_eq!(of_kind(&docs, VAP).len(), 1);
+    let policy = one(&docs, VAP, &name);
+    assert_eq!(policy["spec"]["failurePolicy"], "Fail");
+    let binding = one(&docs, VAP_BINDING, &name);
+    assert_eq!(binding["spec"]["policyName"], name.as_str());
+    assert_eq!(binding["spec"]["validationActions"], json!(["Deny"]));
+    assert_eq!(
+        binding["spec"]["matchResources"],
+        json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "databases"}}})
+    );
+}
+
+#[test]
+fn admission_policy_off_when_disabled_and_refused_on_a_cluster_without_the_api() {
+    for docs in [
+        render(&["--set", "admissionPolicy.enabled=false"]),
+        render_keep(),
+    ] {
+        assert!(of_kind(&docs, VAP).is_empty());
+        assert!(of_kind(&docs, VAP_BINDING).is_empty());
+    }
+    // Kubernetes 1.29 has no admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy: the
+    // install stops and says how to go on, rather than installing no check.
+    let chart = chart_dir();
+    let out = helm(&[
+        "template",
+        RELEASE,
+        chart.to_str().unwrap(),
+        "--kube-version",
+        "1.29.4",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "rendered for Kubernetes 1.29");
+    assert!(
+        stderr.contains("admissionPolicy.enabled=false") && stderr.contains("1.30"),
+        "{stderr}"
+    );
+    let docs = render(&[
+        "--kube-version",
+        "1.29.4",
+        "--set",
+        "admissionPolicy.enabled=false",
+    ]);
+    assert!(of_kind(&docs, VAP).is_empty());
+    one(&docs, "Deployment", FULLNAME);
 }

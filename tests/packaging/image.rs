@@ -210,3 +210,26 @@ mod tempdir {
         }
     }
 }
+
+/// The image's description names every provider family the operator tracks (it once named
+/// only the first two). Read from the Dockerfile, so no image is needed.
+#[test]
+fn the_dockerfile_description_names_every_provider_family() {
+    use clouddb_job_operator::api::ProviderKind;
+    let dockerfile = std::fs::read_to_string(common::repo_root().join("Dockerfile")).unwrap();
+    let key = "org.opencontainers.image.description=\"";
+    let start = dockerfile.find(key).expect("a description label") + key.len();
+    let description = &dockerfile[start..start + dockerfile[start..].find('"').unwrap()];
+    for kind in ProviderKind::ALL {
+        let family = match kind {
+            ProviderKind::Tencent => "Tencent Cloud API 3.0",
+            ProviderKind::TencentLegacy => "CDB API 2.0",
+            ProviderKind::Huawei => "Huawei Cloud",
+            ProviderKind::Alibaba => "Alibaba Cloud",
+            ProviderKind::Aws => "Amazon RDS",
+            ProviderKind::Gcp => "Google Cloud SQL",
+            ProviderKind::Azure => "Azure Database",
+        };
+        assert!(description.contains(family), "{kind:?}: {description}");
+    }
+}

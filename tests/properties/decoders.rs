@@ -157,7 +157,7 @@ proptest! {
     ) {
         let policy = EndpointPolicy::new(patterns.clone());
         let url = url::Url::parse(&format!("https://{host}/")).unwrap();
-        let want = patterns.iter().any(|p| !p.trim().is_empty() && glob_reference(p.as_bytes(), host.as_bytes()));
+        let want = patterns.iter().any(|p| !p.trim().is_empty() && host_glob_reference(p, &host));
         prop_assert_eq!(policy.check(&url).is_ok(), want, "patterns {:?} host {}", patterns, host);
     }
 
@@ -448,6 +448,30 @@ proptest! {
         tampered[i] ^= 0x01;
         let refused = input(&tampered);
         prop_assert!(refused.as_ref().is_err_and(|e| e.contains("SignatureDoesNotMatch")), "{:?}", refused);
+    }
+}
+
+/// Reference host matcher: `**` is every host; a leading `**.` skips one or more labels;
+/// otherwise as many labels as the pattern, each matched by [`glob_reference`] (labels hold
+/// no dot, so `*` stays within one).
+fn host_glob_reference(pattern: &str, host: &str) -> bool {
+    let labels = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+    let same = |p: &[String], h: &[String]| {
+        p.len() == h.len()
+            && p.iter()
+                .zip(h)
+                .all(|(p, h)| glob_reference(p.as_bytes(), h.as_bytes()))
+    };
+    if pattern == "**" {
+        return true;
+    }
+    let host = labels(host);
+    match pattern.strip_prefix("**.") {
+        Some(rest) => {
+            let rest = labels(rest);
+            (1..host.len()).any(|skip| same(&rest, &host[skip..]))
+        }
+        None => same(&labels(pattern), &host),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod aws_xml;
 mod decoders;
+mod digest;
 mod fuzzkit;
 mod parsers;
 mod secrets;

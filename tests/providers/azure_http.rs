@@ -316,14 +316,25 @@ async fn an_expired_or_revoked_token_is_replaced_silently() {
 
 #[tokio::test]
 async fn a_short_lived_token_is_refreshed_at_half_its_life() {
-    let (url, server) = serve(Duration::from_secs(2)).await;
-    let provider = AzureProvider::new(http());
+    // 2-minute tokens, judged on a clock the test moves (no sleeping through a real
+    // lifetime): kept for the first minute, replaced at half their life, while the first
+    // is still valid (no request refused).
+    let (url, server) = serve(Duration::from_secs(120)).await;
+    let ahead = Arc::new(Mutex::new(SignedDuration::ZERO));
+    let read = ahead.clone();
+    let provider = AzureProvider::with_clock(
+        http(),
+        Arc::new(move || Timestamp::now() + *read.lock().unwrap()),
+    );
     let (t, c) = (
         target(&url, "postgresql-flexible", "running"),
         creds(&url, SECRET),
     );
     provider.observe(&t, &c).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    *ahead.lock().unwrap() = SignedDuration::from_secs(55);
+    provider.observe(&t, &c).await.unwrap();
+    assert_eq!(server.token_requests.load(Ordering::SeqCst), 1);
+    *ahead.lock().unwrap() = SignedDuration::from_secs(61);
     provider.observe(&t, &c).await.unwrap();
     assert_eq!(server.token_requests.load(Ordering::SeqCst), 2);
     assert_eq!(server.unauthorized.load(Ordering::SeqCst), 0);

@@ -231,3 +231,35 @@ async fn a_sweep_answers_its_whole_round_and_new_jobs_get_a_fresh_one() {
     assert_eq!(describe_tasks_calls(&sim), 3, "next round: one new sweep");
     assert_eq!(provider.stats().sweeps.load(Ordering::Relaxed), 3);
 }
+
+/// The cross-tenant defect at the batcher: team B's Secret names team A's SecretId (public)
+/// with a made-up key. Whether B polls while A's sweep is in flight or right after it, within
+/// the reuse window and the same poll round, B's poll is a sweep of its own, which the
+/// provider refuses; B never gets A's answer.
+#[tokio::test]
+async fn a_made_up_key_under_a_known_secret_id_never_shares_a_sweep() {
+    let sim = simulator(&["cdb-x"], 1).await;
+    let (_now, clock) = manual_clock(t0());
+    let rounds = Arc::new(Rounds::default());
+    let provider = batching(None, Duration::from_secs(60)).with_rounds(rounds, clock);
+    let a = creds();
+    let b = Credentials::Tencent {
+        secret_id: DEFAULT_TENCENT_SECRET_ID.into(),
+        secret_key: SecretString::new("team-b-made-up-secret-key"),
+        token: None,
+    };
+    let t = target(&sim, 1000, "cdb-x");
+    // Concurrently: B asks while A's sweep is in flight.
+    let (ra, rb) = tokio::join!(provider.observe(&t, &a), provider.observe(&t, &b));
+    assert_eq!(ra.unwrap().progress, Some(10));
+    let err = rb.expect_err("B must not be answered with A's sweep");
+    assert_eq!(err.reason, ErrorReason::AuthenticationFailed, "{err:?}");
+    // Then: A's finished sweep is reusable for a minute, but not by B.
+    let err = provider.observe(&t, &b).await.unwrap_err();
+    assert_eq!(err.reason, ErrorReason::AuthenticationFailed, "{err:?}");
+    // A still shares its own sweep: 1 call for A, 2 for B's refused sweeps.
+    assert_eq!(provider.observe(&t, &a).await.unwrap().progress, Some(10));
+    assert_eq!(describe_tasks_calls(&sim), 3);
+    let stats = provider.stats();
+    assert_eq!(stats.sweeps.load(Ordering::Relaxed), 3);
+}

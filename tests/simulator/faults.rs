@@ -23,6 +23,10 @@ jobs:
     clock: first-request
     faults: [{fault: unknown, firstRequests: 2}]
     timeline: [{after: 0s, status: RUNNING}]
+  - provider: huawei
+    jobId: hw-speed
+    clock: first-request
+    timeline: [{after: 0s, status: RUNNING, progress: 10}, {after: 60s, status: COMPLETED}]
 "#;
 
 fn config(faults: &[&str]) -> SimConfig {
@@ -209,6 +213,9 @@ async fn probabilistic_faults_are_deterministic_per_seed() {
 
 #[tokio::test]
 async fn speed_moves_jobs_along() {
+    // A 60 s timeline from the first request, at speed 200: done 0.3 s later. The first
+    // request sees it running (its clock starts there); it is then polled until it ends,
+    // which at speed 1 could not happen within the 20 s allowed.
     let sim = start(SimConfig {
         speed: 200.0,
         ..config(&[])
@@ -216,11 +223,22 @@ async fn speed_moves_jobs_along() {
     .await;
     let http = client(Duration::from_secs(5));
     let status = |r: HttpResponse| json(&r)["job"]["status"].as_str().unwrap_or("").to_string();
-    let early = http.send(huawei_ok(&http, &sim, "hw-1")).await.unwrap();
+    let early = http.send(huawei_ok(&http, &sim, "hw-speed")).await.unwrap();
     assert_eq!(status(early), "Running");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let late = http.send(huawei_ok(&http, &sim, "hw-1")).await.unwrap();
-    assert_eq!(status(late), "Completed");
-    assert_eq!(sim.counters().by_job["hw-1"], 2);
+    let started = std::time::Instant::now();
+    let mut requests = 1;
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let late = http.send(huawei_ok(&http, &sim, "hw-speed")).await.unwrap();
+        requests += 1;
+        if status(late) == "Completed" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "not completed after {requests} requests"
+        );
+    }
+    assert_eq!(sim.counters().by_job["hw-speed"], requests);
     sim.shutdown().await;
 }

@@ -101,7 +101,12 @@ async fn the_client_follows_operations_to_the_end() {
             tokio::time::sleep(Duration::from_millis(50)).await;
             seen.push(p.observe(&t, &creds).await.unwrap());
         }
-        // No progress until done.
+        // No progress until done, over at least one poll before the end (the jobs start
+        // their timelines at the first request, so the first poll sees them running).
+        assert!(
+            seen.len() >= 2,
+            "no poll saw {job} before its end: {seen:?}"
+        );
         assert!(
             seen[..seen.len() - 1].iter().all(|o| o.progress.is_none()),
             "{seen:?}"
@@ -201,19 +206,29 @@ async fn many_jobs_with_one_key_fetch_one_token() {
 
 #[tokio::test]
 async fn a_token_close_to_expiry_is_refreshed_before_it_expires() {
-    // 4 s tokens: the cache replaces them at half their lifetime, 2 s.
+    // 400 s tokens: the cache replaces them at half their lifetime, 200 s. Its clock is
+    // one the test moves (within the 300 s the token endpoint allows a JWT's `iat` to
+    // be ahead), so no real lifetime is slept through.
     let sim = start(SimConfig {
-        gcp_token_lifetime_secs: 4,
+        gcp_token_lifetime_secs: 400,
         ..config()
     })
     .await;
-    let p = provider();
+    let ahead = std::sync::Arc::new(std::sync::Mutex::new(jiff::SignedDuration::ZERO));
+    let read = ahead.clone();
+    let p = GcpProvider::with_clock(
+        client(Duration::from_secs(5)),
+        std::sync::Arc::new(move || jiff::Timestamp::now() + *read.lock().unwrap()),
+    );
     let creds = key(&sim);
     let t = target(&sim, "x", "op-long-0003");
     p.observe(&t, &creds).await.unwrap();
     p.observe(&t, &creds).await.unwrap();
     assert_eq!(sim.gcp_token_requests(), 1);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    *ahead.lock().unwrap() = jiff::SignedDuration::from_secs(195);
+    p.observe(&t, &creds).await.unwrap();
+    assert_eq!(sim.gcp_token_requests(), 1);
+    *ahead.lock().unwrap() = jiff::SignedDuration::from_secs(201);
     p.observe(&t, &creds).await.unwrap();
     // A second token, fetched while the first was still valid: no request was refused.
     assert_eq!(sim.gcp_token_requests(), 2);

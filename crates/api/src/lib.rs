@@ -18,7 +18,7 @@ pub use status::{
     AlibabaDetail, AwsDetail, AwsTask, AzureDetail, CloudDbJobStatus, DatabaseRename, GcpDetail,
     HuaweiDetail, HuaweiEntities, HuaweiInstanceEntity, ImportDetail, InstanceRef,
     InstanceSnapshot, JobPhase, ParameterChange, RollbackDetail, RollbackInstance, RollbackSubTask,
-    TableRename, UpgradeDetail,
+    TableRename, UpgradeDetail, UNOBSERVED_GENERATION,
 };
 
 /// Setting this annotation on a CloudDbJob to a new value (e.g. the current time) asks for

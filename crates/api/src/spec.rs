@@ -150,8 +150,9 @@ pub struct CloudDbJobSpec {
     pub subscription_id: Option<String>,
 
     /// Overrides the provider endpoint, e.g. `https://cdb.ap-shanghai-fsi.tencentcloudapi.com`.
-    /// `https://` is required except for loopback hosts, and the controller accepts only hosts
-    /// on its `--allowed-endpoints` list, because requests sent there are signed.
+    /// `https://` is required except for loopback hosts, and the controller accepts only the
+    /// provider API hosts its clients build (`<service>.<region>.<domain>`) and hosts on its
+    /// `--allowed-endpoints` list, because requests sent there are signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         length(max = 2048),

@@ -3,12 +3,25 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde::{Deserialize, Serialize};
 
+/// `status.observedGeneration` of a CloudDbJob no controller has written yet: the CRD's
+/// default for `status` (see [`CloudDbJobStatus::unobserved`]).
+pub const UNOBSERVED_GENERATION: i64 = 0;
+
 /// Observed state of the provider job. Written only by the controller, through the status
-/// subresource, and only when something in it changed.
+/// subresource, and only when something in it changed. Until its first write the apiserver
+/// serves the default, `observedGeneration: 0`: not observed yet, so health checks wait.
+//
+// Why the default: kstatus (and so Flux, which checks health milliseconds after it applies)
+// calls an object without conditions Current. With the default, a job read back the moment
+// it is created already says no controller has observed it (generations start at 1), which
+// kstatus, Flux's fork and the Argo CD health check all read as in progress. The controller
+// writes `observedGeneration` on every status write, so the default never lingers.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("default" = {"observedGeneration": 0}))]
 pub struct CloudDbJobStatus {
-    /// `metadata.generation` of the spec this status describes.
+    /// `metadata.generation` of the spec this status describes (0 until the controller
+    /// first writes the status).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
@@ -121,6 +134,23 @@ pub struct CloudDbJobStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+}
+
+impl CloudDbJobStatus {
+    /// The status the apiserver serves for a CloudDbJob no controller has written yet (the
+    /// CRD's default): `observedGeneration: 0` and nothing else.
+    pub fn unobserved() -> CloudDbJobStatus {
+        CloudDbJobStatus {
+            observed_generation: Some(UNOBSERVED_GENERATION),
+            ..CloudDbJobStatus::default()
+        }
+    }
+
+    /// True for a status no controller has written: absent fields only, or the CRD's
+    /// default.
+    pub fn is_unobserved(&self) -> bool {
+        *self == CloudDbJobStatus::default() || *self == CloudDbJobStatus::unobserved()
+    }
 }
 
 /// Lifecycle phase of a tracked job.
@@ -480,4 +510,62 @@ pub struct AwsTask {
     pub name: String,
     /// `PENDING`, `IN_PROGRESS`, `COMPLETED` or `FAILED`.
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+    use serde_json::json;
+
+    use super::*;
+
+    /// The schema of `status` in the generated CRD.
+    fn status_schema() -> serde_json::Value {
+        let crd = serde_json::to_value(crate::CloudDbJob::crd()).unwrap();
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"].clone()
+    }
+
+    #[test]
+    fn the_crd_defaults_status_to_unobserved() {
+        let schema = status_schema();
+        assert_eq!(schema["default"], json!({"observedGeneration": 0}));
+        let served: CloudDbJobStatus = serde_json::from_value(schema["default"].clone()).unwrap();
+        assert_eq!(served, CloudDbJobStatus::unobserved());
+        assert_eq!(served.observed_generation, Some(UNOBSERVED_GENERATION));
+        // Generations start at 1: the default never equals an object's generation, so kstatus
+        // (`observedGeneration != generation`) calls a fresh object in progress.
+        const { assert!(UNOBSERVED_GENERATION < 1) };
+        // The default must be valid against the schema it sits in (the apiserver refuses a
+        // CRD whose default is not): only known fields, of the right type.
+        assert_eq!(
+            schema["properties"]["observedGeneration"]["type"],
+            "integer"
+        );
+        // Conditions stay a list-map keyed by type, so the controller's apply of a condition
+        // replaces the entry of that type.
+        let conditions = &schema["properties"]["conditions"];
+        assert_eq!(conditions["x-kubernetes-list-type"], "map");
+        assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+    }
+
+    #[test]
+    fn unobserved_is_the_default_or_nothing() {
+        assert!(CloudDbJobStatus::default().is_unobserved());
+        assert!(CloudDbJobStatus::unobserved().is_unobserved());
+        let written = CloudDbJobStatus {
+            observed_generation: Some(1),
+            ..CloudDbJobStatus::default()
+        };
+        assert!(!written.is_unobserved());
+        let with_phase = CloudDbJobStatus {
+            phase: Some(JobPhase::Pending),
+            ..CloudDbJobStatus::unobserved()
+        };
+        assert!(!with_phase.is_unobserved());
+        // It serializes to exactly the CRD's default.
+        assert_eq!(
+            serde_json::to_value(CloudDbJobStatus::unobserved()).unwrap(),
+            json!({"observedGeneration": 0})
+        );
+    }
 }

@@ -1,31 +1,16 @@
 //! Provider credentials. `Debug` never prints secret material.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use clouddb_api::{CredentialsSecretRef, ProviderKind};
 
+use crate::digest::{digest_of, CredentialDigest};
 use crate::ErrorReason;
 
-/// A secret string whose `Debug` and `Display` are redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
-
-impl SecretString {
-    pub fn new(value: impl Into<String>) -> Self {
-        SecretString(value.into())
-    }
-    /// The secret itself: only for signing or an auth header, never for logs or messages.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
+// Defined where the token readers and identity exchanges can use them without depending on
+// this module (which names them all in `Credentials`).
+pub use crate::gcp::key::{GcpServiceAccountKey, GOOGLE_TOKEN_URI};
+pub use crate::secret::SecretString;
 
 /// Credentials for one provider call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,74 +56,7 @@ pub enum Credentials {
     Bearer(SecretString),
     /// Workload identity, not yet exchanged: [`crate::identity::FederatedProvider`] turns
     /// it into temporary credentials of the cloud before any provider sees it.
-    Federated(crate::identity::FederatedIdentity),
-}
-
-/// The fields of a Google Cloud service-account key file (`"type": "service_account"`) that
-/// the token exchange needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GcpServiceAccountKey {
-    pub client_email: String,
-    pub private_key_id: String,
-    /// The PKCS#8 RSA private key (PEM).
-    pub private_key: SecretString,
-    pub token_uri: String,
-}
-
-/// The token endpoint a key without `token_uri` uses.
-pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-
-impl GcpServiceAccountKey {
-    /// Parses a key file. Errors name the problem, never a value from the file.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct KeyFile {
-            #[serde(rename = "type")]
-            kind: Option<String>,
-            client_email: Option<String>,
-            private_key_id: Option<String>,
-            private_key: Option<String>,
-            token_uri: Option<String>,
-        }
-        let file: KeyFile = serde_json::from_str(text).map_err(|e| {
-            // serde_json's message quotes no input text for these errors, but only the
-            // position is kept, to be sure nothing of the key leaks.
-            format!(
-                "not a JSON service-account key (line {}, column {})",
-                e.line(),
-                e.column()
-            )
-        })?;
-        match file.kind.as_deref() {
-            Some("service_account") => {}
-            Some(other @ ("authorized_user" | "external_account" | "impersonated_service_account")) => {
-                return Err(format!(
-                    "a {other:?} credential file is not supported; use a service-account key (\"type\": \"service_account\")"
-                ))
-            }
-            _ => return Err("not a service-account key: \"type\" must be \"service_account\"".into()),
-        }
-        let required = |value: Option<String>, field: &str| {
-            value
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("the service-account key has no {field:?}"))
-        };
-        let private_key = required(file.private_key, "private_key")?;
-        if !private_key.contains("-----BEGIN PRIVATE KEY-----") {
-            return Err("the service-account key's \"private_key\" is not a PEM PKCS#8 key".into());
-        }
-        Ok(GcpServiceAccountKey {
-            client_email: required(file.client_email, "client_email")?,
-            private_key_id: required(file.private_key_id, "private_key_id")?,
-            private_key: SecretString::new(private_key),
-            token_uri: file
-                .token_uri
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| GOOGLE_TOKEN_URI.to_string()),
-        })
-    }
+    Federated(crate::identity::workload::FederatedIdentity),
 }
 
 /// Why credentials could not be read from a Secret. Messages name keys, never values.
@@ -161,69 +79,69 @@ pub enum CredentialsError {
 }
 
 impl Credentials {
-    /// A process-local digest of the whole credential, secrets included, to tell whether a
-    /// Secret changed without keeping a copy of it. Never logged or written anywhere.
-    pub fn fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+    /// The keyed digest of the whole credential, secrets included
+    /// ([`crate::digest`]): what anything shared between jobs is keyed by, and how a
+    /// changed Secret is told from the one the provider refused, without keeping a copy.
+    /// Two credentials that share a key ID but differ in anything else never share a
+    /// digest. Never logged or written anywhere.
+    pub fn digest(&self) -> CredentialDigest {
+        // Tagged tuples of every field; each variant's tag keeps clouds apart.
         match self {
             Credentials::Tencent {
                 secret_id,
                 secret_key,
                 token,
-            } => {
-                ("tencent", secret_id, secret_key.expose()).hash(&mut h);
-                token.as_ref().map(SecretString::expose).hash(&mut h);
-            }
-            Credentials::HuaweiAkSk { ak, sk } => ("huawei-aksk", ak, sk.expose()).hash(&mut h),
-            Credentials::HuaweiToken { token } => ("huawei-token", token.expose()).hash(&mut h),
+            } => digest_of(&(
+                "tencent",
+                secret_id,
+                secret_key.expose(),
+                token.as_ref().map(SecretString::expose),
+            )),
+            Credentials::HuaweiAkSk { ak, sk } => digest_of(&("huawei-aksk", ak, sk.expose())),
+            Credentials::HuaweiToken { token } => digest_of(&("huawei-token", token.expose())),
             Credentials::Alibaba {
                 access_key_id,
                 access_key_secret,
                 security_token,
-            } => {
-                ("alibaba", access_key_id, access_key_secret.expose()).hash(&mut h);
-                security_token
-                    .as_ref()
-                    .map(SecretString::expose)
-                    .hash(&mut h);
-            }
+            } => digest_of(&(
+                "alibaba",
+                access_key_id,
+                access_key_secret.expose(),
+                security_token.as_ref().map(SecretString::expose),
+            )),
             Credentials::Aws {
                 access_key_id,
                 secret_access_key,
                 session_token,
-            } => {
-                ("aws", access_key_id, secret_access_key.expose()).hash(&mut h);
-                session_token
-                    .as_ref()
-                    .map(SecretString::expose)
-                    .hash(&mut h);
-            }
-            Credentials::Gcp(key) => (
+            } => digest_of(&(
+                "aws",
+                access_key_id,
+                secret_access_key.expose(),
+                session_token.as_ref().map(SecretString::expose),
+            )),
+            Credentials::Gcp(key) => digest_of(&(
                 "gcp",
                 &key.client_email,
                 &key.private_key_id,
                 key.private_key.expose(),
                 &key.token_uri,
-            )
-                .hash(&mut h),
+            )),
             Credentials::Azure {
                 tenant_id,
                 client_id,
                 client_secret,
                 authority_host,
-            } => (
+            } => digest_of(&(
                 "azure",
                 tenant_id,
                 client_id,
                 client_secret.expose(),
                 authority_host,
-            )
-                .hash(&mut h),
-            Credentials::Federated(identity) => ("federated", identity).hash(&mut h),
-            Credentials::Bearer(token) => ("bearer", token.expose()).hash(&mut h),
+            )),
+            // The whole identity, namespace and ServiceAccount included.
+            Credentials::Federated(identity) => digest_of(&("federated", identity)),
+            Credentials::Bearer(token) => digest_of(&("bearer", token.expose())),
         }
-        h.finish()
     }
 
     /// Every secret value of these credentials, for [`crate::redact::redact`] to scrub from

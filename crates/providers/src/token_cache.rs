@@ -1,7 +1,7 @@
 //! The one cache of short-lived credentials: OAuth2 access tokens (Google Cloud, Azure) and,
 //! later, temporary credentials from a cloud STS.
 //!
-//! One entry per key (a credential's fingerprint), shared by every job using that credential;
+//! One entry per key (a credential's keyed digest, [`crate::digest`]), shared by every job using that credential;
 //! one fetch at a time per key, so a hundred jobs polled together cause one token request; an
 //! entry is refreshed a margin before it expires, so no request is sent with a token about to
 //! lapse. Values are held as given (`SecretString` for tokens): nothing here logs them.

@@ -1,4 +1,4 @@
-//! The HTTP server: one loopback listener speaking all three provider APIs plus the
+//! The HTTP server: one loopback listener speaking every provider family's API plus the
 //! `/_sim/*` control API. Connections can be reset on purpose: each accepted stream carries
 //! a kill switch the handler can flip, after which the stream refuses all I/O and closes
 //! with a TCP RST (zero linger), so no byte of the response leaves.

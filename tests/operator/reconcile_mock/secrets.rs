@@ -94,8 +94,10 @@ async fn a_secret_read_again_restarts_the_count_of_refusals() {
     reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
     let patch = verifier.next().await;
     assert_eq!(patch["status"]["phase"], "Running");
-    // Refused again later (as after another restart): retried, not reported.
-    h.ctx.memory.forget("uid-1");
+    // Refused again at the next poll, 30 s later (the job is due again; the operator's
+    // memory of it is kept): the successful read restarted the count, so this refusal
+    // is retried, not reported.
+    set(&h.clock, "2026-11-25T10:00:30Z");
     assert!(
         reconcile(Arc::new(job(Some(patch["status"].clone()))), h.ctx.clone())
             .await

@@ -141,3 +141,134 @@ async fn an_endpoint_outside_the_allow_list_is_refused() {
     );
     assert_eq!(h.provider.calls(), 0);
 }
+
+/// Under each provider domain live hosts that any cloud customer can put a server of their
+/// own behind, with the cloud's valid certificate (load balancers, API gateways, function
+/// URLs, buckets). A job pointing at one is refused with `EndpointNotAllowed` before anything
+/// is read or sent: no Secret read (the API server verifier sees the status write only) and
+/// no provider call. The same job at its client's own host passes the same check, so the
+/// refusal is the host's.
+#[tokio::test]
+async fn a_customer_controllable_host_under_a_provider_domain_is_refused() {
+    let azure_sub = "00000000-0000-0000-0000-000000000001";
+    let cases = [
+        // (provider, spec fields, customer-controllable host, the client's own host)
+        (
+            "aws",
+            json!({"region": "us-east-1", "jobId": "export-1"}),
+            "https://name-1234567890.us-east-1.elb.amazonaws.com",
+            "https://rds.us-east-1.amazonaws.com",
+        ),
+        (
+            "aws",
+            json!({"region": "us-east-1", "jobId": "export-1"}),
+            "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod",
+            "https://rds.us-east-1.amazonaws.com",
+        ),
+        (
+            "aws",
+            json!({"region": "us-east-1", "jobId": "export-1"}),
+            "https://rds.s3.amazonaws.com",
+            "https://rds.us-east-1.amazonaws.com",
+        ),
+        (
+            "aws",
+            json!({"region": "cn-north-1", "jobId": "export-1"}),
+            "https://abcdef1234.execute-api.cn-north-1.amazonaws.com.cn",
+            "https://rds.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            "alibaba",
+            json!({"region": "cn-hangzhou", "jobId": "t-1", "instanceId": "rm-1"}),
+            "https://1234567890123456.cn-hangzhou.fc.aliyuncs.com",
+            "https://rds.aliyuncs.com",
+        ),
+        (
+            "alibaba",
+            json!({"region": "cn-shenzhen", "api": "polardb", "jobId": "t-1"}),
+            "https://polardb.oss-cn-shenzhen.aliyuncs.com",
+            "https://polardb.cn-shenzhen.aliyuncs.com",
+        ),
+        (
+            "huawei",
+            json!({"region": "cn-north-4", "projectId": "p1", "jobId": "j-1"}),
+            "https://bucket.obs.cn-north-4.myhuaweicloud.com",
+            "https://rds.cn-north-4.myhuaweicloud.com",
+        ),
+        (
+            "huawei",
+            json!({"region": "cn-north-4", "api": "taurusdb", "projectId": "p1", "jobId": "j-1"}),
+            "https://gaussdb.obs.myhuaweicloud.com",
+            "https://gaussdb.cn-north-4.myhuaweicloud.com",
+        ),
+        (
+            "huawei",
+            json!({"region": "eu-west-101", "projectId": "p1", "jobId": "j-1"}),
+            "https://bucket.obs.eu-west-101.myhuaweicloud.eu",
+            "https://rds.eu-west-101.myhuaweicloud.eu",
+        ),
+        (
+            "gcp",
+            json!({"projectId": "p1", "jobId": "op-1"}),
+            "https://sqladmin.storage.googleapis.com",
+            "https://sqladmin.googleapis.com",
+        ),
+        (
+            "tencent",
+            json!({"region": "ap-guangzhou", "jobId": "15967"}),
+            "https://x.cdb.tencentcloudapi.com",
+            "https://cdb.ap-guangzhou.tencentcloudapi.com",
+        ),
+        (
+            "tencent-legacy",
+            json!({"region": "ap-guangzhou", "jobId": "15967"}),
+            "https://x.cdb.api.qcloud.com",
+            "https://cdb.api.qcloud.com",
+        ),
+        (
+            "azure",
+            json!({"region": "westeurope", "subscriptionId": azure_sub, "jobId": "op-1"}),
+            "https://name.westeurope.cloudapp.azure.com",
+            "https://management.azure.com",
+        ),
+    ];
+    for (provider, fields, refused, own) in cases {
+        let make = |endpoint: &str| {
+            let mut v = serde_json::to_value(job(None)).unwrap();
+            let spec = &mut v["spec"];
+            spec["provider"] = provider.into();
+            spec.as_object_mut().unwrap().remove("region");
+            for (k, val) in fields.as_object().unwrap() {
+                spec[k] = val.clone();
+            }
+            spec["endpoint"] = endpoint.into();
+            job_from(v)
+        };
+        let mut h = harness(false);
+        let (action, patch) = h
+            .reconcile_once(make(refused), vec![Expect::Write(200)])
+            .await;
+        let status = &patch["status"];
+        assert_eq!(
+            status["reason"], "EndpointNotAllowed",
+            "{refused}: {status}"
+        );
+        let host = url::Url::parse(refused)
+            .unwrap()
+            .host_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            status["message"].as_str().unwrap().contains(&host),
+            "{refused}: {status}"
+        );
+        assert_eq!(action, Action::await_change(), "{refused}");
+        assert_eq!(h.provider.calls(), 0, "{refused}: nothing is sent");
+        let now = h.clock.lock().unwrap().to_owned();
+        assert!(
+            clouddb_job_operator::controller::gates::validate(&make(own), &h.ctx.endpoints, now)
+                .is_ok(),
+            "{provider} at its own host {own}"
+        );
+    }
+}

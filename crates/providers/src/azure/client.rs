@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::credentials::SecretString;
+use crate::digest::CredentialDigest;
 use crate::http::{HttpClient, HttpResponse};
 use crate::redact::sanitize_error;
 use crate::token_cache::TokenCache;
@@ -18,8 +19,9 @@ use super::errors::{classify, request_id, Failure};
 use super::mapping::{decode_operation, map_operation, not_found_yet};
 use super::token::fetch_token;
 
-/// Access tokens by credential fingerprint (one scope, so the fingerprint selects the token).
-pub type AzureTokens = TokenCache<u64, SecretString>;
+/// Access tokens by credential digest (one scope, so the whole credential selects the token:
+/// a client ID with another secret never gets this one's token).
+pub type AzureTokens = TokenCache<CredentialDigest, SecretString>;
 
 /// Polls Azure Database flexible server async operations (`api` `postgresql-flexible`,
 /// `mysql-flexible`). Holds no per-job state; its token cache is shared by every job.
@@ -107,7 +109,7 @@ impl AzureProvider {
         }
         let (http, clock) = (&self.http, &self.clock);
         self.tokens
-            .get(&credentials.fingerprint(), || {
+            .get(&credentials.digest(), || {
                 fetch_token(http, credentials, clock)
             })
             .await
@@ -165,7 +167,7 @@ impl Provider for AzureProvider {
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
         let url = Self::status_url(target)?;
-        let key = credentials.fingerprint();
+        let key = credentials.digest();
         let mut retried = false;
         loop {
             let token = self

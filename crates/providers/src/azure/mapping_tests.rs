@@ -124,6 +124,36 @@ fn canceled_in_both_spellings_is_failed_canceled() {
 }
 
 #[test]
+fn every_documented_in_progress_status_is_running_without_a_reason() {
+    // Each documented non-terminal value, in its documented spelling and in another case:
+    // Running with no reason (an unknown value would say `UnknownStatus`).
+    let in_progress = [
+        "InProgress",
+        "Accepted",
+        "Running",
+        "Creating",
+        "Updating",
+        "Deleting",
+        "Provisioning",
+        "NotStarted",
+    ];
+    let canceling = ["CancelInProgress", "Canceling", "Cancelling"];
+    for status in in_progress.into_iter().chain(canceling) {
+        for spelled in [status.to_string(), status.to_ascii_uppercase()] {
+            let o = map_operation(&op(json!({"status": spelled, "percentComplete": "12"})), PG);
+            assert_eq!(o.phase, Some(JobPhase::Running), "{spelled}");
+            assert_eq!(o.reason, None, "{spelled}");
+            assert_eq!(o.progress, Some(12), "{spelled}");
+            assert_eq!(o.provider_status.as_deref(), Some(spelled.as_str()));
+            let message = canceling
+                .contains(&status)
+                .then_some("the operation is being canceled");
+            assert_eq!(o.message.as_deref(), message, "{spelled}");
+        }
+    }
+}
+
+#[test]
 fn every_other_status_is_running_never_terminal() {
     for status in [
         "CancelInProgress",

@@ -14,8 +14,8 @@ use url::Url;
 use super::endpoints::{token_url, ARM_SCOPE};
 use super::errors::classify_token_error;
 use super::model::TokenAnswer;
-use crate::credentials::SecretString;
 use crate::http::{HttpClient, HttpResponse};
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 

@@ -6,7 +6,6 @@
 //! dropped from the cache and the call is retried ONCE with a fresh one, silently; a second
 //! 401 is a real refusal.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,6 +13,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::credentials::{GcpServiceAccountKey, SecretString};
+use crate::digest::{digest_of, CredentialDigest};
 use crate::http::{HttpClient, HttpResponse};
 use crate::redact::sanitize_error;
 use crate::token_cache::TokenCache;
@@ -27,7 +27,7 @@ use super::token::{fetch_token, SCOPE};
 pub const DEFAULT_ENDPOINT: &str = "https://sqladmin.googleapis.com";
 
 /// Access tokens by credential (and scope).
-pub type GcpTokenCache = TokenCache<u64, SecretString>;
+pub type GcpTokenCache = TokenCache<CredentialDigest, SecretString>;
 
 /// Polls Cloud SQL operations (`api` `cloudsql`). Holds no per-job state; its token cache
 /// is shared by every job polled through it.
@@ -113,15 +113,14 @@ impl GcpProvider {
         Ok(url)
     }
 
-    fn cache_key(credentials: &Credentials) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (credentials.fingerprint(), SCOPE).hash(&mut h);
-        h.finish()
+    /// The whole key and the scope: only jobs holding this very key share its token.
+    fn cache_key(credentials: &Credentials) -> CredentialDigest {
+        digest_of(&(credentials.digest(), SCOPE))
     }
 
     async fn token(
         &self,
-        key_id: u64,
+        key_id: CredentialDigest,
         key: &GcpServiceAccountKey,
     ) -> Result<SecretString, ProviderError> {
         self.tokens
@@ -145,7 +144,7 @@ impl GcpProvider {
         &self,
         target: &JobTarget,
         key: &GcpServiceAccountKey,
-        cache_key: u64,
+        cache_key: CredentialDigest,
     ) -> Result<(HttpResponse, SecretString), ProviderError> {
         let url = Self::operation_url(target)?;
         let token = self.token(cache_key, key).await?;

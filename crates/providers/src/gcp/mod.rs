@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod errors;
+pub mod key;
 pub mod mapping;
 pub mod model;
 pub mod token;

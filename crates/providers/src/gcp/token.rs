@@ -24,9 +24,10 @@ use rustls::pki_types::PrivatePkcs8KeyDer;
 use url::Url;
 
 use super::errors::classify_token_error;
+use super::key::GcpServiceAccountKey;
 use super::model::TokenResponse;
-use crate::credentials::{GcpServiceAccountKey, SecretString};
 use crate::http::{HttpClient, HttpResponse};
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{ErrorReason, ProviderError};
 

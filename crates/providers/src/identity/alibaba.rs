@@ -18,8 +18,8 @@ use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
 use crate::alibaba::errors::{classify_envelope, parse_error_envelope};
-use crate::credentials::SecretString;
 use crate::http::HttpClient;
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 
@@ -28,7 +28,7 @@ pub const VERSION: &str = "2015-04-01";
 /// The session length asked for (the role's maximum may be longer).
 pub const DURATION: Duration = Duration::from_secs(3600);
 /// The audience RRSA tokens carry.
-pub const AUDIENCE: &str = "sts.aliyuncs.com";
+pub const AUDIENCE: &str = super::workload::ALIBABA_AUDIENCE;
 
 /// The STS endpoint: the installer's override, else the regional one, else the central one.
 pub fn endpoint(

@@ -19,8 +19,8 @@ use clouddb_api::ProviderKind;
 use super::{FederatedIdentity, StsEndpoints};
 use crate::aws::errors::{classify_envelope, parse_error_envelope, ErrorEnvelope, Failure};
 use crate::aws::model::{from_xml, text};
-use crate::credentials::SecretString;
 use crate::http::HttpClient;
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 

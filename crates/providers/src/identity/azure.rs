@@ -16,13 +16,13 @@ use clouddb_api::ProviderKind;
 use super::{FederatedIdentity, StsEndpoints};
 use crate::azure::endpoints::{token_url, ARM_SCOPE};
 use crate::azure::token::interpret_token;
-use crate::credentials::SecretString;
 use crate::http::HttpClient;
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 
 /// The audience Entra expects in a federated client assertion.
-pub const AUDIENCE: &str = "api://AzureADTokenExchange";
+pub const AUDIENCE: &str = super::workload::AZURE_AUDIENCE;
 /// The assertion type of a JWT client assertion (RFC 7523).
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

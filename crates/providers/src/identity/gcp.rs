@@ -14,15 +14,15 @@ use url::Url;
 use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
-use crate::credentials::SecretString;
 use crate::gcp::errors::{classify, Failure};
 use crate::gcp::token::{interpret_token_response, SCOPE};
 use crate::http::HttpClient;
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 
 /// The prefix that makes a pool provider's resource name the STS audience.
-pub const AUDIENCE_PREFIX: &str = "//iam.googleapis.com/";
+pub const AUDIENCE_PREFIX: &str = super::workload::GCP_AUDIENCE_PREFIX;
 /// RFC 8693 grant and token types.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
@@ -32,10 +32,7 @@ pub const FEDERATED_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platfor
 
 /// The STS audience of a pool provider (`projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<p>`).
 pub fn audience(provider: &str) -> String {
-    format!(
-        "{AUDIENCE_PREFIX}{}",
-        provider.trim_start_matches(AUDIENCE_PREFIX)
-    )
+    super::workload::gcp_audience(provider)
 }
 
 fn base(overrides: &StsEndpoints, default: &str) -> Result<Url, ProviderError> {

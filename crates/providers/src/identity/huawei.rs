@@ -15,8 +15,8 @@ use url::Url;
 use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
-use crate::credentials::SecretString;
 use crate::http::{HttpClient, HttpResponse};
+use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 

@@ -16,8 +16,8 @@ use url::Url;
 use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
-use crate::credentials::SecretString;
 use crate::http::HttpClient;
+use crate::secret::SecretString;
 use crate::tencent::errors::parse_response;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
@@ -27,7 +27,7 @@ pub const VERSION: &str = "2018-08-13";
 /// The session length asked for (the role's maximum may be longer).
 pub const DURATION: Duration = Duration::from_secs(3600);
 /// The audience TKE's OIDC tokens carry for STS.
-pub const AUDIENCE: &str = "sts.cloud.tencent.com";
+pub const AUDIENCE: &str = super::workload::TENCENT_AUDIENCE;
 
 /// The STS endpoint: the installer's override, else `sts.tencentcloudapi.com`.
 pub fn endpoint(overrides: &StsEndpoints) -> Result<Url, ProviderError> {

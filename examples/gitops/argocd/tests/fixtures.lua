@@ -23,6 +23,14 @@ return {
     message = "Waiting for the controller to report status",
   },
   {
+    -- What the apiserver serves from the moment a CloudDbJob is created until the operator's
+    -- first write: the CRD's default status.
+    name = "just created, as the apiserver serves it (the CRD's default status)",
+    obj = job(1, { observedGeneration = 0 }),
+    status = "Progressing",
+    message = "Waiting for the controller to observe generation 1",
+  },
+  {
     name = "pending, not yet visible at the provider",
     obj = job(1, { observedGeneration = 1, phase = "Pending", conditions = {
       cond("Ready", "False", "Pending", "waiting for the job to appear"),
