@@ -164,6 +164,11 @@ async fn observe(
 ) -> Result<JobObservation, ProviderError> {
     let started = Instant::now();
     let result = ctx.provider.observe(target, credentials).await;
+    if matches!(&result, Err(e) if e.reason == ErrorReason::LocalRateLimit) {
+        // Nothing was sent: the caller counts it in `rate_limited_polls`, not as a provider
+        // call, its latency or the provider's throttling.
+        return result;
+    }
     let labels = ApiLabels {
         provider: target.provider.as_str(),
         api: target.api.as_str(),

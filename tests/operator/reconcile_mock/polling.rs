@@ -335,3 +335,55 @@ async fn last_transition_times_move_only_when_a_condition_flips() {
         assert_eq!(ltt(4, type_), NOW, "{type_}");
     }
 }
+
+/// A poll the local rate limit refused sent nothing: it is a `rate_limited_polls`, not a
+/// provider call, nor the provider's throttling (the Grafana panel of those would otherwise
+/// show local waits as the cloud's), and it writes no status.
+#[tokio::test]
+async fn a_poll_refused_by_the_local_rate_limit_is_not_counted_as_a_provider_call() {
+    use clouddb_job_operator::controller::ratelimit::{limit_key, rate_limited};
+    use clouddb_job_operator::providers::{Credentials, JobTarget};
+    let mut h = harness(false);
+    let target = JobTarget::new(
+        clouddb_job_operator::api::ProviderKind::Tencent,
+        None,
+        "15967",
+        Some("ap-guangzhou"),
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let credentials = Credentials::Bearer(SecretString::new("t"));
+    let key = limit_key(&target, &credentials);
+    h.provider.script(
+        "15967",
+        vec![Err(rate_limited(&key, Duration::from_millis(250)))],
+    );
+    let running = json!({"observedGeneration": 1, "phase": "Running", "progress": 40, "consecutiveErrors": 0});
+    let verifier = h.serve(vec![Expect::Read(200, secret())]);
+    let action = reconcile(Arc::new(job(Some(running))), h.ctx.clone())
+        .await
+        .unwrap();
+    verifier.finish().await;
+    assert_ne!(
+        action,
+        Action::await_change(),
+        "requeued after the bucket's wait"
+    );
+    let metrics = h.ctx.metrics.render(None);
+    assert!(
+        metrics.contains("clouddb_job_operator_rate_limited_polls_total 1"),
+        "{metrics}"
+    );
+    for family in [
+        "provider_calls_total{",
+        "provider_throttled_total{",
+        "provider_call_duration_seconds_count{",
+    ] {
+        assert!(
+            !metrics.contains(&format!("clouddb_job_operator_{family}")),
+            "{family} counted a poll that sent nothing:\n{metrics}"
+        );
+    }
+}
