@@ -154,24 +154,28 @@ fn secret_key(c: usize) -> String {
     format!("BenchSecretKey{c:018}")
 }
 
+/// A simulated Tencent job on `instance` that runs (10 %, then 50 % halfway) and succeeds
+/// `done` after its start.
+fn succeeding_job(id: u64, instance: &str, done: Duration) -> serde_json::Value {
+    let ms = done.as_millis() as u64;
+    json!({
+        "provider": "tencent",
+        "jobId": id.to_string(),
+        "instanceId": instance,
+        "type": "reboot",
+        "timeline": [
+            {"after": "0s", "status": "RUNNING", "progress": 10},
+            {"after": format!("{}ms", ms / 2), "status": "RUNNING", "progress": 50},
+            {"after": format!("{ms}ms"), "status": "SUCCEED"},
+        ],
+    })
+}
+
 fn sim_config(jobs: &[Job]) -> SimConfig {
     let mut config = SimConfig::empty();
     let specs: Vec<serde_json::Value> = jobs
         .iter()
-        .map(|j| {
-            let ms = j.done.as_millis() as u64;
-            json!({
-                "provider": "tencent",
-                "jobId": j.id.to_string(),
-                "instanceId": format!("cdb-bench{:05}", j.instance),
-                "type": "reboot",
-                "timeline": [
-                    {"after": "0s", "status": "RUNNING", "progress": 10},
-                    {"after": format!("{}ms", ms / 2), "status": "RUNNING", "progress": 50},
-                    {"after": format!("{ms}ms"), "status": "SUCCEED"},
-                ],
-            })
-        })
+        .map(|j| succeeding_job(j.id, &format!("cdb-bench{:05}", j.instance), j.done))
         .collect();
     let scenario: Scenario =
         serde_json::from_value(json!({"name": "scale", "jobs": specs})).expect("scenario");

@@ -101,20 +101,7 @@ fn sim_config(quiet: &[TenantJob], noisy: &[TenantJob]) -> SimConfig {
     let mut config = SimConfig::empty();
     let mut specs: Vec<serde_json::Value> = quiet
         .iter()
-        .map(|j| {
-            let ms = j.done.unwrap_or_default().as_millis() as u64;
-            json!({
-                "provider": "tencent",
-                "jobId": j.id.to_string(),
-                "instanceId": j.instance,
-                "type": "reboot",
-                "timeline": [
-                    {"after": "0s", "status": "RUNNING", "progress": 10},
-                    {"after": format!("{}ms", ms / 2), "status": "RUNNING", "progress": 50},
-                    {"after": format!("{ms}ms"), "status": "SUCCEED"},
-                ],
-            })
-        })
+        .map(|j| super::succeeding_job(j.id, &j.instance, j.done.unwrap_or_default()))
         .collect();
     // The noisy credential is used for the noisy jobs only, so throttling every request
     // about them throttles every call that credential signs.
