@@ -190,7 +190,8 @@ fn sim_config(jobs: &[Job]) -> SimConfig {
     config
 }
 
-async fn create_objects(client: &Client, namespace: &str, jobs: &[Job], args: &Args, sim: &str) {
+/// Creates `namespace` (already there is fine: a rerun against the same cluster).
+async fn create_namespace(client: &Client, namespace: &str) {
     let ns: Api<Namespace> = Api::all(client.clone());
     let _ = ns
         .create(
@@ -198,6 +199,10 @@ async fn create_objects(client: &Client, namespace: &str, jobs: &[Job], args: &A
             &serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("ns"),
         )
         .await;
+}
+
+async fn create_objects(client: &Client, namespace: &str, jobs: &[Job], args: &Args, sim: &str) {
+    create_namespace(client, namespace).await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let creds = jobs.iter().map(|j| j.credential).max().unwrap_or(0) + 1;
     for c in 0..creds {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use futures::{stream, StreamExt, TryStreamExt};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -134,13 +134,7 @@ fn sim_config(quiet: &[TenantJob], noisy: &[TenantJob]) -> SimConfig {
 }
 
 async fn ensure_namespace(client: &Client, namespace: &str, secret: (String, String)) {
-    let ns: Api<Namespace> = Api::all(client.clone());
-    let _ = ns
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": namespace}})).expect("ns"),
-        )
-        .await;
+    super::create_namespace(client, namespace).await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let object: Secret = serde_json::from_value(json!({
         "metadata": {"name": "creds"},
