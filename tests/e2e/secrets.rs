@@ -28,7 +28,8 @@ pub(super) fn gcp_untrusted_creds(url: &str) -> Vec<(String, String)> {
     vec![("credentials.json".into(), key.to_string())]
 }
 
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+/// Secret data from string pairs.
+pub(super) fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -30,18 +30,11 @@ use super::harness::{tail, Harness, Options, Scratch};
 use super::history::History;
 use super::identity::{cluster_oidc, identity_job, role};
 use super::manifests::{manifest_for, sim_job, JobManifest};
-use super::secrets::gcp_untrusted_creds;
+use super::secrets::{gcp_untrusted_creds, pairs};
 
 const READER: &str = "reader";
 /// What A's jobs report while they run: a marker B must never see.
 const A_PROGRESS: u8 = 37;
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 /// A's jobs: running at 37 % for ten minutes.
 fn team_a_jobs() -> Vec<JobSpec> {
