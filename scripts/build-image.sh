@@ -27,9 +27,11 @@ dir="$profile"
 binary="$root/target/$dir/clouddb-job-operator"
 
 work="$(mktemp -d)"
-registry_pid=""
+# shellcheck source=testenv/oci-registry.sh
+source "$root/testenv/oci-registry.sh"
+OCI_REGISTRY_PID=""
 cleanup() {
-  [[ -n "$registry_pid" ]] && kill "$registry_pid" 2>/dev/null || true
+  [[ -n "$OCI_REGISTRY_PID" ]] && kill "$OCI_REGISTRY_PID" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,14 +73,8 @@ else
 fi
 (cd "$rootfs" && tar --sort=name --mtime=@0 --numeric-owner "${owners[@]}" -cf "$work/layer.tar" .)
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-"$crane" registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-ref="127.0.0.1:$port/clouddb-job-operator:$version"
+oci_registry_start "$crane" "$work"
+ref="$OCI_REGISTRY/clouddb-job-operator:$version"
 "$crane" append --oci-empty-base -f "$work/layer.tar" -t "$ref" >/dev/null 2>>"$work/crane.log"
 "$crane" mutate "$ref" -t "$ref" \
   --set-platform linux/amd64 \
@@ -86,12 +82,11 @@ ref="127.0.0.1:$port/clouddb-job-operator:$version"
   --user 65532:65532 --workdir / --exposed-ports 8080/tcp \
   --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   -l org.opencontainers.image.title=clouddb-job-operator \
-  -l "org.opencontainers.image.description=Tracks long-running cloud database jobs (Tencent Cloud CDB, Huawei Cloud RDS/TaurusDB) as Kubernetes CloudDbJob resources" \
+  -l "org.opencontainers.image.description=Tracks long-running cloud database jobs (Tencent Cloud API 3.0 and CDB API 2.0, Huawei Cloud RDS/TaurusDB, Alibaba Cloud RDS/PolarDB, Amazon RDS/Aurora, Google Cloud SQL, Azure Database for PostgreSQL/MySQL) as Kubernetes CloudDbJob resources" \
   -l "org.opencontainers.image.version=$version" \
   -l org.opencontainers.image.licenses=Apache-2.0 >/dev/null 2>>"$work/crane.log"
 rm -rf "$out/oci"
 mkdir -p "$out"
 "$crane" pull --format=oci "$ref" "$out/oci" 2>>"$work/crane.log"
-(cd "$out/oci" && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-  -cf "$out/clouddb-job-operator-$version.oci.tar" .)
+oci_archive "$out/oci" "$out/clouddb-job-operator-$version.oci.tar"
 log "wrote $out/oci and $out/clouddb-job-operator-$version.oci.tar ($(du -h "$out/clouddb-job-operator-$version.oci.tar" | cut -f1))"

@@ -2,6 +2,8 @@
 # Runs every cargo-fuzz target in fuzz/ for a while and fails on the first crash.
 #
 #   scripts/fuzz.sh [seconds-per-target]     (default 30)
+#   scripts/fuzz.sh --build-only             install cargo-fuzz and build the targets only
+#                                            (scripts/test.sh does it while other tests run)
 #
 # Environment:
 #   FUZZ_TARGETS   space-separated subset of targets (default: all, from `cargo fuzz list`)
@@ -20,6 +22,11 @@
 set -euo pipefail
 
 CARGO_FUZZ_VERSION="0.13.2"
+BUILD_ONLY=0
+if [[ "${1:-}" == "--build-only" ]]; then
+  BUILD_ONLY=1
+  shift
+fi
 SECS="${1:-30}"
 JOBS="${FUZZ_JOBS:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,6 +56,10 @@ cd "$ROOT/fuzz"
 # checks on.
 log "building targets (optimized, AddressSanitizer, debug assertions)"
 cargo fuzz build
+if ((BUILD_ONLY)); then
+  log "targets built"
+  exit 0
+fi
 
 TARGETS="${FUZZ_TARGETS:-$(cargo fuzz list)}"
 failed=()

@@ -4,8 +4,19 @@
 #
 #   scripts/testenv.sh up      start etcd + kube-apiserver, wait on /readyz, write a kubeconfig;
 #                              prints `export KUBECONFIG=...` (and the other variables)
+#   scripts/testenv.sh up --node
+#                              the same plus a node that runs pods (root only; one per
+#                              machine): containerd, kubelet, kube-controller-manager,
+#                              kube-scheduler, a bridge cni0 10.88.0.1/16; the apiserver on
+#                              10.88.0.1:6443 with ServiceAccount admission and Node,RBAC.
+#                              Also prints TESTENV_NODE=1 and TESTENV_NODE_IP (where a pod
+#                              reaches the host). See scripts/testenv-node.sh.
+#   scripts/testenv.sh import OCI_ARCHIVE NAME
+#                              import an image into the node's containerd as NAME (e.g.
+#                              docker.io/library/clouddb-job-operator:0.1.0): no registry here
 #   scripts/testenv.sh env     print those lines again for a running control plane
-#   scripts/testenv.sh down    stop exactly the processes `up` started (by PID); logs are kept
+#   scripts/testenv.sh down    stop exactly the processes `up` started (by PID); logs are kept;
+#                              with a node, undo everything up did and name any leftover
 #   scripts/testenv.sh stop-apiserver | start-apiserver
 #                              stop / start kube-apiserver alone, on the same etcd and port
 #
@@ -20,12 +31,16 @@
 # key is configured, so `kubectl create token SA` works. Every request is written to
 # audit.log (JSON; level Metadata, CloudDbJob writes with bodies) so tests can see which
 # verbs a client used and which writes changed an object.
-# There is no kubelet, scheduler or controller-manager: pods never run, namespaces are not
-# finalized, garbage is not collected.
+# Without --node there is no kubelet, scheduler or controller-manager: pods never run,
+# namespaces are not finalized, garbage is not collected.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${TESTENV_DIR:-$root/.tools/testenv/default}"
 log() { printf 'testenv: %s\n' "$*" >&2; }
+# shellcheck source=scripts/testenv-node.sh
+source "$root/scripts/testenv-node.sh"
+# "node" when up --node started this control plane.
+mode() { cat "$dir/mode" 2>/dev/null || echo plain; }
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -75,17 +90,25 @@ wait_ready() {
 
 make_pki() {
   local pki="$dir/pki"
+  local sans="IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc"
+  # Pods reach the apiserver at the node's address and through the kubernetes Service.
+  [[ "$(mode)" == node ]] &&
+    sans+=",IP:$NODE_IP,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc.cluster.local"
   mkdir -p "$pki"
-  [[ -f "$pki/apiserver.crt" ]] && return 0
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=clouddb-testenv-ca" \
-    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+  [[ -f "$pki/apiserver.crt" && "$(cat "$pki/apiserver.sans" 2>/dev/null || echo "IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc")" == "$sans" ]] &&
+    return 0
+  if [[ ! -f "$pki/ca.crt" ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=clouddb-testenv-ca" \
+      -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+    openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  fi
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$pki/apiserver.ext"
+  printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' "$sans" >"$pki/apiserver.ext"
   openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
     -CAcreateserial -days 3650 -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
-  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
-  openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  echo "$sans" >"$pki/apiserver.sans"
 }
 
 start_etcd() {
@@ -103,43 +126,50 @@ start_etcd() {
 }
 
 start_apiserver() {
-  local bin etcd_port port
+  local bin etcd_port port address=127.0.0.1 mode_args
   bin="$(cat "$dir/bin")"
   etcd_port="$(cat "$dir/etcd.port")"
   port="$(cat "$dir/apiserver.port")"
+  # Without a node: no endpoints, no service-account tokens mounted into pods that never run.
+  mode_args=(--authorization-mode RBAC --service-cluster-ip-range 10.0.0.0/24
+    --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount)
+  if [[ "$(mode)" == node ]]; then
+    address="$NODE_IP"
+    mapfile -t mode_args < <(node_apiserver_args)
+  fi
+  # The audit log is not rotated within a run (by default at 100 MB): the tests read
+  # audit.log alone, and the node's tests write more than 100 MB of it.
   # shellcheck disable=SC2086
   "$bin/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
+    --bind-address "$address" --advertise-address "$address" --secure-port "$port" \
     --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
     --client-ca-file "$dir/pki/ca.crt" \
     --token-auth-file "$dir/tokens.csv" \
-    --authorization-mode RBAC \
+    "${mode_args[@]}" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$dir/pki/sa.pub" \
     --service-account-signing-key-file "$dir/pki/sa.key" \
     --api-audiences https://kubernetes.default.svc.cluster.local \
-    --service-cluster-ip-range 10.0.0.0/24 \
-    --endpoint-reconciler-type none \
-    --disable-admission-plugins ServiceAccount \
     --audit-policy-file "$dir/audit-policy.yaml" --audit-log-path "$dir/audit.log" \
     --audit-log-format json --audit-log-mode blocking \
+    --audit-log-maxsize 8192 \
     --cert-dir "$dir/pki" \
     ${TESTENV_APISERVER_ARGS:-} >>"$dir/apiserver.log" 2>&1 &
   echo $! >"$dir/apiserver.pid"
-  wait_ready "https://127.0.0.1:$port/readyz" kube-apiserver "$dir/apiserver.log" "$dir/apiserver.pid"
-  log "kube-apiserver ready on https://127.0.0.1:$port (pid $(cat "$dir/apiserver.pid"))"
+  wait_ready "https://$address:$port/readyz" kube-apiserver "$dir/apiserver.log" "$dir/apiserver.pid"
+  log "kube-apiserver ready on https://$address:$port (pid $(cat "$dir/apiserver.pid"))"
 }
 
 write_kubeconfig() {
-  local port="$1"
+  local address="$1" port="$2"
   cat >"$dir/kubeconfig" <<KC
 apiVersion: v1
 kind: Config
 clusters:
 - name: testenv
   cluster:
-    server: https://127.0.0.1:$port
+    server: https://$address:$port
     certificate-authority: $dir/pki/ca.crt
 users:
 - name: admin
@@ -158,16 +188,32 @@ KC
 }
 
 up() {
+  local want=plain
+  [[ "${1:-}" == --node ]] && want=node
   if alive "$dir/apiserver.pid" && alive "$dir/etcd.pid"; then
+    [[ "$(mode)" == "$want" ]] || { log "a control plane of another kind ($(mode)) runs in $dir: run down first"; exit 1; }
     log "already running in $dir"
     print_env
     return 0
   fi
   stop_pid "$dir/apiserver.pid" kube-apiserver
   stop_pid "$dir/etcd.pid" etcd
-  local bin
-  bin="$(bash "$root/testenv/build.sh")"
+  local bin start
+  if [[ "$want" == node ]]; then
+    bin="$(bash "$root/testenv/build-node.sh")"
+  else
+    bin="$(bash "$root/testenv/build.sh")"
+  fi
   mkdir -p "$dir"
+  start=$SECONDS
+  if [[ "$want" == node ]]; then
+    node_preflight
+    echo node >"$dir/mode"
+    # Whatever fails from here on (errexit), undo what was done.
+    trap 'rc=$?; if ((rc != 0)); then log "up --node failed; tearing down"; down || true; fi' EXIT
+  else
+    rm -f "$dir/mode"
+  fi
   rm -rf "$dir/etcd-data"
   : >"$dir/apiserver.log"
   rm -f "$dir/audit.log"
@@ -178,6 +224,7 @@ up() {
   printf '%s,admin,admin-uid,"system:masters"\n%s,developer,developer-uid\n' \
     "$(cat "$dir/admin.token")" "$(cat "$dir/developer.token")" >"$dir/tokens.csv"
   chmod 600 "$dir/tokens.csv" "$dir/admin.token" "$dir/developer.token"
+  [[ "$want" != node ]] || node_up "$bin"
   cat >"$dir/audit-policy.yaml" <<'POLICY'
 apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -195,9 +242,19 @@ rules:
   - level: Metadata
 POLICY
   start_etcd "$bin"
-  free_port >"$dir/apiserver.port"
+  local address=127.0.0.1
+  if [[ "$want" == node ]]; then
+    address="$NODE_IP"
+    echo "$NODE_APISERVER_PORT" >"$dir/apiserver.port"
+  else
+    free_port >"$dir/apiserver.port"
+  fi
   start_apiserver
-  write_kubeconfig "$(cat "$dir/apiserver.port")"
+  write_kubeconfig "$address" "$(cat "$dir/apiserver.port")"
+  if [[ "$want" == node ]]; then
+    node_start "$bin"
+    log "control plane and node up in $((SECONDS - start))s"
+  fi
   cat >"$dir/env" <<ENV
 export KUBECONFIG=$dir/kubeconfig
 export KUBECTL=$bin/kubectl
@@ -206,18 +263,34 @@ export GITOPS_HEALTH=$bin/gitops-health
 export TESTENV_DIR=$dir
 export TESTENV_ETCD=http://127.0.0.1:$(cat "$dir/etcd.port")
 ENV
+  if [[ "$want" == node ]]; then
+    printf 'export TESTENV_NODE=1\nexport TESTENV_NODE_IP=%s\n' "$NODE_IP" >>"$dir/env"
+    trap - EXIT
+  fi
   print_env
 }
 
 down() {
+  local rc=0
+  [[ "$(mode)" == node ]] && { node_down || rc=1; }
   stop_pid "$dir/apiserver.pid" kube-apiserver
   stop_pid "$dir/etcd.pid" etcd
-  rm -f "$dir/env"
-  log "logs kept in $dir (apiserver.log, etcd.log, audit.log)"
+  rm -f "$dir/env" "$dir/mode"
+  log "logs kept in $dir (apiserver.log, etcd.log, audit.log$([[ -d "$dir/node" ]] && echo ", node/*.log"))"
+  return "$rc"
+}
+
+# An OCI archive (scripts/build-image.sh writes one without a name in it) as image NAME.
+import_image() {
+  local archive="${1:?usage: $0 import OCI_ARCHIVE NAME}" name="${2:?usage: $0 import OCI_ARCHIVE NAME}"
+  [[ "$(mode)" == node ]] && alive "$dir/node/containerd.pid" || { log "no node runs in $dir (up --node)"; exit 1; }
+  node_ctr images import --index-name "$name" "$archive" >&2
+  log "imported $archive as $name"
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) up "${2:-}" ;;
+  import) import_image "${2:-}" "${3:-}" ;;
   env) print_env ;;
   down) down ;;
   stop-apiserver) stop_pid "$dir/apiserver.pid" kube-apiserver ;;
@@ -227,7 +300,7 @@ case "${1:-}" in
     start_apiserver
     ;;
   *)
-    echo "usage: $0 up|env|down|stop-apiserver|start-apiserver" >&2
+    echo "usage: $0 up [--node]|env|down|import OCI_ARCHIVE NAME|stop-apiserver|start-apiserver" >&2
     exit 2
     ;;
 esac

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> u8 {
     match command {
-        Command::Crd => match cli::crd::crd_yaml() {
+        Command::Crd(args) => match cli::crd::yaml_for(args.kind) {
             Ok(yaml) => {
                 print!("{yaml}");
                 exit::SUCCEEDED

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds Flux's source-controller and kustomize-controller (and helm-controller with
-# FLUX_HELM=1) from their Go modules into .tools/flux/$FLUX_VERSION/, with their CRDs from
-# the module zips (config/crd/bases) beside them, for the Flux end-to-end tests
-# (tests/e2e/flux.rs). A second run with everything present rebuilds nothing (`.complete`).
+# Builds Flux's source-controller, kustomize-controller and helm-controller from their Go
+# modules into .tools/flux/$FLUX_VERSION/, with their CRDs from the module zips
+# (config/crd/bases) beside them, for the Flux end-to-end tests (tests/e2e/flux.rs and
+# tests/e2e/flux_helm.rs). A second run with everything present rebuilds nothing (`.complete`).
 # Prints the directory on stdout.
 #
 # `go install module@version` cannot build them: each module's go.mod has
@@ -12,11 +12,13 @@
 # it is built in place. v1.10.x needs Go 1.27 and dependencies the proxy refuses; v1.9.6
 # builds, with one more replace for source-controller: the proxy refuses
 # github.com/fluxcd/pkg/artifact v0.18.3, and v0.18.0 builds.
-# Cold: about 9 minutes on 2 idle cores (source-controller about 4, kustomize-controller about
-# 5; 22 minutes on a machine busy with other builds); warm: nothing. helm-controller v1.4.5
-# builds too (about 7 minutes) but no test uses it, so it is left out unless asked for.
+# Cold: about 9 minutes on 2 idle cores for source-controller (about 4) and
+# kustomize-controller (about 5; 22 minutes on a machine busy with other builds), plus
+# helm-controller v1.4.5 (8 minutes of CPU with an empty Go build cache; 12 minutes on a
+# machine busy with other builds); warm: nothing (under a second).
 #   FLUX_VERSION   source-controller and kustomize-controller version (default v1.9.6)
-#   FLUX_HELM      1: also helm-controller $FLUX_HELM_VERSION (default v1.4.5)
+#   FLUX_HELM      0: leave helm-controller out (default 1: build $FLUX_HELM_VERSION, default
+#                  v1.4.5, for tests/e2e/flux_helm.rs)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -27,7 +29,7 @@ bin="$cache/bin"
 log() { printf 'build-flux: %s\n' "$*" >&2; }
 
 controllers=(source-controller kustomize-controller)
-[[ "${FLUX_HELM:-0}" == 1 ]] && controllers+=(helm-controller)
+[[ "${FLUX_HELM:-1}" == 1 ]] && controllers+=(helm-controller)
 
 # `.complete` lists the controllers built with their CRDs in place.
 complete=1

@@ -36,14 +36,9 @@ fi
 etcd_version="$(cd "$mod" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
 helm_version="$(cd "$here/tools" && go list -m -f '{{.Version}}' helm.sh/helm/v4)"
 
-# hack/lib/version.sh sets these for release builds; the commit is the module's content
-# hash's prefix is not meaningful, so it is left empty as in source builds without git.
-build_date="$(date -u -d "@${SOURCE_DATE_EPOCH:-0}" +%Y-%m-%dT%H:%M:%SZ)"
-ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
-done
+# shellcheck source=testenv/k8s-ldflags.sh
+. "$here/k8s-ldflags.sh"
+ldflags="$(k8s_version_ldflags "$version" "$minor")"
 mkdir -p "$bin"
 rm -f "$bin/.complete"
 start=$SECONDS

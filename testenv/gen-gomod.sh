@@ -6,7 +6,10 @@
 #     `k8s.io/... v0.0.0` require lines of the k8s.io/kubernetes go.mod the module proxy
 #     serves (those modules are replaced by ./staging/... upstream; outside the repository
 #     they must point at their published v0.N.M tags);
-#   * `tool` lines for the binaries we build (kube-apiserver, kubectl, etcd).
+#   * `tool` lines for the binaries we build (kube-apiserver, kubectl, etcd; and the node's
+#     kubelet, kube-controller-manager and kube-scheduler, testenv/build-node.sh): without
+#     them `-mod=readonly` builds of the node fail with "missing go.sum entry" (cadvisor,
+#     opencontainers/cgroups, netlink).
 # Nothing else goes in this module: every other requirement could raise, by minimal version
 # selection, a dependency of the control plane above the version Kubernetes pins. The other
 # test tools (helm, gitops-health) live in testenv/tools, a module of their own.
@@ -42,6 +45,9 @@ godirective="$(awk '$1 == "go" {print $2; exit}' "$upstream")"
   echo "	go.etcd.io/etcd/server/v3"
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kubectl"
+  echo "	k8s.io/kubernetes/cmd/kubelet"
+  echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kube-scheduler"
   echo ")"
   echo
   echo "replace ("

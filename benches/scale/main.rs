@@ -7,9 +7,11 @@
 //! `cargo bench --bench scale -- --jobs 1000 --interval 30s --duration 120s [--kubeconfig F]`
 //! (see BENCHMARKS.md). Not run by `cargo test` (`test = false` in Cargo.toml).
 //!
-//! `--scenario tenants` measures fairness between namespaces instead (see `tenants.rs`).
+//! `--scenario tenants` measures fairness between namespaces instead (see `tenants.rs`);
+//! `--scenario peer` compares the operator with ACK's RDS controller (see `peer.rs`).
 
 mod backend;
+mod peer;
 mod tenants;
 
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +55,10 @@ struct Args {
     noisy_per_instance: usize,
     /// `tenants`: `baseline` (quiet namespace alone) and/or `contended`.
     runs: Vec<String>,
+    /// `peer`: `ack-<workers>` and/or `ours`, one after the other.
+    peer_runs: Vec<String>,
+    /// `peer`: the peer's binary (default: what `testenv/build-ack.sh` prints).
+    ack_bin: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -71,6 +77,8 @@ fn parse_args() -> Result<Args, String> {
         quiet_jobs: 20,
         noisy_per_instance: 1,
         runs: vec!["baseline".into(), "contended".into()],
+        peer_runs: vec!["ack-1".into(), "ack-64".into(), "ours".into()],
+        ack_bin: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -106,15 +114,17 @@ fn parse_args() -> Result<Args, String> {
                 args.noisy_per_instance = value()?.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             "--runs" => args.runs = value()?.split(',').map(String::from).collect(),
+            "--peer-runs" => args.peer_runs = value()?.split(',').map(String::from).collect(),
+            "--ack-bin" => args.ack_bin = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     args.per_instance = args.per_instance.max(1);
     args.instances_per_credential = args.instances_per_credential.max(1);
     args.noisy_per_instance = args.noisy_per_instance.max(1);
-    if !matches!(args.scenario.as_str(), "scale" | "tenants") {
+    if !matches!(args.scenario.as_str(), "scale" | "tenants" | "peer") {
         return Err(format!(
-            "unknown scenario {:?} (scale, tenants)",
+            "unknown scenario {:?} (scale, tenants, peer)",
             args.scenario
         ));
     }
@@ -523,6 +533,10 @@ async fn main() {
     };
     if args.scenario == "tenants" {
         tenants::run(&args).await;
+        return;
+    }
+    if args.scenario == "peer" {
+        peer::run(&args).await;
         return;
     }
     let jobs = plan(&args);

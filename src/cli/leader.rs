@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::shutdown::wait_true;
-use crate::controller::runner::{run_controller, Operator};
+use crate::controller::runner::{run_operator, Operator};
 
 /// Lease duration and renewal grace (renewed 5 s before it would expire).
 const LEASE_SECONDS: u64 = 15;
@@ -105,13 +105,7 @@ pub(super) async fn run_with_leader_election(
                         }
                     }
                 };
-                run_controller(
-                    op.ctx.clone(),
-                    op.settings.clone(),
-                    op.health.clone(),
-                    until,
-                )
-                .await;
+                run_operator(&op, until).await;
                 op.health.set_ready(true);
                 if *stop_rx.borrow_and_update() {
                     break Next::Stop;

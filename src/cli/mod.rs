@@ -2,6 +2,7 @@
 
 pub mod crd;
 pub mod demo;
+pub mod exit;
 mod leader;
 pub mod logging;
 pub mod output;
@@ -13,18 +14,9 @@ pub mod watch;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes shared by the subcommands.
-pub mod exit {
-    pub const SUCCEEDED: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const TIMED_OUT: u8 = 3;
-    /// `track`: the provider could not be reached (transient errors until the deadline).
-    pub const UNREACHABLE: u8 = 4;
-}
-
-/// Tracks long-running cloud database jobs (Tencent Cloud CDB, Huawei Cloud RDS/TaurusDB)
-/// as Kubernetes resources.
+/// Tracks long-running cloud database jobs (Tencent Cloud API 3.0 and CDB API 2.0, Huawei
+/// Cloud RDS/TaurusDB, Alibaba Cloud RDS/PolarDB, AWS (Amazon RDS/Aurora), Google Cloud SQL,
+/// Azure Database for PostgreSQL/MySQL) as Kubernetes resources.
 #[derive(Debug, Parser)]
 #[command(
     name = "clouddb-job-operator",
@@ -63,8 +55,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the controller (kubeconfig or in-cluster config).
     Run(run::RunArgs),
-    /// Print the CloudDbJob CustomResourceDefinition as YAML.
-    Crd,
+    /// Print a CustomResourceDefinition as YAML (CloudDbJob by default; `--kind instance`
+    /// for CloudDbInstance, `--kind all` for both).
+    Crd(crd::CrdArgs),
     /// Track one provider job from the command line, without Kubernetes.
     Track(track::TrackArgs),
     /// Show the CloudDbJobs of a namespace (or all) as live progress bars, from a watch.

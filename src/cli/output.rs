@@ -56,19 +56,29 @@ impl JobIdentity {
     /// `[namespace/]name provider api job` for a progress line (the namespace only when
     /// jobs of several namespaces are shown).
     pub fn label(&self, with_namespace: bool) -> String {
-        // Names vary in length: a fixed column keeps the rest aligned for most of them.
-        let object = match (&self.namespace, &self.name) {
-            (Some(ns), Some(name)) if with_namespace => format!("{:<32} ", format!("{ns}/{name}")),
-            (_, Some(name)) => format!("{name:<24} "),
-            _ => String::new(),
-        };
-        format!(
-            "{object}{:<14} {:<24} {:<13}",
-            self.provider,
-            self.api,
-            short(&self.job_id)
+        columns(
+            self.namespace.as_deref(),
+            self.name.as_deref(),
+            with_namespace,
+            [&self.provider, &self.api, &self.job_id],
         )
     }
+}
+
+/// `[namespace/]name provider api id` in fixed columns, so that the lines of jobs and
+/// instances line up (names vary in length: a fixed column keeps the rest aligned for most).
+pub fn columns(
+    namespace: Option<&str>,
+    name: Option<&str>,
+    with_namespace: bool,
+    [provider, api, id]: [&str; 3],
+) -> String {
+    let object = match (namespace, name) {
+        (Some(ns), Some(name)) if with_namespace => format!("{:<32} ", format!("{ns}/{name}")),
+        (_, Some(name)) => format!("{name:<24} "),
+        _ => String::new(),
+    };
+    format!("{object}{provider:<14} {api:<24} {:<13}", short(id))
 }
 
 /// A job ID cut to 13 characters, for progress lines.

@@ -4,13 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::ProviderKind;
-use crate::controller::batching::BatchingTencentProvider;
+use crate::controller::batching::{BatchingAwsProvider, BatchingTencentProvider};
+use crate::controller::instance::{FederatedLister, RateLimitedLister};
 use crate::controller::ratelimit::{RateLimitConfig, RateLimitedProvider, RateLimits};
 use crate::controller::rounds::Rounds;
 use crate::controller::Clock;
 use crate::providers::alibaba::AlibabaProvider;
 use crate::providers::aws::AwsProvider;
 use crate::providers::azure::AzureProvider;
+use crate::providers::discovery::{JobLister, ListerSet};
 use crate::providers::gcp::GcpProvider;
 use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::huawei::HuaweiProvider;
@@ -60,8 +62,23 @@ pub struct PollingOptions {
     pub batch_cache_ttl: Duration,
 }
 
+/// What `run` polls and lists with.
+pub struct RunProviders {
+    pub provider: Arc<dyn Provider>,
+    /// CloudDbInstance discovery: every provider with a list call, behind the same
+    /// workload-identity exchange and rate limits as `provider`.
+    pub lister: Arc<dyn JobLister>,
+}
+
+/// The listers of CloudDbInstance discovery, one per provider that can list an instance's
+/// jobs (admission refuses the others).
+pub fn listers(http: &HttpClient) -> ListerSet {
+    crate::providers::listers::standard(http)
+}
+
 /// The providers of `run`: every real client behind the local rate limits, with Tencent
-/// `DescribeTasks` batched per credential, region, endpoint and instance unless `naive`;
+/// `DescribeTasks` batched per credential, region, endpoint and instance, and the AWS RDS
+/// describes per credential, API, region and endpoint, unless `naive`;
 /// jobs with a workload identity get their temporary credentials from the clouds' STS first
 /// (ServiceAccount tokens from `tokens`).
 pub fn for_run(
@@ -69,11 +86,16 @@ pub fn for_run(
     polling: &PollingOptions,
     (rounds, clock): (Arc<Rounds>, Clock),
     (tokens, sts): (Arc<dyn ServiceAccountTokens>, StsEndpoints),
-) -> Result<Arc<dyn Provider>, String> {
+) -> Result<RunProviders, String> {
     let http = HttpClient::new(options)?;
+    // One set of buckets: listings draw from the same limits as polls.
+    let limits = Arc::new(RateLimits::new(polling.limits));
+    let listed: Arc<dyn JobLister> = Arc::new(RateLimitedLister::new(
+        Arc::new(listers(&http)),
+        limits.clone(),
+    ));
     let sts_http = http.clone();
     let sts_clock = clock.clone();
-    let limits = Arc::new(RateLimits::new(polling.limits));
     let limited = |p: Arc<dyn Provider>| -> Arc<dyn Provider> {
         Arc::new(RateLimitedProvider::new(p, limits.clone()))
     };
@@ -83,6 +105,16 @@ pub fn for_run(
     } else {
         Arc::new(
             BatchingTencentProvider::new(tencent, Some(limits.clone()))
+                .with_cache_ttl(polling.batch_cache_ttl)
+                .with_rounds(rounds.clone(), clock.clone()),
+        )
+    };
+    let aws = AwsProvider::new(http.clone());
+    let aws: Arc<dyn Provider> = if polling.naive {
+        limited(Arc::new(aws))
+    } else {
+        Arc::new(
+            BatchingAwsProvider::new(aws, Some(limits.clone()))
                 .with_cache_ttl(polling.batch_cache_ttl)
                 .with_rounds(rounds, clock),
         )
@@ -102,17 +134,18 @@ pub fn for_run(
                 ProviderKind::Alibaba,
                 limited(Arc::new(AlibabaProvider::new(http.clone()))),
             )
-            .with(
-                ProviderKind::Aws,
-                limited(Arc::new(AwsProvider::new(http.clone()))),
-            )
+            .with(ProviderKind::Aws, aws)
             .with(
                 ProviderKind::Azure,
                 limited(Arc::new(AzureProvider::new(http.clone()))),
             )
             .with(ProviderKind::Gcp, limited(Arc::new(GcpProvider::new(http)))),
     );
-    Ok(Arc::new(FederatedProvider::new(
+    let federated = Arc::new(FederatedProvider::new(
         set, tokens, sts_http, sts, sts_clock,
-    )))
+    ));
+    Ok(RunProviders {
+        provider: federated.clone(),
+        lister: Arc::new(FederatedLister::new(federated, listed)),
+    })
 }

@@ -16,7 +16,7 @@ use crate::controller::memory::JobMemory;
 use crate::controller::metrics::Metrics;
 use crate::controller::ratelimit::RateLimitConfig;
 use crate::controller::rounds::Rounds;
-use crate::controller::runner::{run_controller, ControllerSettings};
+use crate::controller::runner::{run_operator, ControllerSettings};
 use crate::controller::secrets::SecretReader;
 use crate::controller::server::{self, Health};
 use crate::controller::{Clock, Context, Schedule};
@@ -122,9 +122,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_alibaba: u32,
 
-    /// AWS RDS describe calls per second per access key and endpoint (RDS does not publish
-    /// its bucket sizes; 10 is an assumption).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    /// AWS RDS describe calls per second per access key and endpoint, a ceiling: RDS does
+    /// not publish its bucket sizes and the SDKs set no client-side rate (botocore's
+    /// adaptive mode cuts its rate only on throttling answers, as this limiter does).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_aws: u32,
 
     /// Google Cloud SQL Admin API calls per minute per service account and endpoint (the
@@ -220,6 +221,7 @@ pub fn build(
             namespace: args.namespace.clone(),
             concurrency: args.max_concurrent_polls,
         },
+        lister: None,
     }
 }
 
@@ -234,13 +236,14 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     })?;
     let sts = StsEndpoints::parse(args.sts_endpoints.iter().map(String::as_str))?;
     let tokens = Arc::new(KubeServiceAccountTokens::new(client.clone()));
-    let provider = super::providers::for_run(
+    let providers = super::providers::for_run(
         &options,
         &polling_options(&args),
         (rounds.clone(), clock.clone()),
         (tokens, sts),
     )?;
-    let op = build(client.clone(), provider, rounds, clock, &args);
+    let mut op = build(client.clone(), providers.provider, rounds, clock, &args);
+    op.lister = Some(providers.lister);
     let app = server::router(
         op.ctx.metrics.clone(),
         op.ctx.memory.clone(),
@@ -264,7 +267,7 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     });
 
     if !args.leader_election {
-        run_controller(op.ctx, op.settings, op.health, wait_true(stop_rx)).await;
+        run_operator(&op, wait_true(stop_rx)).await;
         return Ok(());
     }
     let lease = super::leader::LeaseSettings {

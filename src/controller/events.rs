@@ -118,12 +118,17 @@ pub fn transition_events(
     prev: &CloudDbJobStatus,
     next: &CloudDbJobStatus,
 ) -> Vec<Event> {
+    let stalled =
+        |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
     let mut events = Vec::new();
     if prev.phase != next.phase {
         if let Some(phase) = next.phase {
             let (type_, note) = match phase {
                 JobPhase::Failed => (EventType::Warning, next.message.clone()),
                 JobPhase::Succeeded => (EventType::Normal, Some(format!("job {job_id} succeeded"))),
+                // A first poll refused (or blocked) sets `Pending` with the refusal as the
+                // message: that belongs to the stall's Warning below, not to a Normal event.
+                _ if stalled(next) => (EventType::Normal, Some(format!("tracking job {job_id}"))),
                 _ => (EventType::Normal, next.message.clone()),
             };
             let reason = match (phase, next.reason.as_deref()) {
@@ -139,8 +144,6 @@ pub fn transition_events(
             });
         }
     }
-    let stalled =
-        |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
     let terminal = next.phase.is_some_and(JobPhase::is_terminal);
     if !terminal && stalled(next) && (!stalled(prev) || prev.reason != next.reason) {
         events.push(Event {
@@ -341,5 +344,41 @@ mod tests {
         let events = transition_events("42", &back, &failed);
         assert_eq!(reasons(&events), [("JobFailed".to_string(), true)]);
         assert_eq!(events[0].note.as_deref(), Some("disk full"));
+    }
+
+    #[test]
+    fn a_refused_first_poll_puts_the_refusal_in_the_warning_not_in_the_pending_event() {
+        use super::super::status::PollOutcome::{Blocked, ProviderFailed};
+        use crate::providers::{ErrorReason, ProviderError};
+        let start = CloudDbJobStatus::default();
+        let refused = ProviderError::permanent(
+            ErrorReason::AuthenticationFailed,
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found",
+        );
+        let blocked = Blocked {
+            reason: "SecretNotFound",
+            message: "Secret creds not found".into(),
+        };
+        for (next, refusal) in [
+            (
+                after(&start, ProviderFailed(&refused)),
+                "SecretId is not found",
+            ),
+            (after(&start, blocked), "Secret creds not found"),
+        ] {
+            assert_eq!(next.phase, Some(JobPhase::Pending));
+            let events = transition_events("42", &start, &next);
+            let kinds: Vec<bool> = events
+                .iter()
+                .map(|e| e.type_ == EventType::Warning)
+                .collect();
+            assert_eq!(kinds, [false, true], "{:?}", reasons(&events));
+            let (pending, warning) = (&events[0], &events[1]);
+            assert_eq!(pending.reason, "Pending");
+            assert_eq!(pending.note.as_deref(), Some("tracking job 42"));
+            let warned = warning.note.as_deref().unwrap_or_default();
+            assert!(warned.contains(refusal), "{warned}");
+        }
     }
 }

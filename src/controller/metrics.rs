@@ -33,6 +33,11 @@ pub struct ApiLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProviderLabels {
+    pub provider: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PhaseLabels {
     pub phase: &'static str,
 }
@@ -83,6 +88,10 @@ pub struct Metrics {
     pub last_reconcile_success: Gauge,
     /// Errors of the CloudDbJob watch itself (RBAC, a missing CRD, an unreachable API).
     pub watch_errors: Counter,
+    /// CloudDbJobs created for jobs a CloudDbInstance discovered, by provider.
+    pub discovered_jobs: Family<ProviderLabels, Counter>,
+    /// Listings of instances' jobs, by provider, api and outcome (like `provider_calls`).
+    pub discovery_listings: Family<CallLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -191,6 +200,18 @@ impl Metrics {
             "Errors watching CloudDbJobs (RBAC, missing CRD, unreachable API server)",
             watch_errors.clone(),
         );
+        let discovered_jobs = Family::<ProviderLabels, Counter>::default();
+        registry.register(
+            "discovered_jobs",
+            "CloudDbJobs created for jobs a CloudDbInstance discovered, by provider",
+            discovered_jobs.clone(),
+        );
+        let discovery_listings = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "discovery_listings",
+            "Listings of a CloudDbInstance's jobs by provider, api and outcome",
+            discovery_listings.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -209,6 +230,8 @@ impl Metrics {
             leader,
             last_reconcile_success,
             watch_errors,
+            discovered_jobs,
+            discovery_listings,
         }
     }
 

@@ -17,7 +17,10 @@ use crate::providers::{ErrorClass, ProviderError};
 
 /// Jitter applied to every poll delay: ±10 %, so jobs created together drift apart.
 const JITTER: f64 = 0.10;
-/// A job whose predicted end is within this many intervals is polled faster.
+/// The near-end rule of [`next_poll_delay`] applies once the predicted end is at most this
+/// many intervals away, but it polls sooner than the interval only when the end is less
+/// than one interval away: from one to two intervals away it gives the interval, as the
+/// other rules would there too.
 const NEAR_END_INTERVALS: f64 = 2.0;
 /// Long-running jobs are polled at most this many times slower than `pollInterval`.
 const MAX_SLOWDOWN: f64 = 4.0;
@@ -32,12 +35,18 @@ const PERMANENT_CAP: Duration = Duration::from_secs(600);
 /// so it is re-checked more often once it has been broken for a while.
 const SECRET_CAP: Duration = Duration::from_secs(120);
 
-/// Delay before the next poll of a non-terminal job that was just observed.
+/// Delay before the next poll of a non-terminal job that was just observed. Only a
+/// `Running` job with an estimated completion time is polled at another pace than its
+/// interval:
 ///
-/// - near the predicted end (ETA within two intervals): half the interval, or the time
-///   left, whichever is longer, so completion is seen promptly;
-/// - long-running and predicted far from done: up to 4× slower;
-/// - otherwise the interval; always ±10 % jitter and never below 1 s.
+/// - ETA at most two intervals away: the time left, but at most one interval and at least
+///   half of one. So from one to two intervals away it is just the interval; under one
+///   interval the poll lands at the predicted end (not sooner than half an interval); once
+///   the ETA has passed, half the interval;
+/// - ETA further away and running for an hour or more (since `startTime`): a tenth of the
+///   time left, between one and four intervals (so slower only when the end is more than
+///   ten intervals away);
+/// - otherwise the interval. Always ±10 % jitter, and never below 1 s.
 pub fn next_poll_delay(
     interval: Duration,
     status: &CloudDbJobStatus,

@@ -94,7 +94,9 @@ pub async fn poll(
             }
         }
     }
-    let result = result.or_else(|e| not_found_yet_within_grace(e, age(job, now)));
+    let result = result
+        .map_err(|e| e.settle(failures_in_a_row(job)))
+        .or_else(|e| not_found_yet_within_grace(e, age(job, now)));
     match &result {
         Err(e) if e.reason == ErrorReason::LocalRateLimit => {
             ctx.metrics.rate_limited.inc();
@@ -144,6 +146,18 @@ pub fn not_found_yet_within_grace(
     } else {
         Err(error)
     }
+}
+
+/// Failed polls in a row if this one fails too: what a bounded transient error
+/// ([`ProviderError::settle`]) is measured against. Kept in `status.consecutiveErrors`, so
+/// a restart does not reset the bound.
+fn failures_in_a_row(job: &CloudDbJob) -> u32 {
+    let before = job
+        .status
+        .as_ref()
+        .and_then(|s| s.consecutive_errors)
+        .unwrap_or(0);
+    u32::try_from(before).unwrap_or(0).saturating_add(1)
 }
 
 /// Time since the object was created (zero when unknown).

@@ -1,6 +1,8 @@
 //! Client-side rate limits: one token bucket (governor GCRA) per credential, endpoint and
 //! API family, sized to the providers' published limits, so the operator stays under them
-//! however many jobs it tracks.
+//! however many jobs it tracks. The configured limit is a ceiling: a bucket whose calls are
+//! throttled by the provider is slowed down below it and recovers gradually, as the AWS
+//! SDKs' adaptive retry mode does ([`super::adaptive`]).
 //!
 //! A poll that finds no token is not made and not waited for inside the reconcile: the
 //! reconcile requeues the job after the bucket's wait (see [`RATE_LIMITED`]), so a
@@ -23,9 +25,11 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::adaptive::AdaptiveSet;
 use crate::api::{ProviderApi, ProviderKind};
+use crate::providers::discovery::InstanceTarget;
 use crate::providers::{
-    Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError,
+    Credentials, ErrorClass, ErrorReason, JobObservation, JobTarget, Provider, ProviderError,
 };
 
 /// Which published limit a call counts against.
@@ -61,8 +65,29 @@ pub struct LimitKey {
 
 /// The bucket for a poll of `target` with `credentials`.
 pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
-    let family = match target.provider {
-        ProviderKind::Tencent if target.api == ProviderApi::DescribeAsyncRequestInfo => {
+    bucket(
+        family(target.provider, target.api),
+        credentials,
+        target.endpoint.as_ref().map(|u| u.as_str()),
+        target.region.as_deref(),
+    )
+}
+
+/// The bucket for a listing of an instance's jobs: the same bucket as a poll of the same
+/// API family, credential and endpoint, so listings and polls share the provider's limit.
+pub fn instance_limit_key(target: &InstanceTarget, credentials: &Credentials) -> LimitKey {
+    bucket(
+        family(target.provider, target.api),
+        credentials,
+        target.endpoint.as_ref().map(|u| u.as_str()),
+        target.region.as_deref(),
+    )
+}
+
+/// The published limit a call of `api` counts against.
+pub fn family(provider: ProviderKind, api: ProviderApi) -> Family {
+    match provider {
+        ProviderKind::Tencent if api == ProviderApi::DescribeAsyncRequestInfo => {
             Family::TencentAsync
         }
         ProviderKind::Tencent => Family::TencentTasks,
@@ -72,13 +97,21 @@ pub fn limit_key(target: &JobTarget, credentials: &Credentials) -> LimitKey {
         ProviderKind::Aws => Family::Aws,
         ProviderKind::Gcp => Family::Gcp,
         ProviderKind::Azure => Family::Azure,
-    };
+    }
+}
+
+fn bucket(
+    family: Family,
+    credentials: &Credentials,
+    endpoint: Option<&str>,
+    region: Option<&str>,
+) -> LimitKey {
     LimitKey {
         family,
         credential: credential_identity(credentials),
-        endpoint: match &target.endpoint {
-            Some(url) => url.as_str().to_string(),
-            None => format!("default/{}", target.region.as_deref().unwrap_or("")),
+        endpoint: match endpoint {
+            Some(url) => url.to_string(),
+            None => format!("default/{}", region.unwrap_or("")),
         },
     }
 }
@@ -104,8 +137,12 @@ pub struct RateLimitConfig {
     /// Alibaba Cloud calls per second. The per-API flow-control quotas are per account and
     /// not published for `DescribeHistoryTasks`; 20/s is an assumption.
     pub alibaba_per_second: u32,
-    /// AWS RDS describe calls per second. RDS throttles with per-account token buckets of
-    /// unpublished size; 10/s stays well inside what the SDKs' waiters use.
+    /// AWS RDS describe calls per second, a ceiling. RDS throttles with per-account token
+    /// buckets of unpublished size, and the SDKs set no client-side rate: botocore's
+    /// `standard` mode retries throttled calls with backoff, its `adaptive` mode sends
+    /// unlimited until the first throttling answer, then cuts and recovers its rate (what
+    /// [`super::adaptive`] does here). 50/s bounds what one credential's jobs may cost the
+    /// account's other clients; batching keeps well below it (100 jobs per call).
     pub aws_per_second: u32,
     /// Google Cloud SQL Admin API calls per minute. The API's quota is per project and user
     /// and set per project in the console; 180/min (3/s) is an assumption below the
@@ -125,7 +162,7 @@ impl Default for RateLimitConfig {
             tencent_legacy_per_second: 20,
             huawei_per_minute: 60,
             alibaba_per_second: 20,
-            aws_per_second: 10,
+            aws_per_second: 50,
             gcp_per_minute: 180,
             azure_per_second: 10,
         }
@@ -164,6 +201,10 @@ pub struct RateLimits<C: Clock = DefaultClock> {
     /// The last slot handed to a refused poll, per bucket.
     queued: Mutex<HashMap<LimitKey, C::Instant>>,
     acquires: AtomicU64,
+    /// The buckets throttled by their provider, below their ceiling.
+    adaptive: AdaptiveSet<LimitKey>,
+    config: RateLimitConfig,
+    origin: C::Instant,
 }
 
 /// Every this many acquisitions, idle buckets and past slots are forgotten.
@@ -202,10 +243,59 @@ impl<C: Clock + Clone> RateLimits<C> {
                 clock.clone(),
             ),
             azure: Buckets::new(per_second(config.azure_per_second), clock.clone()),
+            origin: clock.now(),
             clock,
             queued: Mutex::default(),
             acquires: AtomicU64::new(0),
+            adaptive: AdaptiveSet::default(),
+            config,
         }
+    }
+
+    /// Seconds since these limits were made, on their clock (the adaptive state's time).
+    fn seconds(&self) -> f64 {
+        Duration::from(self.clock.now().duration_since(self.origin)).as_secs_f64()
+    }
+
+    /// A family's configured limit in calls per second: the adaptive rate's ceiling.
+    pub fn ceiling(&self, family: Family) -> f64 {
+        let c = &self.config;
+        match family {
+            Family::TencentTasks => f64::from(c.tencent_tasks_per_second),
+            Family::TencentAsync => f64::from(c.tencent_async_per_second),
+            Family::TencentLegacy => f64::from(c.tencent_legacy_per_second),
+            Family::Huawei => f64::from(c.huawei_per_minute) / 60.0,
+            Family::Alibaba => f64::from(c.alibaba_per_second),
+            Family::Aws => f64::from(c.aws_per_second),
+            Family::Gcp => f64::from(c.gcp_per_minute) / 60.0,
+            Family::Azure => f64::from(c.azure_per_second),
+        }
+    }
+
+    /// The provider's verdict on a call sent with a token of `key`: `Some` error when it
+    /// failed, `None` when it was answered. A throttling answer cuts the bucket's rate
+    /// below its ceiling; answers let it recover; other failures change nothing.
+    pub fn feedback(&self, key: &LimitKey, error: Option<&ProviderError>) {
+        match error {
+            Some(e)
+                if e.class == ErrorClass::Throttled && e.reason != ErrorReason::LocalRateLimit =>
+            {
+                self.adaptive
+                    .throttled(key, self.ceiling(key.family), self.seconds());
+            }
+            Some(_) => {}
+            None => self.adaptive.answered(key, self.seconds()),
+        }
+    }
+
+    /// The rate a throttled bucket is cut to (calls per second); `None` at its ceiling.
+    pub fn adaptive_rate(&self, key: &LimitKey) -> Option<f64> {
+        self.adaptive.rate(key)
+    }
+
+    /// How many buckets are cut below their ceiling.
+    pub fn adaptive_cut(&self) -> usize {
+        self.adaptive.cut()
     }
 
     fn lock_queued(&self) -> std::sync::MutexGuard<'_, HashMap<LimitKey, C::Instant>> {
@@ -229,6 +319,8 @@ impl<C: Clock + Clone> RateLimits<C> {
             Family::Gcp => &self.gcp,
             Family::Azure => &self.azure,
         };
+        // A bucket throttled by its provider is paced below its ceiling first.
+        self.adaptive.acquire(key, self.seconds())?;
         let not_until = match buckets.limiter.check_key(key) {
             Ok(()) => return Ok(()),
             Err(not_until) => not_until,
@@ -302,155 +394,12 @@ impl Provider for RateLimitedProvider {
         self.limits
             .acquire(&key)
             .map_err(|wait| rate_limited(&key, wait))?;
-        self.inner.observe(target, credentials).await
+        let result = self.inner.observe(target, credentials).await;
+        self.limits.feedback(&key, result.as_ref().err());
+        result
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::providers::credentials::SecretString;
-    use governor::clock::FakeRelativeClock;
-
-    fn tencent(id: &str) -> Credentials {
-        Credentials::Tencent {
-            secret_id: id.into(),
-            secret_key: SecretString::new("secret-key-value"),
-            token: None,
-        }
-    }
-
-    fn target(provider: ProviderKind, api: Option<&str>) -> JobTarget {
-        JobTarget::new(
-            provider,
-            api,
-            "1",
-            Some("ap-guangzhou"),
-            Some("cdb-1"),
-            Some("p"),
-            None,
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn keys_separate_families_credentials_and_never_hold_tokens() {
-        let t = target(ProviderKind::Tencent, Some("DescribeTasks"));
-        let a = target(ProviderKind::Tencent, Some("DescribeAsyncRequestInfo"));
-        assert_eq!(limit_key(&t, &tencent("A")).family, Family::TencentTasks);
-        assert_eq!(limit_key(&a, &tencent("A")).family, Family::TencentAsync);
-        assert_ne!(limit_key(&t, &tencent("A")), limit_key(&t, &tencent("B")));
-        let token = Credentials::HuaweiToken {
-            token: SecretString::new("very-secret-iam-token"),
-        };
-        let h = limit_key(&target(ProviderKind::Huawei, None), &token);
-        assert_eq!(h.family, Family::Huawei);
-        assert!(!h.credential.contains("very-secret"), "{h:?}");
-        assert!(h.credential.starts_with("token-sha256:"));
-    }
-
-    #[test]
-    fn describe_tasks_allows_fifty_per_second_then_says_how_long_to_wait() {
-        let clock = FakeRelativeClock::default();
-        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
-        let key = limit_key(
-            &target(ProviderKind::Tencent, Some("DescribeTasks")),
-            &tencent("A"),
-        );
-        for i in 0..50 {
-            assert_eq!(limits.acquire(&key), Ok(()), "call {i}");
-        }
-        let wait = limits.acquire(&key).unwrap_err();
-        assert!(
-            wait > Duration::ZERO && wait <= Duration::from_millis(20),
-            "{wait:?}"
-        );
-        // Another credential has its own bucket.
-        let other = limit_key(
-            &target(ProviderKind::Tencent, Some("DescribeTasks")),
-            &tencent("B"),
-        );
-        assert_eq!(limits.acquire(&other), Ok(()));
-        clock.advance(wait);
-        assert_eq!(limits.acquire(&key), Ok(()), "refilled after the wait");
-        assert!(limits.acquire(&key).is_err());
-    }
-
-    /// Default limits on a fake clock, with one Huawei key's 60 tokens all taken.
-    fn huawei_bucket_emptied() -> (FakeRelativeClock, RateLimits<FakeRelativeClock>, LimitKey) {
-        let clock = FakeRelativeClock::default();
-        let limits = RateLimits::with_clock(RateLimitConfig::default(), clock.clone());
-        let creds = Credentials::HuaweiAkSk {
-            ak: "AK".into(),
-            sk: SecretString::new("sk"),
-        };
-        let key = limit_key(&target(ProviderKind::Huawei, None), &creds);
-        for _ in 0..60 {
-            assert_eq!(limits.acquire(&key), Ok(()));
-        }
-        (clock, limits, key)
-    }
-
-    #[test]
-    fn refused_polls_get_successive_slots_instead_of_one_shared_wait() {
-        let (clock, limits, key) = huawei_bucket_emptied();
-        // 60/min: one token a second. Three refused jobs come back 1 s, 2 s and 3 s later.
-        let waits: Vec<Duration> = (0..3).map(|_| limits.acquire(&key).unwrap_err()).collect();
-        assert_eq!(
-            waits,
-            [
-                Duration::from_secs(1),
-                Duration::from_secs(2),
-                Duration::from_secs(3)
-            ]
-        );
-        clock.advance(Duration::from_secs(1));
-        assert_eq!(limits.acquire(&key), Ok(()), "the first one gets its token");
-        // Once the queue has drained, a refused poll waits only for the next token again.
-        clock.advance(Duration::from_secs(10));
-        for i in 0..10 {
-            assert_eq!(limits.acquire(&key), Ok(()), "refilled token {i}");
-        }
-        assert_eq!(limits.acquire(&key), Err(Duration::from_secs(1)));
-        limits.shrink();
-        assert_eq!(
-            limits.lock_queued().len(),
-            1,
-            "only the future slot is kept"
-        );
-        clock.advance(Duration::from_secs(2));
-        limits.shrink();
-        assert!(limits.lock_queued().is_empty(), "past slots are forgotten");
-    }
-
-    #[test]
-    fn huawei_is_sixty_per_minute() {
-        let (_clock, limits, key) = huawei_bucket_emptied();
-        let wait = limits.acquire(&key).unwrap_err();
-        assert!(
-            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
-            "{wait:?}"
-        );
-    }
-
-    #[test]
-    fn configured_limits_apply() {
-        let clock = FakeRelativeClock::default();
-        let config = RateLimitConfig {
-            tencent_async_per_second: 2,
-            ..RateLimitConfig::default()
-        };
-        let limits = RateLimits::with_clock(config, clock);
-        let key = limit_key(
-            &target(ProviderKind::Tencent, Some("DescribeAsyncRequestInfo")),
-            &tencent("A"),
-        );
-        assert!(limits.acquire(&key).is_ok());
-        assert!(limits.acquire(&key).is_ok());
-        let wait = limits.acquire(&key).unwrap_err();
-        assert_eq!(wait, Duration::from_millis(500));
-        let e = rate_limited(&key, wait);
-        assert_eq!(e.reason, ErrorReason::LocalRateLimit);
-        assert_eq!(e.retry_after, Some(Duration::from_millis(500)));
-    }
-}
+#[path = "ratelimit_tests.rs"]
+mod tests;

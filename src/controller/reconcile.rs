@@ -21,7 +21,7 @@ use super::policy::{
 };
 use super::poll::{poll, Answer, Polled};
 use super::status::{needs_write, next_status, PollOutcome, StatusContext};
-use crate::api::{CloudDbJob, CloudDbJobStatus, ConditionType, JobPhase};
+use crate::api::{CloudDbJob, ConditionType, JobPhase};
 use crate::duration::format_duration;
 use crate::providers::digest::CredentialDigest;
 
@@ -106,8 +106,11 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     // 1. Whether to poll at all.
     let wait = memory.wait_before_poll(&uid, generation, now);
     let mut known_credentials = None;
+    let mut stopped = None;
     match gate(job, &prev, wait, memory.rejected(&uid), now) {
         Gate::Due => {}
+        // Suspended past `spec.timeout`: fails below exactly as an unsuspended job does.
+        Gate::TimedOut(message) => stopped = Some(Stop::TimedOut(message)),
         Gate::Deleted => {
             memory.forget(&uid);
             return Ok(Action::await_change());
@@ -128,12 +131,13 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
             delete_expired(job, &namespace, ctx).await?;
             return Ok(Action::await_change());
         }
-        Gate::Suspended(status) => {
+        Gate::Suspended { status, wake_in } => {
             if let Some(status) = status {
                 write_status(job, &namespace, &status, ctx).await?;
             }
-            // Resuming changes the spec, which wakes the job (a new generation is due at once).
-            return Ok(Action::await_change());
+            // Resuming changes the spec, which wakes the job (a new generation is due at
+            // once); so does the `spec.timeout` deadline, at which it fails.
+            return Ok(wake_in.map_or_else(Action::await_change, Action::requeue));
         }
         Gate::NotDue(wait) => return Ok(Action::requeue(wait)),
         Gate::RecheckCredentials { wait, rejected } => {
@@ -157,7 +161,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
     }
 
     // 2. Whether the spec can be polled, and 3. the poll.
-    let outcome = match validate(job, &ctx.endpoints, now) {
+    let outcome = match stopped.map_or_else(|| validate(job, &ctx.endpoints, now), Err) {
         Err(stop) => Outcome::Stopped(stop),
         Ok(pollable) => match poll(job, &namespace, pollable, known_credentials, now, ctx).await? {
             Polled::RateLimited(wait) => return Ok(Action::requeue(wait)),
@@ -280,22 +284,26 @@ async fn delete_expired(job: &CloudDbJob, namespace: &str, ctx: &Context) -> Res
     }
 }
 
-/// Server-side applies the whole status (the controller owns every status field).
-async fn write_status(
-    job: &CloudDbJob,
+/// Server-side applies the whole status (the controller owns every status field) of a
+/// CloudDbJob or a CloudDbInstance.
+pub(crate) async fn write_status<K>(
+    object: &K,
     namespace: &str,
-    status: &CloudDbJobStatus,
+    status: &impl serde::Serialize,
     ctx: &Context,
-) -> Result<(), Error> {
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()>,
+{
     let patch = serde_json::json!({
-        "apiVersion": "clouddb.io/v1alpha1",
-        "kind": "CloudDbJob",
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
         "status": status,
     });
-    let request = kube::core::Request::new(CloudDbJob::url_path(&(), Some(namespace)))
+    let request = kube::core::Request::new(K::url_path(&(), Some(namespace)))
         .patch_subresource(
             "status",
-            &job.name_any(),
+            &object.name_any(),
             &PatchParams::apply(FIELD_MANAGER).force(),
             &Patch::Apply(&patch),
         )

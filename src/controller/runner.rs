@@ -3,25 +3,20 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
-use kube::runtime::controller::{Config as ControllerConfig, Controller, Error as ControllerError};
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::context::Context;
+use super::instance::{run_instance_controller, InstanceContext};
 use super::reconcile::{error_policy, reconcile};
 use super::server::Health;
+use super::stream::log_stream_error;
+pub use super::stream::ControllerSettings;
 use crate::api::CloudDbJob;
-
-/// Controller settings from the command line.
-#[derive(Clone, Debug)]
-pub struct ControllerSettings {
-    /// Watch one namespace instead of the whole cluster.
-    pub namespace: Option<String>,
-    /// How many jobs are reconciled (and so polled) at once.
-    pub concurrency: u16,
-}
+use crate::providers::discovery::JobLister;
 
 /// kubectl's copy of the last applied manifest: a second copy of the spec.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -31,6 +26,28 @@ pub struct Operator {
     pub ctx: Arc<Context>,
     pub health: Arc<Health>,
     pub settings: ControllerSettings,
+    /// The listers of CloudDbInstance discovery; `None` runs the CloudDbJob controller only.
+    pub lister: Option<Arc<dyn JobLister>>,
+}
+
+/// Runs the CloudDbJob controller and, with listers, the CloudDbInstance controller beside
+/// it, until `shutdown` resolves (both stop together: they share the leadership).
+pub async fn run_operator(op: &Operator, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let shutdown = shutdown.shared();
+    let jobs = run_controller(
+        op.ctx.clone(),
+        op.settings.clone(),
+        op.health.clone(),
+        shutdown.clone(),
+    );
+    match &op.lister {
+        Some(lister) => {
+            let ictx = Arc::new(InstanceContext::new(op.ctx.clone(), lister.clone()));
+            let instances = run_instance_controller(ictx, op.settings.clone(), shutdown);
+            futures::join!(jobs, instances);
+        }
+        None => jobs.await,
+    }
 }
 
 /// Drops what the reconciler never reads from a watched object before it is cached.
@@ -92,22 +109,8 @@ pub async fn run_controller(
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| {
-            let metrics = metrics.clone();
-            async move {
-                match result {
-                    Err(ControllerError::QueueError(e)) => {
-                        // Watch-level trouble (RBAC, the CRD not installed): object-level
-                        // failures are logged by error_policy instead.
-                        metrics.watch_errors.inc();
-                        warn!(error = %e, "CloudDbJob watch failed");
-                    }
-                    Err(e @ ControllerError::RunnerError(_)) => {
-                        warn!(error = %e, "controller stream error")
-                    }
-                    // A requeued job deleted meanwhile, or a reconcile error (logged).
-                    _ => {}
-                }
-            }
+            log_stream_error("CloudDbJob", &metrics, &result);
+            futures::future::ready(())
         })
         .await;
     metrics.leader.set(0);

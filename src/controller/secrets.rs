@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
 use super::error::Error;
-use crate::api::CloudDbJob;
+use crate::api::{CloudDbJob, CredentialsSecretRef, ProviderKind, WorkloadIdentity};
 use crate::providers::identity::FederatedIdentity;
 use crate::providers::Credentials;
 
@@ -27,6 +27,17 @@ pub type Blocked = (&'static str, String);
 
 /// The reason of a Secret the apiserver refuses to give the controller.
 pub const SECRET_FORBIDDEN: &str = "SecretForbidden";
+
+/// Where a resource's credentials come from: its provider and exactly one of a Secret and
+/// a workload identity (with the region and project an identity exchange needs).
+#[derive(Clone, Copy, Debug)]
+pub struct CredentialSource<'a> {
+    pub provider: ProviderKind,
+    pub secret_ref: Option<&'a CredentialsSecretRef>,
+    pub identity: Option<&'a WorkloadIdentity>,
+    pub region: Option<&'a str>,
+    pub project_id: Option<&'a str>,
+}
 
 /// Reads Secrets for the reconciler; cheap to share.
 #[derive(Debug, Default)]
@@ -54,17 +65,37 @@ impl SecretReader {
         now: Timestamp,
     ) -> Result<Result<Credentials, Blocked>, Error> {
         let spec = &job.spec;
-        let secret_ref = match (&spec.credentials_secret_ref, &spec.identity) {
+        let source = CredentialSource {
+            provider: spec.provider,
+            secret_ref: spec.credentials_secret_ref.as_ref(),
+            identity: spec.identity.as_ref(),
+            region: spec.region.as_deref(),
+            project_id: spec.project_id.as_deref(),
+        };
+        self.credentials_for(client, &source, namespace, now).await
+    }
+
+    /// The credentials `source` names, read in `namespace` (a CloudDbJob's or a
+    /// CloudDbInstance's: both follow the same rules). The cache is keyed by namespace and
+    /// Secret name, so two namespaces never share a read.
+    pub async fn credentials_for(
+        &self,
+        client: &Client,
+        source: &CredentialSource<'_>,
+        namespace: &str,
+        now: Timestamp,
+    ) -> Result<Result<Credentials, Blocked>, Error> {
+        let secret_ref = match (source.secret_ref, source.identity) {
             (Some(secret_ref), None) => secret_ref,
             // Workload identity: exchanged for temporary credentials by the provider chain
             // (`identity::FederatedProvider`); nothing to read here.
             (None, Some(identity)) => {
                 return Ok(FederatedIdentity::new(
-                    spec.provider,
+                    source.provider,
                     namespace,
                     identity,
-                    spec.region.as_deref(),
-                    spec.project_id.as_deref(),
+                    source.region,
+                    source.project_id,
                 )
                 .map(Credentials::Federated)
                 .map_err(|message| ("InvalidSpec", message)))
@@ -87,7 +118,7 @@ impl SecretReader {
             },
         };
         Ok(
-            Credentials::from_secret_data(job.spec.provider, secret_ref, &data)
+            Credentials::from_secret_data(source.provider, secret_ref, &data)
                 .map_err(|e| ("SecretKeyMissing", e.to_string())),
         )
     }

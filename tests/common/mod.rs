@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod monitoring;
+pub mod oci_registry;
 
 use std::path::{Path, PathBuf};
 

@@ -567,7 +567,8 @@ async fn track_times_out_with_exit_code_3() {
 
 /// `demo --output json`: one final document per row, each naming its job: one job of every
 /// provider API with built-in jobs, the job that fails as designed and the one that
-/// recovers from injected 503s.
+/// recovers from injected 503s; then the instance on which the provider started a
+/// maintenance operation by itself, discovered and finished.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_prints_every_provider_api() {
     let out = run(&[
@@ -581,7 +582,8 @@ async fn demo_prints_every_provider_api() {
     ])
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-    let docs = documents(&out);
+    let mut docs = documents(&out);
+    let instance = docs.pop().expect("the instance's document comes last");
     // Written out rather than taken from `demo_jobs()`, the code under test: the 18
     // provider APIs with built-in jobs, in order, then the job that fails as designed and
     // the one that recovers from two injected 503s.
@@ -635,5 +637,37 @@ async fn demo_prints_every_provider_api() {
             .iter()
             .any(|f| f.fault == clouddb_job_operator::simulator::FaultKind::Status),
         "the last row recovers from provider errors"
+    );
+
+    // The instance: Cloud SQL `inventory-db`, maintenance announced for later, and an
+    // operation the provider ran by itself (3f9c1a7e-...: nobody gave the demo its ID),
+    // discovered once, finished: idle again.
+    assert_eq!(
+        instance["instance"],
+        serde_json::json!({"namespace": "demo", "name": "inventory", "provider": "gcp",
+                           "api": "cloudsql", "instanceId": "inventory-db"}),
+        "{instance}"
+    );
+    let condition = |t: &str| {
+        instance["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == t))
+            .map(|c| c["status"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(condition("Idle").as_deref(), Some("True"), "{instance}");
+    assert_eq!(condition("Ready").as_deref(), Some("True"), "{instance}");
+    assert_eq!(
+        instance["discoveredJobIds"][0]["jobId"], "3f9c1a7e-5d2b-4e8f-9a61-7c0d4b2e8f15",
+        "{instance}"
+    );
+    assert_eq!(
+        instance["discoveredJobIds"].as_array().map(Vec::len),
+        Some(1),
+        "{instance}"
+    );
+    assert_eq!(instance["activeJobCount"], 0, "{instance}");
+    assert_eq!(
+        instance["upcomingMaintenance"][0]["action"], "scheduled-maintenance",
+        "{instance}"
     );
 }

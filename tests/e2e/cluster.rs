@@ -155,26 +155,31 @@ impl Cluster {
         let install = {
             let kubeconfig = self.kubeconfig.clone();
             move || {
-                let crd = root().join("crds/clouddbjob.yaml");
-                kubectl_sync_ok(
-                    &kubeconfig,
-                    &[
-                        "apply",
-                        "--server-side",
-                        "--force-conflicts",
-                        "-f",
-                        crd.to_str().unwrap(),
-                    ],
-                );
-                kubectl_sync_ok(
-                    &kubeconfig,
-                    &[
-                        "wait",
-                        "--for=condition=Established",
-                        "--timeout=60s",
-                        "crd/clouddbjobs.clouddb.io",
-                    ],
-                );
+                // Both CRDs, as the chart installs them (the CloudDbInstance controller
+                // starts only when its CRD is served).
+                for (file, name) in [
+                    ("crds/clouddbjob.yaml", "crd/clouddbjobs.clouddb.io"),
+                    (
+                        "crds/clouddbinstance.yaml",
+                        "crd/clouddbinstances.clouddb.io",
+                    ),
+                ] {
+                    let crd = root().join(file);
+                    kubectl_sync_ok(
+                        &kubeconfig,
+                        &[
+                            "apply",
+                            "--server-side",
+                            "--force-conflicts",
+                            "-f",
+                            crd.to_str().unwrap(),
+                        ],
+                    );
+                    kubectl_sync_ok(
+                        &kubeconfig,
+                        &["wait", "--for=condition=Established", "--timeout=60s", name],
+                    );
+                }
                 // Established comes before the apiserver publishes the new type in
                 // discovery and OpenAPI (a real apiserver updates them asynchronously;
                 // `kubectl explain` right after `wait` can fail): wait for both.
@@ -235,6 +240,8 @@ impl Cluster {
                     name: s(&e["objectRef"]["name"]),
                     code: e["responseStatus"]["code"].as_u64().unwrap_or(0) as u16,
                     response_version: s(&e["responseObject"]["metadata"]["resourceVersion"]),
+                    at: s(&e["stageTimestamp"]),
+                    source_ip: s(&e["sourceIPs"][0]),
                 }
             })
             .collect()
@@ -508,6 +515,10 @@ pub struct Request {
     pub code: u16,
     /// The resourceVersion of the object in the response, where the body was audited.
     pub response_version: String,
+    /// When the response completed (RFC 3339, microseconds).
+    pub at: String,
+    /// The client's address (which pod, on the test node).
+    pub source_ip: String,
 }
 
 impl Request {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::cluster::{self, ControlPlane};
 use super::harness::{client_for, Harness, Options, Scratch};
-use super::manifests::{manifest_for, sim_job};
+use super::manifests::{manifest_for, secret_yaml, sim_job, tencent_creds};
 
 fn long_job(id: &str) -> clouddb_job_operator::simulator::JobSpec {
     sim_job(
@@ -172,7 +172,10 @@ async fn testenv_etcd_compaction_forces_a_relist_that_loses_and_repeats_nothing(
 async fn testenv_the_charts_rbac_is_exactly_what_the_operator_uses() {
     let dir = Scratch::new("cp-rbac");
     let cp = ControlPlane::start(&dir.0.join("cp"), "");
-    let ok = long_job("885001");
+    // On an instance a CloudDbInstance watches: discovery creates a CloudDbJob for it and
+    // writes the instance's status, so the chart's rules for both are used too.
+    let mut ok = long_job("885001");
+    ok.instance_id = Some("cdb-rbac".into());
     let failing = sim_job(
         ProviderKind::Huawei,
         "rds",
@@ -200,6 +203,27 @@ async fn testenv_the_charts_rbac_is_exactly_what_the_operator_uses() {
     let mut orphan = manifest_for(&ok, "orphan", &url);
     orphan.secret = None;
     h.apply("orphan", &orphan.yaml()).await;
+    h.apply("creds", &secret_yaml("tencent-creds", &tencent_creds()))
+        .await;
+    let instance = format!(
+        "apiVersion: clouddb.io/v1alpha1\nkind: CloudDbInstance\nmetadata: {{name: rbac-inst}}\nspec:\n  provider: tencent\n  instanceId: cdb-rbac\n  region: ap-guangzhou\n  endpoint: {url}\n  pollInterval: 1s\n  credentialsSecretRef: {{name: tencent-creds}}\n"
+    );
+    h.apply("rbac-inst", &instance).await;
+    h.eventually("the instance's job discovered", 60, |h| {
+        let out = cluster::kubectl_sync(
+            &h.kubeconfig,
+            &[
+                "get",
+                "cdbjob",
+                "-l",
+                "clouddb.io/instance=rbac-inst",
+                "-o",
+                "name",
+            ],
+        );
+        !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+    })
+    .await;
     h.wait_for("ok", "Complete", 60).await;
     h.wait_for("failing", "Failed", 60).await;
     h.wait_for("orphan", "Stalled", 60).await;

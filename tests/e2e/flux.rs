@@ -115,24 +115,16 @@ async fn wait_ks(
     secs: u64,
     check: impl Fn(&str, &str, &str) -> bool,
 ) -> (String, String, String) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some((s, r, m)) = ks(flux, name) {
-            if check(&s, &r, &m) {
-                eprintln!("Kustomization {name}: Ready={s} reason={r} message={m:?}");
-                return (s, r, m);
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Kustomization {name} not {what} in {secs}s: {:?}\njob status: {}\n{}\noperator:\n{}",
-            ks(flux, name),
+    let context = || {
+        format!(
+            "job status: {}\noperator:\n{}",
             h.status(JOB),
-            flux.logs(),
             tail(&h.operator_logs(), 20)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        )
+    };
+    let every = Duration::from_millis(200);
+    flux.wait_ready(&kustomization(name), what, secs, every, check, context)
+        .await
 }
 
 async fn wait_exists(h: &Harness, flux: &Flux, object: &str, secs: u64) {

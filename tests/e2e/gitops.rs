@@ -1,24 +1,23 @@
 //! Flux's real controllers for the end-to-end suite: source-controller and
-//! kustomize-controller built from their Go modules by testenv/build-flux.sh (into
-//! `.tools/flux/<version>`, or `$FLUX_DIR`), a Git repository served on loopback by Debian
-//! git's `git http-backend` behind Python's CGI server, and helpers to read what Flux
-//! reports.
+//! kustomize-controller (and helm-controller, for `flux_helm.rs`) built from their Go modules
+//! by testenv/build-flux.sh (into `.tools/flux/<version>`, or `$FLUX_DIR`), a Git repository
+//! served on loopback (`git_server.rs`), and helpers to read what Flux reports.
 //!
 //! The controllers run as host processes with a kubeconfig, not as pods: the test control
-//! plane has no kubelet, so pods never start. Each test gets its own pair, watching only the
+//! plane has no kubelet, so pods never start. Each test gets its own set, watching only the
 //! test's namespace (`RUNTIME_NAMESPACE`, `--watch-all-namespaces=false`), so tests running in
 //! parallel never reconcile each other's objects. They run with the admin identity: Flux's
 //! own install binds its reconcilers to `cluster-admin` too.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::cluster::{self, kubectl_sync, kubectl_sync_ok, root};
-use super::harness::{free_port, http_get, output_text, tail, Harness};
+use super::git_server::{GitServer, Process};
+use super::harness::{free_port, output_text, tail, Harness};
 
 /// The Flux release testenv/build-flux.sh builds.
 pub const FLUX_VERSION: &str = "v1.9.6";
@@ -39,192 +38,21 @@ pub fn flux_dir() -> PathBuf {
     dir
 }
 
-/// Runs a command to completion (bounded by the caller's tools); panics when it fails.
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.stdin(Stdio::null()).output().expect("the command runs");
-    assert!(out.status.success(), "{cmd:?}: {}", output_text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// Where Flux's controllers run: the cluster (its admin kubeconfig installs the CRDs), the
+/// kubeconfig the controllers use, the one namespace they watch, and a scratch directory.
+pub struct FluxTarget<'a> {
+    pub admin: &'a Path,
+    pub kubeconfig: &'a Path,
+    pub ns: &'a str,
+    pub dir: &'a Path,
 }
 
-/// A child process killed on drop, its output in a log file.
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    fn spawn(name: &'static str, cmd: &mut Command, dir: &Path) -> Process {
-        let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name} starts: {e}"));
-        Process { name, child, log }
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `http://127.0.0.1:<port><path>` answers 200.
-    async fn wait_http(&mut self, port: u16, path: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok((200, _)) = http_get(port, path).await {
-                return;
-            }
-            assert!(
-                matches!(self.child.try_wait(), Ok(None)),
-                "{} exited at start:\n{}",
-                self.name,
-                tail(&self.logs(), 40)
-            );
-            assert!(
-                Instant::now() < deadline,
-                "{} not ready in 60s:\n{}",
-                self.name,
-                tail(&self.logs(), 40)
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A Git repository on loopback: a bare repository served read-only over smart HTTP by
-/// `git http-backend` (Debian git) behind `python3 -m http.server --cgi`, and a working
-/// copy the test commits to and pushes from.
-pub struct GitServer {
-    _server: Process,
-    work: PathBuf,
-    bare: PathBuf,
-    /// The URL a GitRepository fetches.
-    pub url: String,
-}
-
-impl GitServer {
-    pub async fn start(dir: &Path) -> GitServer {
-        let root_dir = dir.join("git");
-        let repos = root_dir.join("repos");
-        let cgi = root_dir.join("cgi-bin");
-        std::fs::create_dir_all(&repos).unwrap();
-        std::fs::create_dir_all(&cgi).unwrap();
-        let bare = repos.join("platform.git");
-        run_ok(
-            Command::new("git")
-                .args(["init", "-q", "--bare", "-b", "main"])
-                .arg(&bare),
-        );
-        let backend = run_ok(Command::new("git").arg("--exec-path"));
-        let backend = Path::new(backend.trim()).join("git-http-backend");
-        // Python runs CGI scripts as `nobody` when it runs as root: the repository is then
-        // owned by someone else, which git refuses unless safe.directory says otherwise.
-        let wrapper = cgi.join("git");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nexport GIT_PROJECT_ROOT='{}'\nexport GIT_HTTP_EXPORT_ALL=1\n\
-                 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'\n\
-                 exec '{}'\n",
-                repos.display(),
-                backend.display()
-            ),
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for d in [dir, &root_dir, &repos, &cgi] {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let port = free_port();
-        let mut server = Process::spawn(
-            "git-http",
-            Command::new("python3")
-                .args(["-m", "http.server", "--cgi", "--bind", "127.0.0.1"])
-                .arg(port.to_string())
-                .current_dir(&root_dir),
-            dir,
-        );
-        let url = format!("http://127.0.0.1:{port}/cgi-bin/git/platform.git");
-        // Answers once the CGI wrapper runs (an empty repository has no refs yet).
-        server
-            .wait_http(
-                port,
-                "/cgi-bin/git/platform.git/info/refs?service=git-upload-pack",
-            )
-            .await;
-        let work = root_dir.join("work");
-        run_ok(
-            Command::new("git")
-                .args(["init", "-q", "-b", "main"])
-                .arg(&work),
-        );
-        GitServer {
-            _server: server,
-            work,
-            bare,
-            url,
-        }
-    }
-
-    /// The working copy's path of a file.
-    pub fn path(&self, file: &str) -> PathBuf {
-        self.work.join(file)
-    }
-
-    /// Copies a directory tree into the working copy (at `to`, relative).
-    pub fn copy_dir(&self, from: &Path, to: &str) {
-        let target = self.work.join(to);
-        std::fs::create_dir_all(&target).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            if path.is_dir() {
-                self.copy_dir(&path, &format!("{to}/{name}"));
-            } else {
-                std::fs::copy(&path, target.join(&name)).unwrap();
-            }
-        }
-    }
-
-    /// Commits everything in the working copy and pushes it; returns the commit's hash.
-    pub fn commit_and_push(&self, message: &str) -> String {
-        let git = |args: &[&str]| {
-            run_ok(
-                Command::new("git")
-                    .args([
-                        "-c",
-                        "user.name=e2e",
-                        "-c",
-                        "user.email=e2e@example.invalid",
-                    ])
-                    .args(args)
-                    .current_dir(&self.work)
-                    .env("HOME", &self.work)
-                    .env("GIT_CONFIG_NOSYSTEM", "1"),
-            )
-        };
-        git(&["add", "-A"]);
-        git(&["commit", "-q", "-m", message]);
-        git(&["push", "-q", self.bare.to_str().unwrap(), "main"]);
-        git(&["rev-parse", "HEAD"]).trim().to_string()
-    }
-}
-
-/// Flux's source-controller and kustomize-controller for one test namespace, stopped on drop.
+/// Flux's source-controller and kustomize-controller (and helm-controller when asked for)
+/// for one test namespace, stopped on drop.
 pub struct Flux {
     source: Process,
     kustomize: Process,
+    helm: Option<Process>,
     pub git: GitServer,
     kubeconfig: PathBuf,
 }
@@ -233,10 +61,31 @@ impl Flux {
     /// Installs Flux's CRDs (once per test process), starts a Git server and the two
     /// controllers watching `h.ns`, and waits until both are ready.
     pub async fn start(h: &Harness) -> Flux {
+        let target = FluxTarget {
+            admin: &h.cluster().kubeconfig,
+            kubeconfig: &h.kubeconfig,
+            ns: &h.ns,
+            dir: &h.dir.0,
+        };
+        Flux::start_on(&target, false).await
+    }
+
+    /// Installs Flux's CRDs (once per test process on the shared cluster, every time on
+    /// another), starts a Git server and the controllers (helm-controller too with `helm`)
+    /// watching `t.ns`, and waits until they are ready.
+    pub async fn start_on(t: &FluxTarget<'_>, helm: bool) -> Flux {
         let dir = flux_dir();
-        let kubeconfig = h.kubeconfig.clone();
-        install_crds(&h.cluster().kubeconfig, &dir).await;
-        let scratch = h.dir.0.join("flux");
+        if helm {
+            assert!(
+                dir.join("bin/helm-controller").is_file(),
+                "helm-controller is not built in {}: run testenv/build-flux.sh without \
+                 FLUX_HELM=0 (scripts/test.sh does)",
+                dir.display()
+            );
+        }
+        let kubeconfig = t.kubeconfig.to_path_buf();
+        install_crds(t.admin, &dir, helm).await;
+        let scratch = t.dir.join("flux");
         std::fs::create_dir_all(&scratch).unwrap();
         let git = GitServer::start(&scratch).await;
         let bin = dir.join("bin");
@@ -253,7 +102,7 @@ impl Flux {
         };
         let env = |cmd: &mut Command| {
             cmd.env("KUBECONFIG", &kubeconfig)
-                .env("RUNTIME_NAMESPACE", &h.ns)
+                .env("RUNTIME_NAMESPACE", t.ns)
                 .env("HOME", &scratch)
                 .env_remove("HTTP_PROXY")
                 .env_remove("HTTPS_PROXY")
@@ -277,23 +126,41 @@ impl Flux {
             .arg("--no-remote-bases=true");
         env(&mut cmd);
         let mut kustomize = Process::spawn("kustomize-controller", &mut cmd, &scratch);
+        // helm-controller fetches the chart source-controller built from the storage
+        // address above (the HelmChart's `status.artifact.url`), and installs with its own
+        // kubeconfig (no `serviceAccountName` in the HelmReleases).
+        let mut helm = helm.then(|| {
+            let hp = ports(2);
+            let mut cmd = Command::new(bin.join("helm-controller"));
+            cmd.args(common_args(&hp));
+            env(&mut cmd);
+            (Process::spawn("helm-controller", &mut cmd, &scratch), hp[1])
+        });
         source.wait_http(sp[1], "/readyz").await;
         kustomize.wait_http(kp[1], "/readyz").await;
+        if let Some((p, port)) = helm.as_mut() {
+            p.wait_http(*port, "/readyz").await;
+        }
         Flux {
             source,
             kustomize,
+            helm: helm.map(|(p, _)| p),
             git,
             kubeconfig,
         }
     }
 
-    /// Both controllers' logs (for failure messages).
+    /// The controllers' logs (for failure messages).
     pub fn logs(&self) -> String {
-        format!(
+        let mut text = format!(
             "source-controller:\n{}\nkustomize-controller:\n{}",
             tail(&self.source.logs(), 30),
             tail(&self.kustomize.logs(), 60)
-        )
+        );
+        if let Some(helm) = &self.helm {
+            text.push_str(&format!("\nhelm-controller:\n{}", tail(&helm.logs(), 60)));
+        }
+        text
     }
 
     /// Asks Flux to fetch the repository and reconcile at once (as `flux reconcile` does).
@@ -313,11 +180,7 @@ impl Flux {
     /// A condition of a Flux object (`kustomizations.kustomize.toolkit.fluxcd.io/NAME`):
     /// `(status, reason, message)`, or `None`.
     pub fn condition(&self, object: &str, type_: &str) -> Option<(String, String, String)> {
-        let out = kubectl_sync(&self.kubeconfig, &["get", object, "-o", "json"]);
-        if !out.status.success() {
-            return None;
-        }
-        let obj: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let obj = self.get(object)?;
         let c = obj["status"]["conditions"]
             .as_array()?
             .iter()
@@ -326,6 +189,46 @@ impl Flux {
         let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
         Some((s("status"), s("reason"), s("message")))
     }
+
+    /// Waits until the Ready condition of a Flux object satisfies `check(status, reason,
+    /// message)`, polling every `every`; returns it. On timeout, fails with the condition,
+    /// `context()` (what the caller knows of the object under test) and the controllers' logs.
+    pub async fn wait_ready(
+        &self,
+        object: &str,
+        what: &str,
+        secs: u64,
+        every: std::time::Duration,
+        check: impl Fn(&str, &str, &str) -> bool,
+        context: impl Fn() -> String,
+    ) -> (String, String, String) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some((s, r, m)) = self.condition(object, "Ready") {
+                if check(&s, &r, &m) {
+                    eprintln!("{object}: Ready={s} reason={r} message={m:?}");
+                    return (s, r, m);
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{object} not {what} in {secs}s: {:?}\n{}\n{}",
+                self.condition(object, "Ready"),
+                context(),
+                self.logs()
+            );
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// A Flux object as the apiserver serves it, or `None`.
+    pub fn get(&self, object: &str) -> Option<Value> {
+        let out = kubectl_sync(&self.kubeconfig, &["get", object, "-o", "json"]);
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
 }
 
 /// The Kustomization's full resource name, for kubectl.
@@ -333,42 +236,57 @@ pub fn kustomization(name: &str) -> String {
     format!("kustomizations.kustomize.toolkit.fluxcd.io/{name}")
 }
 
-/// Applies Flux's CRDs from the module zips (once per test process) and waits until the
-/// apiserver serves them.
-async fn install_crds(admin: &Path, dir: &Path) {
+/// Applies Flux's CRDs from the module zips (once per test process on the shared cluster)
+/// and waits until the apiserver serves them (helm-controller's too with `helm`).
+async fn install_crds(admin: &Path, dir: &Path, helm: bool) {
     let (admin, crds) = (admin.to_path_buf(), dir.join("crds"));
-    CRDS_INSTALLED
-        .get_or_init(|| async move {
-            tokio::task::spawn_blocking(move || {
-                kubectl_sync_ok(
-                    &admin,
-                    &[
-                        "apply",
-                        "--server-side",
-                        "--force-conflicts",
-                        "-f",
-                        crds.to_str().unwrap(),
-                    ],
-                );
-                for crd in [
-                    "gitrepositories.source.toolkit.fluxcd.io",
-                    "kustomizations.kustomize.toolkit.fluxcd.io",
-                ] {
-                    kubectl_sync_ok(
-                        &admin,
-                        &[
-                            "wait",
-                            "--for=condition=Established",
-                            "--timeout=60s",
-                            &format!("crd/{crd}"),
-                        ],
-                    );
-                }
+    let shared = std::env::var_os("KUBECONFIG").is_some_and(|k| admin == k);
+    let install = move || {
+        kubectl_sync_ok(
+            &admin,
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "-f",
+                crds.to_str().unwrap(),
+            ],
+        );
+        let mut names = vec![
+            "gitrepositories.source.toolkit.fluxcd.io",
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+        ];
+        if helm {
+            names.extend([
+                "helmcharts.source.toolkit.fluxcd.io",
+                "helmreleases.helm.toolkit.fluxcd.io",
+            ]);
+        }
+        for crd in names {
+            kubectl_sync_ok(
+                &admin,
+                &[
+                    "wait",
+                    "--for=condition=Established",
+                    "--timeout=60s",
+                    &format!("crd/{crd}"),
+                ],
+            );
+        }
+    };
+    if shared && !helm {
+        CRDS_INSTALLED
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(install)
+                    .await
+                    .expect("Flux CRDs installed")
             })
+            .await;
+    } else {
+        tokio::task::spawn_blocking(install)
             .await
-            .expect("Flux CRDs installed")
-        })
-        .await;
+            .expect("Flux CRDs installed");
+    }
 }
 
 /// The documents of `examples/gitops/flux/pipeline.yaml` (GitRepository, Kustomizations),

@@ -5,7 +5,7 @@
 //! own ServiceAccount and RBAC. The fake API server remains only for faults a real one cannot
 //! produce on demand ([`Options::fake_apiserver`]).
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -88,6 +88,10 @@ pub struct Options {
     pub cluster_wide: bool,
     /// More `--set` values for the chart's RBAC (with `chart_identity`).
     pub chart_sets: Vec<String>,
+    /// Where the simulator listens; `None`: a free loopback port. A fixed address (such as
+    /// `simulate`'s default, which the shipped manifests name) is waited for while another
+    /// process holds it.
+    pub sim_bind: Option<SocketAddr>,
 }
 
 impl Default for Options {
@@ -104,6 +108,7 @@ impl Default for Options {
             chart_identity: true,
             cluster_wide: false,
             chart_sets: Vec::new(),
+            sim_bind: None,
         }
     }
 }
@@ -135,6 +140,27 @@ impl Operator {
 impl Drop for Operator {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Starts the simulator on `bind` (a free loopback port when `None`). A fixed address busy
+/// with another test run's simulator is retried for up to 2 minutes.
+async fn start_simulator(bind: Option<SocketAddr>, config: SimConfig) -> Simulator {
+    let Some(addr) = bind else {
+        return Simulator::start("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .unwrap();
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match Simulator::start(addr, config.clone()).await {
+            Ok(sim) => return sim,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("simulator on {addr}: {e}; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!("simulator on {addr} (stop whatever holds it): {e}"),
+        }
     }
 }
 
@@ -190,9 +216,7 @@ impl Harness {
         // operator starts.
         config.clock = ClockStart::FirstRequest;
         config.credentials = options.credentials.clone();
-        let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), config)
-            .await
-            .unwrap();
+        let sim = start_simulator(options.sim_bind, config).await;
         for job in &options.jobs {
             sim.add_job(job.clone()).unwrap();
         }

@@ -13,7 +13,7 @@ use super::cluster::kubectl_sync_ok;
 use super::harness::{output_text, Harness, Options};
 use super::manifests::{manifest_for, sim_job, JobManifest};
 
-const READER: &str = "reader";
+pub(super) const READER: &str = "reader";
 
 /// The cluster's ServiceAccount token issuer and its keys, read where an STS reads them:
 /// the apiserver's OIDC discovery document and JWKS.
@@ -104,6 +104,98 @@ fn alibaba_role(name: &str) -> String {
     format!("acs:ram::1234567890123456:role/{name}")
 }
 
+/// The STS exchange of each cloud, as the simulator counts them (`by_api`).
+pub(super) const EXCHANGES: [&str; 6] = [
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoleWithOIDC",
+    "OidcIdToken",
+    "AssumeRoleWithWebIdentity (Tencent)",
+    "entra-token",
+    "gcp-federation",
+];
+
+/// One job per cloud on workload identity (ServiceAccount [`READER`]): the simulator's job,
+/// the object's name and its `spec.identity`.
+pub(super) fn every_cloud_jobs(
+    steps: &[(u64, Phase, Option<u8>)],
+) -> Vec<(
+    clouddb_job_operator::simulator::JobSpec,
+    &'static str,
+    Value,
+)> {
+    vec![
+        (
+            sim_job(ProviderKind::Aws, "export-task", "export-identity-1", steps),
+            "aws-identity",
+            json!({"serviceAccountName": READER, "roleArn": role("reader")}),
+        ),
+        (
+            sim_job(ProviderKind::Alibaba, "rds", "t-identity-1", steps),
+            "alibaba-identity",
+            json!({"serviceAccountName": READER, "roleArn": alibaba_role("reader"), "oidcProvider": ALIBABA_PROVIDER}),
+        ),
+        (
+            sim_job(
+                ProviderKind::Huawei,
+                "rds",
+                "eeeeeeee-0000-4000-8000-000000000001",
+                steps,
+            ),
+            "huawei-identity",
+            json!({"serviceAccountName": READER, "oidcProvider": HUAWEI_IDP, "audience": HUAWEI_CLIENT}),
+        ),
+        (
+            sim_job(ProviderKind::Tencent, "DescribeTasks", "886001", steps),
+            "tencent-identity",
+            json!({"serviceAccountName": READER, "roleArn": TENCENT_ROLE, "oidcProvider": TENCENT_PROVIDER}),
+        ),
+        (
+            sim_job(
+                ProviderKind::Gcp,
+                "cloudsql",
+                "e2e-identity-operation",
+                steps,
+            ),
+            "gcp-identity",
+            json!({"serviceAccountName": READER, "oidcProvider": GCP_PROVIDER, "googleServiceAccount": GCP_SERVICE_ACCOUNT}),
+        ),
+        (
+            sim_job(
+                ProviderKind::Azure,
+                "postgresql-flexible",
+                "ffffffff-0000-4000-8000-000000000001",
+                steps,
+            ),
+            "azure-identity",
+            json!({"serviceAccountName": READER, "tenantId": AZURE_TENANT, "clientId": AZURE_CLIENT}),
+        ),
+    ]
+}
+
+/// What each cloud's simulated STS trusts: `subject` (a ServiceAccount's token subject) for
+/// the roles, providers and applications of [`every_cloud_jobs`].
+pub(super) fn every_cloud_roles(subject: &str) -> Vec<SimRole> {
+    let trusts = |arn: &str, oidc_provider: Option<&str>, audience: Option<&str>| SimRole {
+        arn: arn.into(),
+        subjects: vec![subject.to_string()],
+        oidc_provider: oidc_provider.map(str::to_string),
+        audience: audience.map(str::to_string),
+    };
+    vec![
+        trusts(&role("reader"), None, None),
+        trusts(&alibaba_role("reader"), Some(ALIBABA_PROVIDER), None),
+        trusts(TENCENT_ROLE, Some(TENCENT_PROVIDER), None),
+        // Google: the pool provider trusts the subject; the service account lets it
+        // impersonate.
+        trusts(GCP_PROVIDER, None, None),
+        trusts(GCP_SERVICE_ACCOUNT, None, None),
+        // Azure: the app registration stands for the role, its tenant for the provider.
+        trusts(AZURE_CLIENT, Some(AZURE_TENANT), None),
+        // Huawei: the IAM identity provider stands for the role.
+        trusts(HUAWEI_IDP, None, Some(HUAWEI_CLIENT)),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
     let steps = [
@@ -112,133 +204,19 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
         (20, Phase::Running, Some(80)),
         (32, Phase::Succeed, None),
     ];
-    let aws = sim_job(
-        ProviderKind::Aws,
-        "export-task",
-        "export-identity-1",
-        &steps,
-    );
-    let alibaba = sim_job(ProviderKind::Alibaba, "rds", "t-identity-1", &steps);
-    let huawei = sim_job(
-        ProviderKind::Huawei,
-        "rds",
-        "eeeeeeee-0000-4000-8000-000000000001",
-        &steps,
-    );
     // Temporary credentials live 12 s: the operator must renew them (at half-life) about
     // three times per job, always before they expire.
-    let tencent = sim_job(ProviderKind::Tencent, "DescribeTasks", "886001", &steps);
-    let azure = sim_job(
-        ProviderKind::Azure,
-        "postgresql-flexible",
-        "ffffffff-0000-4000-8000-000000000001",
-        &steps,
-    );
-    let gcp = sim_job(
-        ProviderKind::Gcp,
-        "cloudsql",
-        "e2e-identity-operation",
-        &steps,
-    );
-    let jobs = vec![
-        gcp.clone(),
-        aws.clone(),
-        alibaba.clone(),
-        huawei.clone(),
-        tencent.clone(),
-        azure.clone(),
-    ];
+    let every = every_cloud_jobs(&steps);
+    let jobs = every.iter().map(|(job, _, _)| job.clone()).collect();
     let h = start("identity", jobs, 12, |ns| {
-        let subject = format!("system:serviceaccount:{ns}:{READER}");
-        vec![
-            SimRole {
-                arn: role("reader"),
-                subjects: vec![subject.clone()],
-                oidc_provider: None,
-                audience: None,
-            },
-            SimRole {
-                arn: alibaba_role("reader"),
-                subjects: vec![subject.clone()],
-                oidc_provider: Some(ALIBABA_PROVIDER.into()),
-                audience: None,
-            },
-            SimRole {
-                arn: TENCENT_ROLE.into(),
-                subjects: vec![subject.clone()],
-                oidc_provider: Some(TENCENT_PROVIDER.into()),
-                audience: None,
-            },
-            // Google: the pool provider trusts the subject; the service account lets it
-            // impersonate.
-            SimRole {
-                arn: GCP_PROVIDER.into(),
-                subjects: vec![subject.clone()],
-                oidc_provider: None,
-                audience: None,
-            },
-            SimRole {
-                arn: GCP_SERVICE_ACCOUNT.into(),
-                subjects: vec![subject.clone()],
-                oidc_provider: None,
-                audience: None,
-            },
-            // Azure: the app registration stands for the role, its tenant for the provider.
-            SimRole {
-                arn: AZURE_CLIENT.into(),
-                subjects: vec![subject.clone()],
-                oidc_provider: Some(AZURE_TENANT.into()),
-                audience: None,
-            },
-            // Huawei: the IAM identity provider stands for the role.
-            SimRole {
-                arn: HUAWEI_IDP.into(),
-                subjects: vec![subject],
-                oidc_provider: None,
-                audience: Some(HUAWEI_CLIENT.into()),
-            },
-        ]
+        every_cloud_roles(&format!("system:serviceaccount:{ns}:{READER}"))
     })
     .await;
     let url = h.sim.url();
-    let manifests = [
-        identity_job(
-            &aws,
-            "aws-identity",
-            &url,
-            json!({"serviceAccountName": READER, "roleArn": role("reader")}),
-        ),
-        identity_job(
-            &alibaba,
-            "alibaba-identity",
-            &url,
-            json!({"serviceAccountName": READER, "roleArn": alibaba_role("reader"), "oidcProvider": ALIBABA_PROVIDER}),
-        ),
-        identity_job(
-            &huawei,
-            "huawei-identity",
-            &url,
-            json!({"serviceAccountName": READER, "oidcProvider": HUAWEI_IDP, "audience": HUAWEI_CLIENT}),
-        ),
-        identity_job(
-            &tencent,
-            "tencent-identity",
-            &url,
-            json!({"serviceAccountName": READER, "roleArn": TENCENT_ROLE, "oidcProvider": TENCENT_PROVIDER}),
-        ),
-        identity_job(
-            &gcp,
-            "gcp-identity",
-            &url,
-            json!({"serviceAccountName": READER, "oidcProvider": GCP_PROVIDER, "googleServiceAccount": GCP_SERVICE_ACCOUNT}),
-        ),
-        identity_job(
-            &azure,
-            "azure-identity",
-            &url,
-            json!({"serviceAccountName": READER, "tenantId": AZURE_TENANT, "clientId": AZURE_CLIENT}),
-        ),
-    ];
+    let manifests: Vec<JobManifest> = every
+        .iter()
+        .map(|(job, name, identity)| identity_job(job, name, &url, identity.clone()))
+        .collect();
     for manifest in &manifests {
         assert!(!manifest.yaml().contains("kind: Secret"));
         h.apply(&manifest.name, &manifest.yaml()).await;
@@ -253,21 +231,24 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
         (18..=36).contains(&exchanges),
         "{exchanges} STS exchanges for six 32 s jobs on 12 s credentials (expected a renewal every ~6 s per identity, not one per poll)"
     );
+    // Every request succeeded: no call was ever signed with expired credentials.
+    assert_every_exchange_renewed_and_nothing_refused(&h, &manifests, 3).await;
+}
+
+/// Each cloud's exchange happened at least `at_least` times (so credentials were renewed),
+/// the simulator refused no request, and no job has a Warning event.
+pub(super) async fn assert_every_exchange_renewed_and_nothing_refused(
+    h: &Harness,
+    manifests: &[JobManifest],
+    at_least: u64,
+) {
     let counters = h.sim.counters();
-    for action in [
-        "AssumeRoleWithWebIdentity",
-        "AssumeRoleWithOIDC",
-        "OidcIdToken",
-        "AssumeRoleWithWebIdentity (Tencent)",
-        "entra-token",
-        "gcp-federation",
-    ] {
+    for action in EXCHANGES {
         assert!(
-            counters.by_api.get(action).copied().unwrap_or(0) >= 3,
-            "{counters:?}"
+            counters.by_api.get(action).copied().unwrap_or(0) >= at_least,
+            "{action}: {counters:?}"
         );
     }
-    // Every request succeeded: no call was ever signed with expired credentials.
     let refused: Vec<_> = counters
         .by_status
         .iter()
@@ -277,7 +258,7 @@ async fn jobs_run_on_workload_identity_and_renew_it_before_it_expires() {
         refused.is_empty(),
         "refused requests: {refused:?}\n{counters:?}"
     );
-    for manifest in &manifests {
+    for manifest in manifests {
         let events = h.events_of(&manifest.name).await;
         assert!(events.iter().all(|e| e["type"] != "Warning"), "{events:?}");
     }

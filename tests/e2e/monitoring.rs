@@ -28,15 +28,27 @@ const VARIABLES: &[(&str, &str)] = &[
     ("__range", "5m"),
 ];
 
-/// A Prometheus server scraping one target every second, killed on drop.
-struct Prometheus {
+/// A Prometheus server scraping every second and evaluating the chart's alert rules, killed
+/// on drop. Also used by the node's test (`node::metrics`), which scrapes the operator's pod.
+pub(super) struct Prometheus {
     child: Child,
     port: u16,
     log: PathBuf,
 }
 
 impl Prometheus {
+    /// Scrapes one target on loopback.
     async fn start(dir: &std::path::Path, target_port: u16) -> Prometheus {
+        let scrape = format!(
+            "  - job_name: clouddb-job-operator\n    static_configs:\n      \
+             - targets: ['127.0.0.1:{target_port}']\n"
+        );
+        Prometheus::start_with(dir, &scrape).await
+    }
+
+    /// Runs with `scrape_configs` (YAML list items, indented two spaces) and the chart's
+    /// rule file; returns once Prometheus is ready.
+    pub(super) async fn start_with(dir: &std::path::Path, scrape_configs: &str) -> Prometheus {
         let binary = common::find_tool("PROMETHEUS", "prometheus");
         let config = dir.join("prometheus.yml");
         std::fs::write(
@@ -44,8 +56,7 @@ impl Prometheus {
             format!(
                 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
                  rule_files:\n  - {}\n\
-                 scrape_configs:\n  - job_name: clouddb-job-operator\n    static_configs:\n      \
-                 - targets: ['127.0.0.1:{target_port}']\n",
+                 scrape_configs:\n{scrape_configs}",
                 monitoring::alerts_path().display()
             ),
         )
@@ -82,12 +93,12 @@ impl Prometheus {
         prometheus
     }
 
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         tail(&std::fs::read_to_string(&self.log).unwrap_or_default(), 30)
     }
 
     /// `GET /api/v1/<path>`: the `data` of a successful answer, or the error.
-    async fn api(&self, path: &str) -> Result<Value, String> {
+    pub(super) async fn api(&self, path: &str) -> Result<Value, String> {
         let (code, body) = http_get(self.port, &format!("/api/v1/{path}"))
             .await
             .map_err(|e| e.to_string())?;
@@ -100,13 +111,48 @@ impl Prometheus {
     }
 
     /// An instant query's result vector (scalars as one element).
-    async fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
+    pub(super) async fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
         let encoded: String = url::form_urlencoded::byte_serialize(expr.as_bytes()).collect();
         let data = self.api(&format!("query?query={encoded}")).await?;
         Ok(match data["resultType"].as_str() {
             Some("vector" | "matrix") => data["result"].as_array().cloned().unwrap_or_default(),
             _ => vec![data["result"].clone()],
         })
+    }
+}
+
+impl Prometheus {
+    /// The loaded rules, once `count` of them have been evaluated at least once (or after
+    /// 30 s, whatever they are then).
+    pub(super) async fn evaluated_rules(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let groups = self.api("rules").await.unwrap_or_default()["groups"].clone();
+            let loaded: Vec<Value> = groups
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+                .collect();
+            let done = loaded.len() == count
+                && loaded.iter().all(|r| {
+                    r["lastEvaluation"]
+                        .as_str()
+                        .is_some_and(|t| !t.starts_with("0001"))
+                });
+            if done || Instant::now() > deadline {
+                return loaded;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Active alerts (`/api/v1/alerts`).
+    pub(super) async fn alerts(&self) -> Vec<Value> {
+        self.api("alerts").await.unwrap_or_default()["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -269,26 +315,7 @@ async fn every_dashboard_query_and_alert_rule_works_on_a_real_prometheus() {
         }
     }
     // Prometheus loaded the file as is and evaluates every rule without error.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let evaluated = loop {
-        let groups = prometheus.api("rules").await.unwrap()["groups"].clone();
-        let loaded: Vec<Value> = groups
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
-            .collect();
-        let done = loaded.len() == rules.len()
-            && loaded.iter().all(|r| {
-                r["lastEvaluation"]
-                    .as_str()
-                    .is_some_and(|t| !t.starts_with("0001"))
-            });
-        if done || Instant::now() > deadline {
-            break loaded;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let evaluated = prometheus.evaluated_rules(rules.len()).await;
     assert_eq!(evaluated.len(), rules.len(), "{evaluated:#?}");
     for rule in &evaluated {
         assert_eq!(rule["health"], "ok", "{rule:#}");
@@ -299,10 +326,7 @@ async fn every_dashboard_query_and_alert_rule_works_on_a_real_prometheus() {
     // is there. Read once the failure series has two scrapes behind it.
     let deadline = Instant::now() + Duration::from_secs(30);
     let alerts = loop {
-        let alerts = prometheus.api("alerts").await.unwrap()["alerts"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let alerts = prometheus.alerts().await;
         let firing = |name: &str, reason: &str, state: &str| {
             alerts.iter().any(|a| {
                 a["labels"]["alertname"] == name

@@ -14,17 +14,18 @@ use super::manifests::{
 };
 
 /// One job per provider API (and the built-in failure scenarios), with what must be seen.
-struct Case {
-    manifest: JobManifest,
+/// Also run by the operator's pod on the test node (`node::`).
+pub(super) struct Case {
+    pub manifest: JobManifest,
     /// `Complete` or `Failed`.
-    condition: &'static str,
+    pub condition: &'static str,
     /// `None`: the API does not say (DescribeAsyncRequestInfo).
-    job_type: Option<&'static str>,
+    pub job_type: Option<&'static str>,
     /// The provider's own status value for the final state.
-    provider_status: &'static str,
+    pub provider_status: &'static str,
 }
 
-fn cases(endpoint: &str) -> Vec<Case> {
+pub(super) fn cases(endpoint: &str) -> Vec<Case> {
     let m = |example, name, id: &str, creds| JobManifest::new(example, name, id, endpoint, creds);
     vec![
         Case {

@@ -2,7 +2,9 @@
 //! with nothing but `list` and `watch` on clouddbjobs: the stream shows each job's changes
 //! in order, each line naming its job; it exits 0 when every job succeeded, 1 when one
 //! failed, 0 at once when no job matches, 2 when RBAC refuses; a job deleted while
-//! watched is reported and leaves the set.
+//! watched is reported and leaves the set. Issue 30: CloudDbInstances are shown beside the
+//! jobs (idle, busy with the jobs discovered on them, idle again), and a user without
+//! rights on them sees the jobs alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -34,9 +36,14 @@ fn three_steps(id: &str, last: Phase) -> JobSpec {
     )
 }
 
-/// A ServiceAccount in the test's namespace bound to a Role with `verbs` on clouddbjobs
-/// (none: no binding), and a kubeconfig holding only its token.
+/// A ServiceAccount in the test's namespace bound to a Role with `verbs` on clouddbjobs and
+/// clouddbinstances (none: no binding), and a kubeconfig holding only its token.
 fn identity(h: &Harness, account: &str, verbs: &[&str]) -> PathBuf {
+    identity_on(h, account, &["clouddbjobs", "clouddbinstances"], verbs)
+}
+
+/// [`identity`] with `verbs` on `resources` only.
+fn identity_on(h: &Harness, account: &str, resources: &[&str], verbs: &[&str]) -> PathBuf {
     let admin = &h.cluster().kubeconfig;
     let ns = &h.ns;
     let mut manifest = format!(
@@ -46,7 +53,7 @@ fn identity(h: &Harness, account: &str, verbs: &[&str]) -> PathBuf {
         manifest.push_str(&format!(
             "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n\
              metadata: {{name: {account}, namespace: {ns}}}\n\
-             rules:\n- apiGroups: [clouddb.io]\n  resources: [clouddbjobs]\n  verbs: {verbs:?}\n\
+             rules:\n- apiGroups: [clouddb.io]\n  resources: {resources:?}\n  verbs: {verbs:?}\n\
              ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
              metadata: {{name: {account}, namespace: {ns}}}\n\
              roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {account}}}\n\
@@ -324,17 +331,144 @@ async fn testenv_watch_lists_once_then_follows_the_watch() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let used = cluster::verbs_used(&requests);
-    let expected: std::collections::BTreeSet<(String, String, String)> = ["list", "watch"]
+    let expected: std::collections::BTreeSet<(String, String, String)> =
+        ["clouddbjobs", "clouddbinstances"]
+            .iter()
+            .flat_map(|r| ["list", "watch"].map(|v| (r.to_string(), v)))
+            .map(|(r, v)| ("clouddb.io".to_string(), r, v.to_string()))
+            .collect();
+    // The jobs' watch is audited when it ends; the instances' one may still run.
+    let jobs_only: std::collections::BTreeSet<_> = expected
         .iter()
-        .map(|v| {
-            (
-                "clouddb.io".to_string(),
-                "clouddbjobs".to_string(),
-                v.to_string(),
-            )
-        })
+        .filter(|(_, r, v)| r == "clouddbjobs" || v == "list")
+        .cloned()
         .collect();
-    assert_eq!(used, expected, "{requests:#?}");
+    assert!(
+        used.is_subset(&expected) && jobs_only.is_subset(&used),
+        "{used:?}\n{requests:#?}"
+    );
     let lists = requests.iter().filter(|r| r.verb == "list").count();
-    assert_eq!(lists, 1, "one listing, then the watch: {requests:#?}");
+    assert_eq!(
+        lists, 2,
+        "one listing of each kind, then the watches: {requests:#?}"
+    );
+}
+
+/// A Tencent CloudDbInstance `orders` for `instance` at the simulator, listing every second.
+fn instance_yaml(instance: &str, url: &str) -> String {
+    format!(
+        "apiVersion: clouddb.io/v1alpha1\nkind: CloudDbInstance\nmetadata: {{name: orders}}\n\
+         spec:\n  provider: tencent\n  instanceId: {instance}\n  region: ap-guangzhou\n  \
+         endpoint: {url}\n  pollInterval: 1s\n  credentialsSecretRef: {{name: tencent-creds}}\n  \
+         jobTemplate: {{pollInterval: 1s}}\n"
+    )
+}
+
+fn idle_of(doc: &Value) -> Option<&str> {
+    doc["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Idle")?["status"]
+        .as_str()
+}
+
+/// Issue 30: `watch` shows a CloudDbInstance beside the jobs: idle, then busy with the job
+/// its provider started by itself (named, with the CloudDbJob discovered for it, which is
+/// shown too), then idle again; a user allowed to see only CloudDbJobs is told once and
+/// sees the jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_shows_instances_with_their_active_jobs() {
+    use clouddb_job_operator::simulator::ClockStart;
+    // The instance exists at the provider through a job finished before the test.
+    let mut done = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "175001",
+        &[(0, Phase::Succeed, None)],
+    );
+    done.instance_id = Some("cdb-watch".into());
+    let h = Harness::start(
+        "watch-inst",
+        Options {
+            builtins: false,
+            jobs: vec![done],
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = h.sim.url();
+    h.apply(
+        "creds",
+        &super::manifests::secret_yaml("tencent-creds", &super::manifests::tencent_creds()),
+    )
+    .await;
+    h.apply("orders", &instance_yaml("cdb-watch", &url)).await;
+    let reader = identity(&h, "watcher", &["list", "watch"]);
+    let mut watch = Watch::start(&reader, &h.dir.0, &["-o", "json"]);
+    let is_orders = |d: &Value| d["instance"]["name"] == "orders";
+    let idle = watch
+        .until("the instance idle", |d| {
+            is_orders(d) && idle_of(d) == Some("True")
+        })
+        .await;
+    assert_eq!(
+        idle["instance"],
+        json!({"namespace": h.ns, "name": "orders", "provider": "tencent",
+               "api": "DescribeTasks", "instanceId": "cdb-watch"})
+    );
+    assert!(idle.get("job").is_none(), "{idle}");
+
+    // The provider starts a job on the instance by itself.
+    let mut started = sim_job(
+        ProviderKind::Tencent,
+        "DescribeTasks",
+        "175002",
+        &[
+            (0, Phase::Running, Some(20)),
+            (100, Phase::Running, Some(60)),
+            (200, Phase::Succeed, None),
+        ],
+    );
+    started.instance_id = Some("cdb-watch".into());
+    started.clock = Some(ClockStart::Added);
+    h.sim.add_job(started).unwrap();
+    let busy = watch
+        .until("the instance busy", |d| {
+            is_orders(d) && idle_of(d) == Some("False")
+        })
+        .await;
+    let active = &busy["activeJobs"][0];
+    assert_eq!(active["jobId"], "175002", "{busy}");
+    assert_eq!(active["phase"], "Running", "{busy}");
+    assert_eq!(busy["activeJobCount"], 1, "{busy}");
+    watch
+        .until("the discovered CloudDbJob", |d| {
+            d["job"]["jobId"] == "175002" && d["phase"] == "Running"
+        })
+        .await;
+    watch
+        .until("the instance idle again", |d| {
+            is_orders(d) && idle_of(d) == Some("True") && d["activeJobCount"] == 0
+        })
+        .await;
+    drop(watch);
+
+    // Rights on CloudDbJobs only: one warning, the jobs alone, the same exit.
+    let jobs_only = identity_on(&h, "jobs-only", &["clouddbjobs"], &["list", "watch"]);
+    let watch = Watch::start(&jobs_only, &h.dir.0, &["-o", "json", "--until-done"]);
+    let (code, docs, stderr) = watch.finish().await;
+    assert_eq!(code, Some(0), "{docs:#?}\n{stderr}");
+    assert!(
+        docs.iter().all(|d| d.get("instance").is_none()),
+        "{docs:#?}"
+    );
+    assert!(
+        docs.iter().any(|d| d["job"]["jobId"] == "175002"),
+        "{docs:#?}"
+    );
+    // The instances' refusal may come after the jobs' listing ended the command.
+    assert!(
+        stderr.is_empty() || stderr.contains("not showing CloudDbInstances"),
+        "{stderr}"
+    );
 }

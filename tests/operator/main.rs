@@ -5,6 +5,7 @@
 mod apiserver;
 mod apiserver_kubectl;
 mod apiserver_watch;
+mod aws_batch;
 #[path = "../common/mod.rs"]
 mod common;
 mod json_logs;

@@ -1,6 +1,7 @@
-//! Runs the Argo CD health check (`examples/gitops/argocd/health.lua`) with a real Lua 5.1,
-//! Argo CD's dialect, over the fixtures in `examples/gitops/argocd/tests/fixtures.lua`, and
-//! checks that `argocd-cm.yaml` embeds the same script.
+//! Runs the Argo CD health check (`examples/gitops/argocd/health.lua`, one script for
+//! CloudDbJob and CloudDbInstance) with a real Lua 5.1, Argo CD's dialect, over the fixtures
+//! in `examples/gitops/argocd/tests/fixtures.lua`, and checks that `argocd-cm.yaml` embeds
+//! the same script for both kinds.
 
 use crate::common;
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ fn health_check_passes_every_fixture() {
 
     let (passed, failed) = summary(&stdout);
     assert_eq!(failed, 0, "{stdout}");
-    assert!(passed >= 10, "expected at least 10 fixtures, ran {passed}");
+    assert!(passed >= 24, "expected at least 24 fixtures, ran {passed}");
     let results: Vec<&str> = stdout.lines().filter(|l| l.starts_with("ok ")).collect();
     assert_eq!(results.len(), passed, "{stdout}");
     assert!(!stdout.contains("not ok"), "{stdout}");
@@ -62,6 +63,15 @@ fn health_check_passes_every_fixture() {
         "-> Degraded: Pending: credentials were rejected",
         "-> Progressing: Running, 45%: Upgrading instance cdb-pdn63pw5",
         "-> Progressing: Waiting for the controller to observe generation 2",
+        // CloudDbInstance: each state a pipeline gates on.
+        "instance: just created, as the apiserver serves it (the CRD's default status) -> \
+         Progressing: Waiting for the controller to observe generation 1",
+        "instance: idle -> Healthy: Idle: no discovered job is Pending or Running",
+        "-> Healthy: Idle: no discovered job is Pending or Running; maintenance db-upgrade from \
+         2026-01-04T00:00:00Z",
+        "-> Progressing: Busy, 2 active: op-1 maintenance Running 40%, op-2 Pending",
+        "-> Progressing: Retrying discovery: Throttled: rate limit exceeded",
+        "-> Degraded: Stalled: InstanceNotFound: The Cloud SQL instance orders-db does not exist.",
     ] {
         assert!(
             stdout.contains(expected),
@@ -99,28 +109,51 @@ fn runner_fails_on_a_wrong_health_check() {
 }
 
 #[test]
-fn argocd_cm_embeds_health_lua() {
+fn argocd_cm_embeds_health_lua_for_both_kinds() {
     let docs = common::read_yaml_stream(&argocd_dir().join("argocd-cm.yaml"));
     assert_eq!(docs.len(), 1);
     let cm = &docs[0];
     assert_eq!(cm["kind"], "ConfigMap");
     assert_eq!(cm["metadata"]["name"], "argocd-cm");
-    let embedded = cm["data"]["resource.customizations.health.clouddb.io_CloudDbJob"]
-        .as_str()
-        .expect("argocd-cm has the CloudDbJob health customization");
     let script = std::fs::read_to_string(argocd_dir().join("health.lua")).unwrap();
-    assert!(
-        embedded == script,
-        "argocd-cm.yaml is out of date with health.lua: run scripts/gen-argocd-cm.sh"
-    );
+    for kind in ["CloudDbJob", "CloudDbInstance"] {
+        let key = format!("resource.customizations.health.clouddb.io_{kind}");
+        let embedded = cm["data"][key.as_str()]
+            .as_str()
+            .unwrap_or_else(|| panic!("argocd-cm has no {key}"));
+        assert!(
+            embedded == script,
+            "{key} in argocd-cm.yaml is out of date with health.lua: run scripts/gen-argocd-cm.sh"
+        );
 
-    // The embedded copy, as Argo CD would read it, passes the fixtures too.
-    let copy = temp_script("embedded", embedded);
-    let out = run_fixtures(Some(&copy));
-    let _ = std::fs::remove_file(copy);
+        // The embedded copy, as Argo CD would read it, passes the fixtures too.
+        let copy = temp_script(&format!("embedded-{kind}"), embedded);
+        let out = run_fixtures(Some(&copy));
+        let _ = std::fs::remove_file(copy);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+/// The job's check alone, as it was before CloudDbInstance: it reads an instance's
+/// conditions as a job's (no `Complete`, so never Healthy), which the instance fixtures
+/// catch.
+#[test]
+fn a_job_only_health_check_fails_the_instance_fixtures() {
+    let script = std::fs::read_to_string(argocd_dir().join("health.lua")).unwrap();
+    let job_only = script.replace("if obj.kind == \"CloudDbInstance\" then", "if false then");
+    assert_ne!(job_only, script, "health.lua dispatches on obj.kind");
+    let path = temp_script("job-only", &job_only);
+    let out = run_fixtures(Some(&path));
+    let _ = std::fs::remove_file(path);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let failing: Vec<&str> = stdout.lines().filter(|l| l.starts_with("not ok")).collect();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        failing.len() >= 5 && failing.iter().all(|l| l.contains(" - instance: ")),
+        "{stdout}"
     );
 }

@@ -11,11 +11,11 @@ use clouddb_job_operator::cli::{Cli, Command as CliCommand};
 use clouddb_job_operator::providers::endpoints::EndpointPolicy;
 use serde_json::{json, Value};
 
-const RELEASE: &str = "rel";
-const NAMESPACE: &str = "ops";
+pub(crate) const RELEASE: &str = "rel";
+pub(crate) const NAMESPACE: &str = "ops";
 const FULLNAME: &str = "rel-clouddb-job-operator";
 
-fn chart_dir() -> PathBuf {
+pub(crate) fn chart_dir() -> PathBuf {
     common::repo_root().join("charts/clouddb-job-operator")
 }
 
@@ -42,7 +42,7 @@ fn helm(args: &[&str]) -> Output {
 }
 
 /// `helm template` with extra arguments; returns the rendered documents.
-fn render(extra: &[&str]) -> Vec<Value> {
+pub(crate) fn render(extra: &[&str]) -> Vec<Value> {
     let chart = chart_dir();
     let chart = chart.to_str().unwrap();
     let mut args = vec!["template", RELEASE, chart, "--namespace", NAMESPACE];
@@ -91,7 +91,7 @@ fn one<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
     found[0]
 }
 
-fn container(docs: &[Value]) -> &Value {
+pub(crate) fn container(docs: &[Value]) -> &Value {
     let deploy = one(docs, "Deployment", FULLNAME);
     let containers = deploy["spec"]["template"]["spec"]["containers"]
         .as_array()
@@ -109,11 +109,14 @@ fn args(docs: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// The exact rules the controller needs on CloudDbJobs, Secrets and Events.
+/// The exact rules the controller needs on CloudDbJobs, CloudDbInstances, Secrets and
+/// Events: `create` on CloudDbJobs is for the jobs an instance discovers.
 fn controller_rules() -> Value {
     json!([
-        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["list", "watch", "delete"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs"], "verbs": ["list", "watch", "create", "delete"]},
         {"apiGroups": ["clouddb.io"], "resources": ["clouddbjobs/status"], "verbs": ["patch"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbinstances"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["clouddb.io"], "resources": ["clouddbinstances/status"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
     ])
@@ -417,73 +420,77 @@ fn pod_and_container_security_context_defaults() {
     assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
 }
 
+/// The CRDs the chart installs: CloudDbJob and CloudDbInstance.
+const CRD_NAMES: [&str; 2] = ["clouddbjobs.clouddb.io", "clouddbinstances.clouddb.io"];
+
 #[test]
 fn crd_follows_install_and_keep() {
     // Kept by default: `helm uninstall` must not delete every CloudDbJob in the cluster.
     let default = render(&[]);
-    let crd = one(
-        &default,
-        "CustomResourceDefinition",
-        "clouddbjobs.clouddb.io",
-    );
-    assert_eq!(
-        crd["metadata"]["annotations"],
-        json!({"helm.sh/resource-policy": "keep"}),
-        "kept by default"
-    );
     let not_kept = render(&["--set", "crds.keep=false"]);
-    let crd = one(
-        &not_kept,
-        "CustomResourceDefinition",
-        "clouddbjobs.clouddb.io",
-    );
-    assert!(
-        crd["metadata"].get("annotations").is_none(),
-        "no keep annotation with crds.keep=false: {}",
-        crd["metadata"]
-    );
+    let keep = render_keep();
+    for name in CRD_NAMES {
+        let crd = one(&default, "CustomResourceDefinition", name);
+        assert_eq!(
+            crd["metadata"]["annotations"],
+            json!({"helm.sh/resource-policy": "keep"}),
+            "{name} kept by default"
+        );
+        let crd = one(&not_kept, "CustomResourceDefinition", name);
+        assert!(
+            crd["metadata"].get("annotations").is_none(),
+            "no keep annotation on {name} with crds.keep=false: {}",
+            crd["metadata"]
+        );
+        let crd = one(&keep, "CustomResourceDefinition", name);
+        assert_eq!(
+            crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+            "keep"
+        );
+        assert_eq!(
+            crd["metadata"]["annotations"]["example.com/owner"],
+            "platform-team"
+        );
+    }
+    assert_eq!(of_kind(&default, "CustomResourceDefinition").len(), 2);
 
     let namespaced = render_namespaced();
     assert!(
         of_kind(&namespaced, "CustomResourceDefinition").is_empty(),
         "crds.install=false"
     );
-
-    let keep = render_keep();
-    let crd = one(&keep, "CustomResourceDefinition", "clouddbjobs.clouddb.io");
-    assert_eq!(
-        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
-        "keep"
-    );
-    assert_eq!(
-        crd["metadata"]["annotations"]["example.com/owner"],
-        "platform-team"
-    );
 }
 
 #[test]
-fn chart_crd_matches_the_binary() {
+fn chart_crds_match_the_binary() {
     let docs = render(&["--set", "crds.keep=true"]);
-    let mut chart_crd = one(&docs, "CustomResourceDefinition", "clouddbjobs.clouddb.io").clone();
-    let mut generated = common::generated_crd();
-    // Helm adds labels and annotations; everything else must be identical.
-    for crd in [&mut chart_crd, &mut generated] {
-        let meta = crd["metadata"].as_object_mut().unwrap();
-        meta.remove("labels");
-        meta.remove("annotations");
+    let instance_yaml = clouddb_job_operator::cli::crd::instance_crd_yaml().unwrap();
+    let mut instance = common::parse_yaml_stream(&instance_yaml);
+    assert_eq!(instance.len(), 1, "one document");
+    for (name, mut generated, template) in [
+        (CRD_NAMES[0], common::generated_crd(), "crd.yaml"),
+        (CRD_NAMES[1], instance.remove(0), "crd-instance.yaml"),
+    ] {
+        let mut chart_crd = one(&docs, "CustomResourceDefinition", name).clone();
+        // Helm adds labels and annotations; everything else must be identical.
+        for crd in [&mut chart_crd, &mut generated] {
+            let meta = crd["metadata"].as_object_mut().unwrap();
+            meta.remove("labels");
+            meta.remove("annotations");
+        }
+        assert!(
+            chart_crd == generated,
+            "charts/clouddb-job-operator/templates/{template} is out of date with \
+             `clouddb-job-operator crd`: run scripts/gen-chart-crd.sh"
+        );
     }
-    assert!(
-        chart_crd == generated,
-        "charts/clouddb-job-operator/templates/crd.yaml is out of date with \
-         `clouddb-job-operator crd`: run scripts/gen-chart-crd.sh"
-    );
 }
 
 #[test]
 fn schema_and_template_checks_reject_bad_values() {
     let chart = chart_dir();
     let chart = chart.to_str().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--set", "replicaCount=abc"], "replicaCount"),
         (&["--set", "unknownKey=1"], "unknownKey"),
         (&["--set", "logFormat=xml"], "logFormat"),
@@ -505,6 +512,22 @@ fn schema_and_template_checks_reject_bad_values() {
                 "leaderElection.enabled=false",
             ],
             "leaderElection",
+        ),
+        // An STS override for a provider that does not exist (a typo would otherwise
+        // leave the real cloud's STS in use without a word).
+        (
+            &[
+                "--set",
+                "workloadIdentity.stsEndpoints.amazon=https://sts.example.com",
+            ],
+            "amazon",
+        ),
+        (
+            &[
+                "--set",
+                "workloadIdentity.stsEndpoints.aws=sts.amazonaws.com",
+            ],
+            "stsEndpoints",
         ),
     ];
     for (set, mention) in cases {

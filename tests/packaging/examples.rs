@@ -108,7 +108,7 @@ fn openapi_to_json_schema(schema: &Value, is_root: bool) -> Value {
 }
 
 /// A JSON-schema validator for the CRD's (single) version.
-fn crd_validator() -> jsonschema::Validator {
+pub(crate) fn crd_validator() -> jsonschema::Validator {
     let crd = common::generated_crd();
     let versions = crd["spec"]["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 1);
@@ -118,7 +118,7 @@ fn crd_validator() -> jsonschema::Validator {
 }
 
 /// Runs all three checks on one manifest; returns every problem found.
-fn check(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+pub(crate) fn check(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
     let mut problems: Vec<String> = validator
         .iter_errors(doc)
         .map(|e| format!("schema: {}: {e}", e.instance_path()))
@@ -499,7 +499,7 @@ fn flux_example_waits_on_its_own_job() {
 /// Walks the compiled CRD schema and returns, per rule, compilation errors and the CEL
 /// analyzer's warnings (wrong variables, estimated cost over the API server's budget, missing
 /// bounds).
-fn cel_rule_findings(
+pub(crate) fn cel_rule_findings(
     node: &kube::core::cel::CompiledSchema,
     path: &str,
     out: &mut Vec<String>,

@@ -211,25 +211,66 @@ mod tempdir {
     }
 }
 
-/// The image's description names every provider family the operator tracks (it once named
-/// only the first two). Read from the Dockerfile, so no image is needed.
+/// The text after `key` up to the next `"`, in the file `path` of the repository.
+fn quoted_after(path: &str, key: &str) -> String {
+    let text = std::fs::read_to_string(common::repo_root().join(path)).unwrap();
+    let start = text.find(key).unwrap_or_else(|| panic!("{path}: no {key}")) + key.len();
+    let len = text[start..].find('"').expect("a closing quote");
+    text[start..start + len].to_string()
+}
+
+/// Every description that ships (the image's, in the Dockerfile and in the crane build,
+/// the crate's and the chart's) names every provider family the operator tracks: they once
+/// named only the first two or four. Read from the files, so no image is needed.
 #[test]
-fn the_dockerfile_description_names_every_provider_family() {
+fn every_shipped_description_names_every_provider_family() {
     use clouddb_job_operator::api::ProviderKind;
-    let dockerfile = std::fs::read_to_string(common::repo_root().join("Dockerfile")).unwrap();
-    let key = "org.opencontainers.image.description=\"";
-    let start = dockerfile.find(key).expect("a description label") + key.len();
-    let description = &dockerfile[start..start + dockerfile[start..].find('"').unwrap()];
-    for kind in ProviderKind::ALL {
-        let family = match kind {
-            ProviderKind::Tencent => "Tencent Cloud API 3.0",
-            ProviderKind::TencentLegacy => "CDB API 2.0",
-            ProviderKind::Huawei => "Huawei Cloud",
-            ProviderKind::Alibaba => "Alibaba Cloud",
-            ProviderKind::Aws => "Amazon RDS",
-            ProviderKind::Gcp => "Google Cloud SQL",
-            ProviderKind::Azure => "Azure Database",
-        };
-        assert!(description.contains(family), "{kind:?}: {description}");
+    let chart: Value = serde_norway::from_str(
+        &std::fs::read_to_string(
+            common::repo_root().join("charts/clouddb-job-operator/Chart.yaml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let descriptions = [
+        (
+            "Dockerfile",
+            quoted_after("Dockerfile", "org.opencontainers.image.description=\""),
+        ),
+        (
+            "scripts/build-image.sh",
+            quoted_after(
+                "scripts/build-image.sh",
+                "org.opencontainers.image.description=",
+            ),
+        ),
+        (
+            "Cargo.toml",
+            quoted_after("Cargo.toml", "\ndescription = \""),
+        ),
+        (
+            "Chart.yaml",
+            chart["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+    ];
+    for (file, description) in &descriptions {
+        for kind in ProviderKind::ALL {
+            let family = match kind {
+                ProviderKind::Tencent => "Tencent Cloud API 3.0",
+                ProviderKind::TencentLegacy => "CDB API 2.0",
+                ProviderKind::Huawei => "Huawei Cloud",
+                ProviderKind::Alibaba => "Alibaba Cloud",
+                ProviderKind::Aws => "Amazon RDS",
+                ProviderKind::Gcp => "Google Cloud SQL",
+                ProviderKind::Azure => "Azure Database",
+            };
+            assert!(
+                description.contains(family),
+                "{file}: {kind:?}: {description}"
+            );
+        }
     }
 }

@@ -3,9 +3,12 @@
 
 mod argocd_health;
 mod chart;
+mod chart_metadata;
+mod chart_oci;
 #[path = "../common/mod.rs"]
 mod common;
 mod crd;
+mod crd_instance;
 mod examples;
 mod image;
 mod monitoring;

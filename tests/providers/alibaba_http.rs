@@ -186,9 +186,7 @@ async fn handler(
 async fn serve() -> (String, Arc<Server>) {
     let server = Arc::new(Server::default());
     let app = Router::new().fallback(handler).with_state(server.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = crate::serve_app(app).await;
     (format!("http://{addr}"), server)
 }
 

@@ -322,10 +322,11 @@ async fn a_short_lived_token_is_refreshed_at_half_its_life() {
     let (url, server) = serve(Duration::from_secs(120)).await;
     let ahead = Arc::new(Mutex::new(SignedDuration::ZERO));
     let read = ahead.clone();
-    let provider = AzureProvider::with_clock(
-        http(),
-        Arc::new(move || Timestamp::now() + *read.lock().unwrap()),
-    );
+    // Frozen but for the test's moves: however slow the machine, the token is 55 s or
+    // 61 s old when it is judged.
+    let start = Timestamp::now();
+    let provider =
+        AzureProvider::with_clock(http(), Arc::new(move || start + *read.lock().unwrap()));
     let (t, c) = (
         target(&url, "postgresql-flexible", "running"),
         creds(&url, SECRET),

@@ -23,13 +23,7 @@ use clouddb_job_operator::providers::{
 
 const MIB: usize = 1024 * 1024;
 
-/// Serves `app` on a loopback port.
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
+use crate::serve_app as serve;
 
 /// A server that counts the requests it gets and answers each with `answer()`.
 async fn counting(

@@ -216,9 +216,12 @@ async fn a_token_close_to_expiry_is_refreshed_before_it_expires() {
     .await;
     let ahead = std::sync::Arc::new(std::sync::Mutex::new(jiff::SignedDuration::ZERO));
     let read = ahead.clone();
+    // Frozen but for the test's moves: however slow the machine, the token is 195 s or
+    // 201 s old when it is judged.
+    let start = jiff::Timestamp::now();
     let p = GcpProvider::with_clock(
         client(Duration::from_secs(5)),
-        std::sync::Arc::new(move || jiff::Timestamp::now() + *read.lock().unwrap()),
+        std::sync::Arc::new(move || start + *read.lock().unwrap()),
     );
     let creds = key(&sim);
     let t = target(&sim, "x", "op-long-0003");

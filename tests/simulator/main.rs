@@ -4,9 +4,14 @@
 mod alibaba;
 mod auth;
 mod aws;
+mod aws_batch;
+mod aws_peer;
 mod azure;
 mod azure_services;
 mod control;
+mod discovery;
+mod discovery_gcp;
+mod discovery_huawei;
 mod faults;
 mod gcp;
 

@@ -92,12 +92,20 @@ in the release namespace.
 {{- /* Exactly the requests the operator makes (tests/e2e/control_plane.rs compares them
 with the real apiserver's audit log): the controller lists and watches jobs, deletes
 finished ones whose spec.ttlSecondsAfterFinished elapsed, applies their status, reads the
-Secrets they name and creates events.k8s.io Events. */ -}}
+Secrets they name and creates events.k8s.io Events. It creates CloudDbJobs only for the
+jobs a CloudDbInstance discovers, and lists and watches instances and applies their
+status. */ -}}
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs"]
-  verbs: ["list", "watch", "delete"]
+  verbs: ["list", "watch", "create", "delete"]
 - apiGroups: ["clouddb.io"]
   resources: ["clouddbjobs/status"]
+  verbs: ["patch"]
+- apiGroups: ["clouddb.io"]
+  resources: ["clouddbinstances"]
+  verbs: ["list", "watch"]
+- apiGroups: ["clouddb.io"]
+  resources: ["clouddbinstances/status"]
   verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets"]

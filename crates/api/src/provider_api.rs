@@ -1,7 +1,99 @@
-//! The provider APIs a job can be tracked through: typed inside the operator, named by
-//! their spec value (`spec.api`) only at the edges.
+//! The providers (`spec.provider`) and the APIs a job can be tracked through (`spec.api`):
+//! typed inside the operator, named by their spec value only at the edges. One file for
+//! both, as each names the other (a provider's default API, an API's provider).
 
-use crate::ProviderKind;
+use serde::{Deserialize, Serialize};
+
+/// The provider API family.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
+pub enum ProviderKind {
+    /// Tencent Cloud API 3.0 (`cdb.tencentcloudapi.com`, TC3-HMAC-SHA256).
+    #[serde(rename = "tencent")]
+    Tencent,
+    /// Tencent Cloud CDB API 2.0 (`cdb.api.qcloud.com/v2/index.php`, HmacSHA1/HmacSHA256).
+    #[serde(rename = "tencent-legacy")]
+    TencentLegacy,
+    /// Huawei Cloud RDS and TaurusDB (GaussDB for MySQL) `GET /v3/{project_id}/jobs`.
+    #[serde(rename = "huawei")]
+    Huawei,
+    /// Alibaba Cloud RDS and PolarDB `DescribeHistoryTasks` (ACS3-HMAC-SHA256).
+    #[serde(rename = "alibaba")]
+    Alibaba,
+    /// Amazon RDS Query API 2014-10-31 (Signature Version 4).
+    #[serde(rename = "aws")]
+    Aws,
+    /// Google Cloud SQL Admin API v1 operations (OAuth2, service-account key).
+    #[serde(rename = "gcp")]
+    Gcp,
+    /// Azure Resource Manager async operations of the flexible servers (OAuth2, client
+    /// credentials).
+    #[serde(rename = "azure")]
+    Azure,
+}
+
+impl ProviderKind {
+    /// Every provider, in the order the documentation lists them.
+    pub const ALL: [ProviderKind; 7] = [
+        ProviderKind::Tencent,
+        ProviderKind::TencentLegacy,
+        ProviderKind::Huawei,
+        ProviderKind::Alibaba,
+        ProviderKind::Aws,
+        ProviderKind::Gcp,
+        ProviderKind::Azure,
+    ];
+
+    /// The name used in the spec, metrics labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Tencent => "tencent",
+            ProviderKind::TencentLegacy => "tencent-legacy",
+            ProviderKind::Huawei => "huawei",
+            ProviderKind::Alibaba => "alibaba",
+            ProviderKind::Aws => "aws",
+            ProviderKind::Gcp => "gcp",
+            ProviderKind::Azure => "azure",
+        }
+    }
+
+    /// The API used when `spec.api` is not set.
+    pub fn default_api(self) -> &'static str {
+        ProviderApi::default_for(self).as_str()
+    }
+
+    /// The `spec.api` names of this provider's APIs (the admission rules list the same).
+    pub fn apis(self) -> Vec<&'static str> {
+        ProviderApi::ALL
+            .into_iter()
+            .filter(|api| api.provider() == self)
+            .map(ProviderApi::as_str)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tencent" => Ok(ProviderKind::Tencent),
+            "tencent-legacy" => Ok(ProviderKind::TencentLegacy),
+            "huawei" => Ok(ProviderKind::Huawei),
+            "alibaba" => Ok(ProviderKind::Alibaba),
+            "aws" => Ok(ProviderKind::Aws),
+            "gcp" => Ok(ProviderKind::Gcp),
+            "azure" => Ok(ProviderKind::Azure),
+            other => Err(format!(
+                "unknown provider {other:?}: expected tencent, tencent-legacy, huawei, alibaba, aws, gcp or azure"
+            )),
+        }
+    }
+}
 
 /// One provider API (`spec.api`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

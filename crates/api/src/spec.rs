@@ -5,6 +5,8 @@ use std::time::Duration;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+use crate::ProviderKind;
+
 /// How often a job is polled when `spec.pollInterval` is not set.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
 /// The floor for `spec.pollInterval`; enforced at admission and again by the controller.
@@ -119,7 +121,7 @@ pub struct CloudDbJobSpec {
     /// the operation name; for Azure the operation ID of the `Azure-AsyncOperation` URL.
     #[schemars(
         length(min = 1, max = 128),
-        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+        regex(pattern = crate::patterns::PROVIDER_ID)
     )]
     pub job_id: String,
 
@@ -127,7 +129,7 @@ pub struct CloudDbJobSpec {
     /// (Alibaba), `us-east-1` (AWS) or `eastus` (Azure location). Required except for Huawei
     /// with an `endpoint` and for Google Cloud (operations are per project).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = crate::patterns::REGION))]
     pub region: Option<String>,
 
     /// Database instance the job runs on, e.g. `cdb-c1nl9rpv`. Narrows the Tencent
@@ -139,13 +141,13 @@ pub struct CloudDbJobSpec {
     /// Huawei Cloud project ID of the tenant in the region, or the Google Cloud project
     /// (required for `huawei` and `gcp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_:.-]+$"))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = crate::patterns::PROJECT_ID))]
     pub project_id: Option<String>,
 
     /// Azure subscription that ran the operation (required for `azure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(
-        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+        pattern = crate::patterns::SUBSCRIPTION_ID
     ))]
     pub subscription_id: Option<String>,
 
@@ -157,7 +159,7 @@ pub struct CloudDbJobSpec {
     #[schemars(
         length(max = 2048),
         regex(
-            pattern = r"^(https://[^\s/?#]+|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])(:[0-9]+)?)(/[^\s?#]*)?$"
+            pattern = crate::patterns::ENDPOINT
         )
     )]
     pub endpoint: Option<String>,
@@ -176,15 +178,16 @@ pub struct CloudDbJobSpec {
     /// How often to poll the provider, as a duration such as `15s` or `1m`. Default `15s`,
     /// minimum `1s`. The controller adds jitter and polls faster near the predicted end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[schemars(regex(pattern = crate::patterns::DURATION))]
     #[x_kube(validation = Rule::new("duration(self) >= duration('1s')").message("pollInterval must be at least 1s"))]
     pub poll_interval: Option<String>,
 
-    /// Gives up tracking after this long (counted from the resource's creation), as a
-    /// duration such as `2h`: the job is then marked Failed with reason `TrackingTimeout`.
-    /// The provider job itself is not cancelled.
+    /// Gives up tracking after this long (counted from the resource's creation, suspended
+    /// time included: a suspended job fails at the deadline too), as a duration such as
+    /// `2h`: the job is then marked Failed with reason `TrackingTimeout`. The provider job
+    /// itself is not cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[schemars(regex(pattern = crate::patterns::DURATION))]
     #[x_kube(validation = Rule::new("duration(self) > duration('0s')").message("timeout must be greater than zero"))]
     pub timeout: Option<String>,
 
@@ -199,97 +202,6 @@ pub struct CloudDbJobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 31536000))]
     pub ttl_seconds_after_finished: Option<i64>,
-}
-
-/// The provider API family.
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
-pub enum ProviderKind {
-    /// Tencent Cloud API 3.0 (`cdb.tencentcloudapi.com`, TC3-HMAC-SHA256).
-    #[serde(rename = "tencent")]
-    Tencent,
-    /// Tencent Cloud CDB API 2.0 (`cdb.api.qcloud.com/v2/index.php`, HmacSHA1/HmacSHA256).
-    #[serde(rename = "tencent-legacy")]
-    TencentLegacy,
-    /// Huawei Cloud RDS and TaurusDB (GaussDB for MySQL) `GET /v3/{project_id}/jobs`.
-    #[serde(rename = "huawei")]
-    Huawei,
-    /// Alibaba Cloud RDS and PolarDB `DescribeHistoryTasks` (ACS3-HMAC-SHA256).
-    #[serde(rename = "alibaba")]
-    Alibaba,
-    /// Amazon RDS Query API 2014-10-31 (Signature Version 4).
-    #[serde(rename = "aws")]
-    Aws,
-    /// Google Cloud SQL Admin API v1 operations (OAuth2, service-account key).
-    #[serde(rename = "gcp")]
-    Gcp,
-    /// Azure Resource Manager async operations of the flexible servers (OAuth2, client
-    /// credentials).
-    #[serde(rename = "azure")]
-    Azure,
-}
-
-impl ProviderKind {
-    /// Every provider, in the order the documentation lists them.
-    pub const ALL: [ProviderKind; 7] = [
-        ProviderKind::Tencent,
-        ProviderKind::TencentLegacy,
-        ProviderKind::Huawei,
-        ProviderKind::Alibaba,
-        ProviderKind::Aws,
-        ProviderKind::Gcp,
-        ProviderKind::Azure,
-    ];
-
-    /// The name used in the spec, metrics labels and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Tencent => "tencent",
-            ProviderKind::TencentLegacy => "tencent-legacy",
-            ProviderKind::Huawei => "huawei",
-            ProviderKind::Alibaba => "alibaba",
-            ProviderKind::Aws => "aws",
-            ProviderKind::Gcp => "gcp",
-            ProviderKind::Azure => "azure",
-        }
-    }
-
-    /// The API used when `spec.api` is not set.
-    pub fn default_api(self) -> &'static str {
-        crate::ProviderApi::default_for(self).as_str()
-    }
-
-    /// The `spec.api` names of this provider's APIs (the admission rules list the same).
-    pub fn apis(self) -> Vec<&'static str> {
-        crate::ProviderApi::ALL
-            .into_iter()
-            .filter(|api| api.provider() == self)
-            .map(crate::ProviderApi::as_str)
-            .collect()
-    }
-}
-
-impl std::fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ProviderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "tencent" => Ok(ProviderKind::Tencent),
-            "tencent-legacy" => Ok(ProviderKind::TencentLegacy),
-            "huawei" => Ok(ProviderKind::Huawei),
-            "alibaba" => Ok(ProviderKind::Alibaba),
-            "aws" => Ok(ProviderKind::Aws),
-            "gcp" => Ok(ProviderKind::Gcp),
-            "azure" => Ok(ProviderKind::Azure),
-            other => Err(format!(
-                "unknown provider {other:?}: expected tencent, tencent-legacy, huawei, alibaba, aws, gcp or azure"
-            )),
-        }
-    }
 }
 
 /// A ServiceAccount of the job's namespace and the cloud role its tokens are exchanged for.
@@ -336,7 +248,8 @@ pub struct WorkloadIdentity {
     pub google_service_account: Option<String>,
     /// The token audience the cloud's identity provider expects. Default: aws
     /// `sts.amazonaws.com`, alibaba `sts.aliyuncs.com`, tencent `sts.cloud.tencent.com`,
-    /// azure `api://AzureADTokenExchange`, gcp `//iam.googleapis.com/<oidcProvider>`;
+    /// azure `api://AzureADTokenExchange` (`...USGov`, `...China` in those clouds), gcp
+    /// `//iam.googleapis.com/<oidcProvider>`;
     /// huawei: required, the identity
     /// provider's client ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -107,7 +107,27 @@ pub struct ProviderError {
     pub request_id: Option<String>,
     /// Server-advised delay before retrying (throttling).
     pub retry_after: Option<Duration>,
+    /// For a transient error the provider may also mean for good (an unknown code, a
+    /// refusal the official SDK retries): how many consecutive failures are retried before
+    /// the job is stalled, and with which reason. See [`ProviderError::bounded`].
+    pub retry_bound: Option<RetryBound>,
 }
+
+/// "Retried with the transient backoff `attempts` times in a row, then handled as
+/// permanent with `reason`": the one mechanism for errors that must not be retried without
+/// bound but must not stall a job on the first occurrence either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBound {
+    /// Consecutive failed polls (this one included) after which the error is permanent.
+    pub attempts: u32,
+    /// The reason the job is stalled with then.
+    pub reason: ErrorReason,
+}
+
+/// The bound used for unknown codes and for refusals an official SDK retries: five polls
+/// (about 30 s of the 2 s doubling transient backoff), then `Stalled` with the provider's
+/// message, which a stalled job still re-polls rarely (30 s doubling to 10 min).
+pub const DEFAULT_RETRY_BOUND: u32 = 5;
 
 impl ProviderError {
     pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -121,6 +141,55 @@ impl ProviderError {
 
     pub fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Throttled, ErrorReason::Throttled, code, message)
+    }
+
+    /// The one default for an error code a client does not know (a code added after it was
+    /// written, an open-ended family): retried like a transient error for
+    /// [`DEFAULT_RETRY_BOUND`] polls in a row, then permanent (`Stalled`, reason
+    /// `ProviderError`) with the provider's message, which is re-polled only rarely. Never
+    /// retried without bound, never a failed job.
+    pub fn unknown_code(code: &str, message: impl Into<String>) -> Self {
+        Self::bounded(
+            ErrorReason::ProviderError,
+            DEFAULT_RETRY_BOUND,
+            code,
+            message,
+        )
+    }
+
+    /// A transient error retried at most `attempts` consecutive polls, then permanent with
+    /// `reason` (see [`ProviderError::settle`], which the controller applies).
+    pub fn bounded(
+        reason: ErrorReason,
+        attempts: u32,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut e = Self::transient(code, message);
+        e.retry_bound = Some(RetryBound { attempts, reason });
+        e
+    }
+
+    /// The error as the controller must handle it after `consecutive_failures` failed polls
+    /// in a row (this one included): a bounded transient error past its bound becomes
+    /// permanent with its bound's reason; everything else is unchanged.
+    pub fn settle(mut self, consecutive_failures: u32) -> Self {
+        match self.retry_bound {
+            Some(bound)
+                if self.class == ErrorClass::Transient
+                    && consecutive_failures >= bound.attempts.max(1) =>
+            {
+                self.class = ErrorClass::Permanent;
+                self.reason = bound.reason;
+                self.retry_bound = None;
+                self.message = format!(
+                    "{} (still failing after {consecutive_failures} attempts in a row)",
+                    self.message
+                );
+                self
+            }
+            _ => self,
+        }
     }
 
     pub fn permanent(
@@ -144,6 +213,7 @@ impl ProviderError {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            retry_bound: None,
         }
     }
 
@@ -179,6 +249,26 @@ impl ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_error_is_transient_until_its_bound_then_permanent() {
+        let e = || ProviderError::bounded(ErrorReason::ProviderError, 3, "Odd.Code", "odd");
+        for n in [0, 1, 2] {
+            let s = e().settle(n);
+            assert_eq!(s.class, ErrorClass::Transient, "{n}");
+            assert_eq!(s, e(), "{n}");
+        }
+        let stalled = e().settle(3);
+        assert_eq!(stalled.class, ErrorClass::Permanent);
+        assert_eq!(stalled.reason, ErrorReason::ProviderError);
+        assert_eq!(stalled.code, "Odd.Code");
+        assert!(stalled.message.starts_with("odd"), "{}", stalled.message);
+        let auth = ProviderError::bounded(ErrorReason::AuthenticationFailed, 2, "C", "m").settle(9);
+        assert!(auth.rejects_credentials());
+        // Unbounded errors are never changed.
+        let plain = ProviderError::transient("HTTP 503", "x");
+        assert_eq!(plain.clone().settle(1000), plain);
+    }
 
     #[test]
     fn describe_includes_request_id() {

@@ -12,18 +12,24 @@ pub mod clock;
 pub mod credentials;
 pub mod decode;
 pub mod digest;
+pub mod discovery;
 pub mod duration;
 pub mod encoding;
 pub mod endpoints;
+#[cfg(test)]
+mod endpoints_sdk;
 pub mod error;
 pub mod gcp;
 pub mod http;
 pub mod huawei;
 pub mod identity;
+pub mod listers;
 pub mod observation;
 pub mod redact;
 pub mod registry;
 pub mod scripted;
+#[cfg(test)]
+mod sdk_codes;
 pub mod secret;
 pub mod target;
 pub mod tencent;
@@ -34,7 +40,7 @@ use async_trait::async_trait;
 
 pub use clouddb_api::ProviderKind;
 pub use credentials::Credentials;
-pub use error::{ErrorClass, ErrorReason, ProviderError};
+pub use error::{ErrorClass, ErrorReason, ProviderError, RetryBound, DEFAULT_RETRY_BOUND};
 pub use observation::{JobDetail, JobObservation};
 pub use registry::ProviderSet;
 pub use target::JobTarget;

@@ -133,6 +133,24 @@ impl JobTarget {
     }
 }
 
+/// The project a provider names in its URLs (Huawei Cloud, Google Cloud), trimmed: a job or
+/// instance without one is refused before any call.
+pub fn require_project_id(
+    project_id: Option<&str>,
+    provider: ProviderKind,
+) -> Result<&str, crate::ProviderError> {
+    project_id
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            crate::ProviderError::permanent(
+                crate::ErrorReason::InvalidRequest,
+                "MissingProjectId",
+                format!("projectId is required for provider {}", provider.as_str()),
+            )
+        })
+}
+
 /// Parses an endpoint override: `https://` anywhere, `http://` only on loopback.
 pub fn parse_endpoint(raw: &str) -> Result<Url, InvalidTarget> {
     let url = Url::parse(raw.trim())

@@ -42,12 +42,23 @@ pub struct AwsInput<'a> {
     pub region: Option<&'a str>,
 }
 
-/// Verifies a SigV4 request for service `rds` at server time `now` (seconds), as AWS does:
-/// a known key (an STS key only with its own `X-Amz-Security-Token`), `X-Amz-Date` within
-/// 5 minutes, a credential scope of that date, a valid (or the endpoint's) region and the
-/// service `rds`, `host` and `x-amz-date` signed, a matching `x-amz-content-sha256` when one
-/// is sent, and the signature.
+/// Verifies a SigV4 request for service `rds` at server time `now` (seconds): see
+/// [`verify_aws_service`].
 pub fn verify_aws(creds: &SimCredentials, req: &AwsInput<'_>, now: i64) -> Result<(), AwsError> {
+    verify_aws_service("rds", creds, req, now).map(|_| ())
+}
+
+/// Verifies a SigV4 request for `service` (`rds`, `sts`) at server time `now` (seconds), as
+/// AWS does: a known key (an STS key only with its own `X-Amz-Security-Token`),
+/// `X-Amz-Date` within 5 minutes, a credential scope of that date, a valid (or the
+/// endpoint's) region and the service, `host` and `x-amz-date` signed, a matching
+/// `x-amz-content-sha256` when one is sent, and the signature. Returns the access key ID.
+pub fn verify_aws_service(
+    service: &str,
+    creds: &SimCredentials,
+    req: &AwsInput<'_>,
+    now: i64,
+) -> Result<String, AwsError> {
     let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
     let auth = header("authorization").ok_or_else(|| {
         aws_err(
@@ -128,11 +139,11 @@ pub fn verify_aws(creds: &SimCredentials, req: &AwsInput<'_>, now: i64) -> Resul
             ),
         ));
     }
-    if parsed.service != "rds" {
+    if parsed.service != service {
         return Err(aws_err(
             403,
             "SignatureDoesNotMatch",
-            "Credential should be scoped to correct service: 'rds'. ",
+            format!("Credential should be scoped to correct service: '{service}'. "),
         ));
     }
     let region_ok = match req.region {
@@ -199,5 +210,5 @@ pub fn verify_aws(creds: &SimCredentials, req: &AwsInput<'_>, now: i64) -> Resul
     if !same(&expected, &parsed.signature) {
         return Err(aws_err(403, "SignatureDoesNotMatch", AWS_BAD_SIGNATURE));
     }
-    Ok(())
+    Ok(parsed.key_id)
 }

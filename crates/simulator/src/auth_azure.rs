@@ -11,9 +11,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
-use super::SimCredentials;
+use super::{AzureApp, SimCredentials};
 use crate::verify::same;
 
 /// The one scope ARM tokens are issued for.
@@ -23,25 +22,6 @@ pub const DEFAULT_AZURE_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
 /// Expired tokens are remembered this long (to answer `ExpiredAuthenticationToken`), then
 /// forgotten (and answered as unknown), so the store stays bounded.
 const EXPIRED_MEMORY: Duration = Duration::from_secs(3600);
-
-/// An application's client credentials. `Debug` hides the secret.
-#[derive(Deserialize, Serialize, Clone, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AzureApp {
-    pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-impl fmt::Debug for AzureApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AzureApp")
-            .field("tenant_id", &self.tenant_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[REDACTED]")
-            .finish()
-    }
-}
 
 /// A token endpoint refusal: HTTP status, OAuth `error`, the `AADSTS` number and text.
 #[derive(Clone, Debug, PartialEq, Eq)]

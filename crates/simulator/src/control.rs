@@ -68,16 +68,17 @@ pub(crate) enum JobsBody {
     One(Box<JobSpec>),
 }
 
-/// `POST /_sim/jobs`: adds or replaces jobs (JSON: one job, a list, or a scenario).
+/// `POST /_sim/jobs`: adds or replaces jobs (JSON: one job, a list, or a scenario, whose
+/// announced maintenance is added too).
 pub(crate) async fn add_job(State(state): State<Shared>, body: axum::body::Bytes) -> Reply {
     let parsed: JobsBody = match serde_json::from_slice(&body) {
         Ok(p) => p,
         Err(e) => return bad(format!("expected a job, a list of jobs or a scenario: {e}")),
     };
-    let jobs = match parsed {
-        JobsBody::Scenario(s) => s.resolved_jobs(),
-        JobsBody::Many(jobs) => jobs,
-        JobsBody::One(job) => vec![*job],
+    let (jobs, maintenance) = match parsed {
+        JobsBody::Scenario(s) => (s.resolved_jobs(), s.maintenance),
+        JobsBody::Many(jobs) => (jobs, Vec::new()),
+        JobsBody::One(job) => (vec![*job], Vec::new()),
     };
     if let Some(e) = jobs.iter().find_map(|j| j.validate().err()) {
         return bad(e);
@@ -87,6 +88,7 @@ pub(crate) async fn add_job(State(state): State<Shared>, body: axum::body::Bytes
     for job in jobs {
         st.upsert_job(job);
     }
+    st.maintenance.extend(maintenance);
     (StatusCode::CREATED, Json(json!({"added": count})))
 }
 

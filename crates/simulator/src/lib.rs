@@ -20,6 +20,7 @@ pub mod cli;
 mod control;
 pub mod faults;
 mod handlers;
+pub mod maintenance;
 pub mod recorder;
 pub mod render;
 pub mod scenario;

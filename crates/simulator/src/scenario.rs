@@ -30,6 +30,9 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockStart>,
     pub jobs: Vec<JobSpec>,
+    /// Maintenance announced ahead per instance (see [`crate::maintenance`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance: Vec<crate::maintenance::MaintenanceSpec>,
 }
 
 /// Which item shape Tencent `DescribeTasks` uses.
@@ -52,6 +55,10 @@ pub enum ClockStart {
     Start,
     /// At the first request that concerns the job.
     FirstRequest,
+    /// When the job is added: at start for configured jobs, at `POST /_sim/jobs` for jobs
+    /// added while running. With a first step `after: 30s`, a job added mid-run appears on
+    /// its instance's listings 30 s later by itself, as the cloud's own maintenance does.
+    Added,
 }
 
 /// One simulated job.

@@ -71,6 +71,8 @@ pub(crate) struct SimState {
     pub sts: crate::sts::StsState,
     /// Access tokens issued by the Google token endpoint.
     pub gcp_tokens: GcpTokenStore,
+    /// Maintenance announced ahead, from the scenarios and the control API.
+    pub maintenance: Vec<crate::maintenance::MaintenanceSpec>,
 }
 
 impl SimState {
@@ -87,6 +89,11 @@ impl SimState {
             recorder: Recorder::new(config.recorder_capacity),
             sts: Default::default(),
             gcp_tokens: GcpTokenStore::default(),
+            maintenance: config
+                .scenarios
+                .iter()
+                .flat_map(|s| s.maintenance.iter().cloned())
+                .collect(),
             config,
         };
         let specs: Vec<JobSpec> = state
@@ -104,7 +111,11 @@ impl SimState {
     /// Adds a job, replacing one with the same provider, API and ID.
     pub fn upsert_job(&mut self, spec: JobSpec) {
         let clock = spec.clock.unwrap_or(self.config.clock);
-        let origin = (clock == ClockStart::Start).then_some(self.started);
+        let origin = match clock {
+            ClockStart::Start => Some(self.started),
+            ClockStart::Added => Some(Clock::now()),
+            ClockStart::FirstRequest => None,
+        };
         let entry = JobEntry {
             spec,
             origin,

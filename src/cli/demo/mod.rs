@@ -1,8 +1,9 @@
 //! `demo`: the quickest look at the product. Starts the provider simulator in-process and
 //! tracks one job of every provider API through the real provider clients (signing,
 //! HTTP, mapping), with live progress bars and the final statuses, plus the hard parts: a
-//! job that fails, and one whose provider answers 503 twice before it recovers. No cloud
-//! account, no cluster.
+//! job that fails, one whose provider answers 503 twice before it recovers, and a
+//! CloudDbInstance whose announced maintenance starts by itself and is discovered. No
+//! cloud account, no cluster.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,15 +11,18 @@ use std::time::Duration;
 use futures::future::join_all;
 use indicatif::MultiProgress;
 
+mod instance;
 mod jobs;
 
+pub use instance::{instance_scenario, settled, InstanceResult};
 pub use jobs::{demo_jobs, pick_jobs, DemoJob};
 
 use super::exit;
 use super::output::{render, summary_line, JobIdentity, OutputFormat, TextProgress};
 use super::track::{track, TrackArgs, Tracked};
+use super::watch::{instance_summary, render_instance};
 use crate::api::{CloudDbJobStatus, JobPhase};
-use crate::providers::http::HttpOptions;
+use crate::providers::http::{HttpClient, HttpOptions};
 use crate::providers::{Credentials, JobTarget};
 use crate::simulator::{SimConfig, Simulator};
 use jobs::{demo_credentials, demo_target};
@@ -57,6 +61,14 @@ pub async fn run(args: DemoArgs) -> u8 {
             return exit::FAILED;
         }
     };
+    // After the rows are picked: the instance's job is not one of them, it is discovered.
+    match instance_scenario() {
+        Ok(scenario) => config.scenarios.push(scenario),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    }
     let simulator = match Simulator::start(([127, 0, 0, 1], 0).into(), config).await {
         Ok(s) => s,
         Err(e) => {
@@ -78,10 +90,19 @@ pub async fn run(args: DemoArgs) -> u8 {
             return exit::FAILED;
         }
     };
+    let lister: Arc<dyn crate::providers::discovery::JobLister> =
+        match HttpClient::new(&HttpOptions::default()) {
+            Ok(http) => Arc::new(super::providers::listers(&http)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILED;
+            }
+        };
     let text = args.output == OutputFormat::Text;
     if text {
         println!(
-            "Provider simulator on {} ({}x speed); tracking {} jobs through the real provider clients:\n",
+            "Provider simulator on {} ({}x speed); tracking {} jobs through the real provider clients, \
+             and discovering the jobs of one instance:\n",
             simulator.url(),
             args.speed,
             rows.len()
@@ -100,19 +121,37 @@ pub async fn run(args: DemoArgs) -> u8 {
             &multi,
         )
     });
-    let results = join_all(runs).await;
+    let watched = instance::watch_instance(
+        &endpoint,
+        lister,
+        interval,
+        args.timeout,
+        text.then_some(&multi),
+    );
+    let (results, watched) = futures::join!(join_all(runs), watched);
     let requests = simulator.request_count();
     simulator.shutdown().await;
+    let watched = match watched {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: the demo instance: {e}");
+            return exit::FAILED;
+        }
+    };
 
-    let all_final = results
-        .iter()
-        .all(|r| r.tracked.code == exit::SUCCEEDED || r.tracked.code == exit::FAILED);
+    let all_final = watched.settled
+        && results
+            .iter()
+            .all(|r| r.tracked.code == exit::SUCCEEDED || r.tracked.code == exit::FAILED);
     match args.output {
-        OutputFormat::Text => print_summary(&rows, &results, requests),
+        OutputFormat::Text => {
+            print_summary(&rows, &results, &watched, requests);
+        }
         format => {
             for r in &results {
                 print!("{}", render(&r.identity, &r.tracked.status, format));
             }
+            print!("{}", render_instance(&watched.shown, false, format));
         }
     }
     if all_final {
@@ -208,7 +247,7 @@ async fn track_row(
     }
 }
 
-fn print_summary(rows: &[DemoJob], results: &[RowResult], requests: u64) {
+fn print_summary(rows: &[DemoJob], results: &[RowResult], watched: &InstanceResult, requests: u64) {
     println!("\nFinal statuses:");
     let width = results
         .iter()
@@ -247,6 +286,7 @@ fn print_summary(rows: &[DemoJob], results: &[RowResult], requests: u64) {
             );
         }
     }
+    print_instance(watched);
     let count = |phase| {
         results
             .iter()
@@ -263,6 +303,30 @@ fn print_summary(rows: &[DemoJob], results: &[RowResult], requests: u64) {
     println!(
         "Next: `clouddb-job-operator simulate` serves these APIs for your own tests; see README."
     );
+}
+
+fn print_instance(watched: &InstanceResult) {
+    let label = instance::row_label(&watched.shown.identity);
+    println!(
+        "\nDiscovered on instance {}:",
+        watched.shown.identity.instance_id
+    );
+    println!("  {label}  {}", instance_summary(&watched.shown.status));
+    let width = label.chars().count();
+    for job in &watched.created {
+        println!(
+            "  {:<width$}  CloudDbJob {} created for job {} (nobody typed its ID in)",
+            "",
+            job.metadata.name.as_deref().unwrap_or("?"),
+            job.spec.job_id
+        );
+    }
+    if watched.seen_busy {
+        println!(
+            "  {:<width$}  seen Busy while it ran: `kubectl wait cdbinst/NAME --for=condition=Idle` waits for that",
+            ""
+        );
+    }
 }
 
 /// `track` without per-change output (for `--output json|yaml`, which prints only the end).

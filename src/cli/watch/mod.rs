@@ -1,27 +1,33 @@
 //! `watch`: the CloudDbJobs of a namespace (or of all, `-A`) as live progress bars, the
-//! look of `track` and `demo`, fed by a Kubernetes watch (kube-runtime's `watcher`), not
-//! by polling. `--output json|yaml` streams one document per change instead; with
-//! `--until-done` it exits once every shown job has finished.
+//! look of `track` and `demo`, and the CloudDbInstances beside them (idle or busy, their
+//! active jobs, announced maintenance), fed by Kubernetes watches (kube-runtime's
+//! `watcher`), not by polling. `--output json|yaml` streams one document per change
+//! instead; with `--until-done` it exits once every shown job has finished.
 //!
 //! It runs as the user, with the kubeconfig (or in-cluster config) `run` would use, and
-//! needs only `list` and `watch` on `clouddbjobs`.
+//! needs `list` and `watch` on `clouddbjobs`; without them on `clouddbinstances` (or
+//! without that CRD) it says so once and shows the jobs alone.
 
+mod instances;
 mod state;
+mod view;
 
-use std::collections::HashMap;
 use std::pin::pin;
 use std::time::Duration;
 
+use futures::stream::{abortable, select};
 use futures::StreamExt;
-use indicatif::MultiProgress;
-use kube::runtime::watcher;
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 
-pub use state::{Change, Done, Key, Shown, WatchState};
+pub use instances::{instance_summary, render_instance, InstanceIdentity, ShownInstance};
+pub use state::{Change, Done, Key, Shown, WatchState, Watched};
 
 use super::exit;
-use super::output::{render, render_deleted, OutputFormat, TextProgress};
-use crate::api::CloudDbJob;
+use super::output::OutputFormat;
+use crate::api::{CloudDbInstance, CloudDbJob};
+pub use view::InstanceLine;
+use view::View;
 
 /// Arguments of `watch`.
 #[derive(Debug, Clone, clap::Args)]
@@ -88,36 +94,71 @@ pub async fn run(args: WatchArgs) -> u8 {
         }),
         selector: args.selector.clone(),
     };
-    let api: Api<CloudDbJob> = match &scope.namespace {
-        Some(ns) => Api::namespaced(client, ns),
-        None => Api::all(client),
+    let (jobs_api, instances_api): (Api<CloudDbJob>, Api<CloudDbInstance>) = match &scope.namespace
+    {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client, ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client)),
     };
     let mut config = watcher::Config::default();
     if let Some(selector) = &args.selector {
         config = config.labels(selector);
     }
-    let mut events = pin!(watcher(api, config));
-    let mut state = WatchState::default();
+    // Instances are extra: their errors back off inside their stream, and a refusal ends
+    // that stream alone.
+    let (instance_events, instances_off) = abortable(
+        watcher(instances_api, config.clone())
+            .default_backoff()
+            .map(|e| Incoming::Instance(Box::new(e))),
+    );
+    let job_events = watcher(jobs_api, config).map(|e| Incoming::Job(Box::new(e)));
+    let mut events = pin!(select(job_events, instance_events));
+    let mut state = WatchState::<CloudDbJob>::default();
+    let mut instances = WatchState::<CloudDbInstance>::default();
     let mut view = View::new(args.output, scope.namespace.is_none());
     let mut failures = 0u32;
     let mut announced = false;
-    while let Some(event) = events.next().await {
-        let event = match event {
-            Ok(event) => event,
-            Err(e) => {
-                if let Some(message) = refusal(&e, &scope) {
-                    eprintln!("error: {message}");
-                    return exit::USAGE;
+    while let Some(incoming) = events.next().await {
+        let event = match incoming {
+            Incoming::Instance(event) => match *event {
+                Ok(event) => {
+                    for change in instances.apply(event) {
+                        view.show_instance(&instances, change);
+                    }
+                    continue;
                 }
-                failures += 1;
-                if !state.listed() && failures >= LIST_ATTEMPTS {
-                    eprintln!("error: cannot list CloudDbJobs in {scope}: {e}");
-                    return exit::USAGE;
+                Err(e) => {
+                    match instance_refusal(&e, &scope) {
+                        Some(message) => {
+                            eprintln!("warning: {message}; showing CloudDbJobs only");
+                            instances_off.abort();
+                        }
+                        None => eprintln!(
+                            "warning: watching CloudDbInstances in {scope}: {e}; retrying"
+                        ),
+                    }
+                    continue;
                 }
-                eprintln!("warning: watching CloudDbJobs in {scope}: {e}; retrying");
-                tokio::time::sleep(backoff(failures)).await;
-                continue;
-            }
+            },
+            Incoming::Job(event) => match *event {
+                Ok(event) => event,
+                Err(e) => {
+                    if let Some(message) = refusal(&e, &scope) {
+                        eprintln!("error: {message}");
+                        return exit::USAGE;
+                    }
+                    failures += 1;
+                    if !state.listed() && failures >= LIST_ATTEMPTS {
+                        eprintln!("error: cannot list CloudDbJobs in {scope}: {e}");
+                        return exit::USAGE;
+                    }
+                    eprintln!("warning: watching CloudDbJobs in {scope}: {e}; retrying");
+                    tokio::time::sleep(backoff(failures)).await;
+                    continue;
+                }
+            },
         };
         failures = 0;
         for change in state.apply(event) {
@@ -134,8 +175,14 @@ pub async fn run(args: WatchArgs) -> u8 {
             return done.code();
         }
     }
-    // The watcher restarts itself; its stream does not end.
+    // The job watcher restarts itself; its stream does not end.
     exit::FAILED
+}
+
+/// One event of either watch (boxed: objects are large, and of different sizes).
+enum Incoming {
+    Job(Box<Result<watcher::Event<CloudDbJob>, watcher::Error>>),
+    Instance(Box<Result<watcher::Event<CloudDbInstance>, watcher::Error>>),
 }
 
 /// 1, 2, 4 ... 30 s between attempts after watch errors the watcher cannot fix itself.
@@ -143,16 +190,40 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_secs(1u64 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30))
 }
 
-/// A message for errors retrying cannot fix: the API server refused the credentials or
-/// the request (RBAC), or does not serve CloudDbJobs (CRD not installed).
-fn refusal(error: &watcher::Error, scope: &Scope) -> Option<String> {
-    let (code, message) = match error {
+/// The API server's refusal (code and message) in a watcher error, if it is one.
+fn api_refusal(error: &watcher::Error) -> Option<(u16, &str)> {
+    match error {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
         | watcher::Error::WatchFailed(kube::Error::Api(s))
-        | watcher::Error::WatchError(s) => (s.code, s.message.as_str()),
-        _ => return None,
-    };
+        | watcher::Error::WatchError(s) => Some((s.code, s.message.as_str())),
+        _ => None,
+    }
+}
+
+/// Why CloudDbInstances cannot be shown, for errors retrying cannot fix: no rights on
+/// them (403), or an install without their CRD (404). Credentials refused (401) refuse
+/// the jobs too, which ends the command.
+fn instance_refusal(error: &watcher::Error, scope: &Scope) -> Option<String> {
+    let (code, message) = api_refusal(error)?;
+    match code {
+        403 => Some(format!(
+            "not showing CloudDbInstances: not allowed to list and watch \
+             clouddbinstances.clouddb.io in {scope} (403 Forbidden): {message}"
+        )),
+        404 => Some(
+            "not showing CloudDbInstances: the API server does not serve \
+             clouddbinstances.clouddb.io (404; an install without the CloudDbInstance CRD)"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// A message for errors retrying cannot fix: the API server refused the credentials or
+/// the request (RBAC), or does not serve CloudDbJobs (CRD not installed).
+fn refusal(error: &watcher::Error, scope: &Scope) -> Option<String> {
+    let (code, message) = api_refusal(error)?;
     match code {
         401 => Some(format!(
             "the Kubernetes API server did not accept the credentials of the kubeconfig \
@@ -172,71 +243,6 @@ fn refusal(error: &watcher::Error, scope: &Scope) -> Option<String> {
              CRD installed? {message}"
         )),
         _ => None,
-    }
-}
-
-/// Shows changes: progress bars or lines (text), or documents (json/yaml).
-struct View {
-    format: OutputFormat,
-    with_namespace: bool,
-    multi: MultiProgress,
-    bars: HashMap<Key, TextProgress>,
-}
-
-impl View {
-    fn new(format: OutputFormat, with_namespace: bool) -> Self {
-        View {
-            format,
-            with_namespace,
-            multi: MultiProgress::new(),
-            bars: HashMap::new(),
-        }
-    }
-
-    fn show(&mut self, state: &WatchState, change: Change) {
-        match (change, self.format) {
-            (Change::Updated(key), OutputFormat::Text) => {
-                let Some(shown) = state.get(&key) else { return };
-                let (multi, with_namespace) = (&self.multi, self.with_namespace);
-                let bar = self.bars.entry(key).or_insert_with(|| {
-                    TextProgress::new(shown.identity.label(with_namespace), Some(multi))
-                });
-                bar.update(&shown.status);
-            }
-            (Change::Updated(key), format) => {
-                if let Some(shown) = state.get(&key) {
-                    print!("{}", render(&shown.identity, &shown.status, format));
-                }
-            }
-            (Change::Deleted(key, _), OutputFormat::Text) => {
-                if let Some(mut bar) = self.bars.remove(&key) {
-                    bar.finish_with("deleted");
-                }
-            }
-            (Change::Deleted(_, last), format) => {
-                print!("{}", render_deleted(&last.identity, &last.status, format));
-            }
-        }
-    }
-
-    /// `--until-done` is satisfied.
-    fn finish(&mut self, done: Done, scope: &Scope) {
-        for bar in self.bars.values() {
-            bar.finish();
-        }
-        if self.format != OutputFormat::Text {
-            return;
-        }
-        if done.succeeded + done.failed == 0 {
-            eprintln!("no CloudDbJobs in {scope}: nothing to wait for");
-        } else {
-            println!(
-                "{} jobs finished: {} succeeded, {} failed",
-                done.succeeded + done.failed,
-                done.succeeded,
-                done.failed
-            );
-        }
     }
 }
 
@@ -285,6 +291,26 @@ mod tests {
             refusal(&watcher::Error::NoResourceVersion, &scope(None)),
             None
         );
+    }
+
+    #[test]
+    fn instances_without_rights_or_crd_are_left_out_with_a_message() {
+        let forbidden = watcher::Error::InitialListFailed(api_error(403));
+        let message = instance_refusal(&forbidden, &scope(Some("db"))).unwrap();
+        assert!(
+            message.contains("clouddbinstances") && message.contains("namespace db"),
+            "{message}"
+        );
+        let missing = watcher::Error::WatchStartFailed(api_error(404));
+        assert!(instance_refusal(&missing, &scope(None))
+            .unwrap()
+            .contains("CRD"));
+        // Retried in the stream: an unavailable server; 401 ends the command through the
+        // jobs' watch instead.
+        for code in [401, 503] {
+            let e = watcher::Error::InitialListFailed(api_error(code));
+            assert_eq!(instance_refusal(&e, &scope(None)), None, "{code}");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! What `watch` shows, as pure state fed with the watcher's events: the jobs of the latest
-//! listing and the changes since, which of them changed (so each change is shown once),
-//! and whether `--until-done` is satisfied.
+//! What `watch` shows, as pure state fed with the watcher's events: the objects of the
+//! latest listing and the changes since, which of them changed (so each change is shown
+//! once), and, for jobs, whether `--until-done` is satisfied. One [`WatchState`] per kind:
+//! CloudDbJobs and CloudDbInstances.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
 
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
@@ -11,8 +13,14 @@ use crate::api::{CloudDbJob, CloudDbJobStatus, JobPhase};
 use crate::cli::exit;
 use crate::cli::output::JobIdentity;
 
-/// A job's namespace and name.
+/// An object's namespace and name.
 pub type Key = (String, String);
+
+/// A kind `watch` shows: what is shown of one object of it.
+pub trait Watched: ResourceExt {
+    type Shown: Clone + Debug + PartialEq;
+    fn shown(&self) -> Self::Shown;
+}
 
 /// What is shown of one job.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,25 +30,28 @@ pub struct Shown {
 }
 
 impl Shown {
-    fn of(job: &CloudDbJob) -> Self {
-        Shown {
-            identity: JobIdentity::of_object(job),
-            status: job.status.clone().unwrap_or_default(),
-        }
-    }
-
     fn phase(&self) -> JobPhase {
         self.status.phase.unwrap_or(JobPhase::Pending)
     }
 }
 
+impl Watched for CloudDbJob {
+    type Shown = Shown;
+    fn shown(&self) -> Shown {
+        Shown {
+            identity: JobIdentity::of_object(self),
+            status: self.status.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A change to show.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Change {
+pub enum Change<S> {
     /// New, or its status (or identity) changed: show [`WatchState::get`] of it.
     Updated(Key),
     /// Gone, with what was last shown of it.
-    Deleted(Key, Box<Shown>),
+    Deleted(Key, Box<S>),
 }
 
 /// Every shown job has finished (or there is none).
@@ -62,81 +73,91 @@ impl Done {
     }
 }
 
-/// The jobs `watch` shows.
-#[derive(Debug, Default)]
-pub struct WatchState {
-    jobs: BTreeMap<Key, Shown>,
-    /// Jobs listed since the watch (re)started, until the listing is complete.
+/// The objects of one kind `watch` shows.
+#[derive(Debug)]
+pub struct WatchState<K: Watched> {
+    objects: BTreeMap<Key, K::Shown>,
+    /// Objects listed since the watch (re)started, until the listing is complete.
     listing: Option<BTreeSet<Key>>,
     /// A complete listing arrived; before it, "every job finished" cannot be judged.
     listed: bool,
 }
 
-fn key(job: &CloudDbJob) -> Key {
-    (job.namespace().unwrap_or_default(), job.name_any())
+impl<K: Watched> Default for WatchState<K> {
+    fn default() -> Self {
+        WatchState {
+            objects: BTreeMap::new(),
+            listing: None,
+            listed: false,
+        }
+    }
 }
 
-impl WatchState {
+fn key<K: ResourceExt>(object: &K) -> Key {
+    (object.namespace().unwrap_or_default(), object.name_any())
+}
+
+impl<K: Watched> WatchState<K> {
     /// Takes in one watcher event; returns what changed.
-    pub fn apply(&mut self, event: Event<CloudDbJob>) -> Vec<Change> {
+    pub fn apply(&mut self, event: Event<K>) -> Vec<Change<K::Shown>> {
         match event {
             Event::Init => {
                 self.listing = Some(BTreeSet::new());
                 Vec::new()
             }
-            Event::InitApply(job) => {
+            Event::InitApply(object) => {
                 if let Some(listing) = self.listing.as_mut() {
-                    listing.insert(key(&job));
+                    listing.insert(key(&object));
                 }
-                self.upsert(&job).into_iter().collect()
+                self.upsert(&object).into_iter().collect()
             }
             Event::InitDone => {
                 self.listed = true;
-                // A job missing from a re-listing was deleted while the watch was down.
+                // An object missing from a re-listing was deleted while the watch was down.
                 let Some(listed) = self.listing.take() else {
                     return Vec::new();
                 };
                 let gone: Vec<Key> = self
-                    .jobs
+                    .objects
                     .keys()
                     .filter(|k| !listed.contains(*k))
                     .cloned()
                     .collect();
                 gone.into_iter()
                     .filter_map(|k| {
-                        let shown = self.jobs.remove(&k)?;
+                        let shown = self.objects.remove(&k)?;
                         Some(Change::Deleted(k, Box::new(shown)))
                     })
                     .collect()
             }
-            Event::Apply(job) => self.upsert(&job).into_iter().collect(),
-            Event::Delete(job) => {
-                let k = key(&job);
+            Event::Apply(object) => self.upsert(&object).into_iter().collect(),
+            Event::Delete(object) => {
+                let k = key(&object);
                 if let Some(listing) = self.listing.as_mut() {
                     listing.remove(&k);
                 }
-                match self.jobs.remove(&k) {
+                match self.objects.remove(&k) {
                     // The deleted object carries its last status.
-                    Some(_) => vec![Change::Deleted(k, Box::new(Shown::of(&job)))],
+                    Some(_) => vec![Change::Deleted(k, Box::new(object.shown()))],
                     None => Vec::new(),
                 }
             }
         }
     }
 
-    fn upsert(&mut self, job: &CloudDbJob) -> Option<Change> {
-        let k = key(job);
-        let shown = Shown::of(job);
-        if self.jobs.get(&k) == Some(&shown) {
+    fn upsert(&mut self, object: &K) -> Option<Change<K::Shown>> {
+        let k = key(object);
+        let shown = object.shown();
+        if self.objects.get(&k) == Some(&shown) {
             return None;
         }
-        self.jobs.insert(k.clone(), shown);
+        self.objects.insert(k.clone(), shown);
         Some(Change::Updated(k))
     }
 
-    /// What is shown of a job.
-    pub fn get(&self, key: &Key) -> Option<&Shown> {
-        self.jobs.get(key)
+    /// What is shown of an object.
+    pub fn get(&self, key: &Key) -> Option<&K::Shown> {
+        self.objects.get(key)
     }
 
     /// Whether a complete listing arrived.
@@ -144,22 +165,24 @@ impl WatchState {
         self.listed
     }
 
-    /// How many jobs are shown.
+    /// How many objects are shown.
     pub fn len(&self) -> usize {
-        self.jobs.len()
+        self.objects.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.objects.is_empty()
     }
+}
 
+impl WatchState<CloudDbJob> {
     /// `Some` once a complete listing arrived and every shown job is terminal (also when
     /// none is shown: there is nothing to wait for).
     pub fn done(&self) -> Option<Done> {
-        if !self.listed || self.jobs.values().any(|j| !j.phase().is_terminal()) {
+        if !self.listed || self.objects.values().any(|j| !j.phase().is_terminal()) {
             return None;
         }
-        let count = |phase| self.jobs.values().filter(|j| j.phase() == phase).count();
+        let count = |phase| self.objects.values().filter(|j| j.phase() == phase).count();
         Some(Done {
             succeeded: count(JobPhase::Succeeded),
             failed: count(JobPhase::Failed),
@@ -194,7 +217,7 @@ mod tests {
 
     #[test]
     fn each_change_is_shown_once_and_done_waits_for_every_job() {
-        let mut s = WatchState::default();
+        let mut s = WatchState::<CloudDbJob>::default();
         assert_eq!(s.apply(Event::Init), vec![]);
         let a = job("a", None, None);
         assert_eq!(s.apply(Event::InitApply(a)), vec![Change::Updated(k("a"))]);
@@ -232,7 +255,7 @@ mod tests {
 
     #[test]
     fn deleted_jobs_are_shown_with_their_last_status_and_leave_the_set() {
-        let mut s = WatchState::default();
+        let mut s = WatchState::<CloudDbJob>::default();
         s.apply(Event::Init);
         s.apply(Event::InitApply(job(
             "a",
@@ -269,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_relisting_reports_jobs_deleted_while_the_watch_was_down() {
-        let mut s = WatchState::default();
+        let mut s = WatchState::<CloudDbJob>::default();
         s.apply(Event::Init);
         s.apply(Event::InitApply(job(
             "a",
@@ -302,7 +325,7 @@ mod tests {
 
     #[test]
     fn no_jobs_is_done_at_once_with_exit_code_0() {
-        let mut s = WatchState::default();
+        let mut s = WatchState::<CloudDbJob>::default();
         assert_eq!(s.done(), None, "nothing listed yet");
         s.apply(Event::Init);
         s.apply(Event::InitDone);

@@ -8,6 +8,7 @@
 //! - `terminal`: terminal and blocked jobs: never polled again, never changed.
 //! - `skew`: the real provider clients against the simulator with a skewed clock.
 
+mod instance;
 mod polling;
 mod secrets;
 mod skew;

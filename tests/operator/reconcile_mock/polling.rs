@@ -387,3 +387,50 @@ async fn a_poll_refused_by_the_local_rate_limit_is_not_counted_as_a_provider_cal
         );
     }
 }
+
+/// A bounded transient error (an unknown provider code) after `before` failed polls in a
+/// row: the patch written.
+async fn bounded_failure_after(before: u32) -> Value {
+    let mut h = harness(false);
+    h.provider.script(
+        "15967",
+        vec![Err(ProviderError::bounded(
+            ErrorReason::ProviderError,
+            clouddb_job_operator::providers::DEFAULT_RETRY_BOUND,
+            "SomeNewCode.NobodyKnows",
+            "a code added after this client was written",
+        ))],
+    );
+    let running_status = json!({"observedGeneration": 1, "phase": "Running", "progress": 40, "consecutiveErrors": before});
+    let (_, patch) = h
+        .reconcile_once(job(Some(running_status)), reads_and_writes(1))
+        .await;
+    patch
+}
+
+#[tokio::test]
+async fn an_unknown_code_is_retried_up_to_its_bound_counted_in_the_status_then_stalls() {
+    let bound = clouddb_job_operator::providers::DEFAULT_RETRY_BOUND;
+    // The last failure within the bound is still transient: retrying, not stalled.
+    let patch = bounded_failure_after(bound - 2).await;
+    assert_eq!(patch["status"]["phase"], "Running");
+    assert_eq!(patch["status"]["consecutiveErrors"], bound - 1);
+    assert_eq!(
+        condition(&patch["status"], "Reconciling")["reason"],
+        "RetryingAfterError"
+    );
+    assert_ne!(condition(&patch["status"], "Stalled")["status"], "True");
+    // The count comes from the status (as after a restart): the failure that reaches the
+    // bound stalls the job with the provider's code and message, and never fails it.
+    let patch = bounded_failure_after(bound - 1).await;
+    assert_eq!(patch["status"]["phase"], "Running");
+    let stalled = condition(&patch["status"], "Stalled");
+    assert_eq!(stalled["status"], "True", "{patch}");
+    assert_eq!(patch["status"]["reason"], "ProviderError", "{patch}");
+    let message = stalled["message"].as_str().unwrap_or_default();
+    assert!(message.contains("SomeNewCode.NobodyKnows"), "{message}");
+    assert!(
+        message.contains(&format!("after {bound} attempts")),
+        "{message}"
+    );
+}

@@ -128,6 +128,48 @@ async fn the_timeout_fails_the_job_without_polling() {
 }
 
 #[tokio::test]
+async fn a_suspended_job_is_requeued_to_its_timeout_and_fails_there_without_a_poll() {
+    // Created 09:00, timeout 2h, suspended: said so at 10:00 and looked at again at the
+    // deadline (11:00), where it fails exactly as an unsuspended job does.
+    let mut h = harness(false);
+    h.provider.script("15967", vec![Ok(running(40))]);
+    let mut verifier = h.serve(vec![Expect::Write(200), Expect::Write(200)]);
+    let suspended = |status: Option<Value>| {
+        let mut j = job(status);
+        j.spec.suspend = Some(true);
+        Arc::new(j)
+    };
+    let reconcile_at = |at: &str, status: Option<Value>| {
+        set(&h.clock, at);
+        reconcile(suspended(status), h.ctx.clone())
+    };
+    let first = reconcile_at("2026-11-25T10:00:00Z", None).await.unwrap();
+    assert_eq!(first, Action::requeue(Duration::from_secs(3600)));
+    let paused = verifier.next().await["status"].clone();
+    assert_eq!(paused["reason"], "Suspended");
+    let before = reconcile_at("2026-11-25T10:59:59Z", Some(paused.clone()))
+        .await
+        .unwrap();
+    assert_eq!(before, Action::requeue(Duration::from_secs(1)));
+    let at_deadline = reconcile_at("2026-11-25T11:00:00Z", Some(paused))
+        .await
+        .unwrap();
+    assert_eq!(at_deadline, Action::await_change());
+    let failed = verifier.next().await["status"].clone();
+    verifier.finish().await;
+    assert_eq!(failed["phase"], "Failed");
+    assert_eq!(failed["reason"], "TrackingTimeout");
+    assert_eq!(condition(&failed, "Failed")["status"], "True");
+    assert_eq!(condition(&failed, "Failed")["reason"], "TrackingTimeout");
+    assert_eq!(condition(&failed, "Reconciling")["status"], "False");
+    assert!(
+        failed["message"].as_str().unwrap_or("").contains("2h"),
+        "{failed}"
+    );
+    assert_eq!(h.provider.calls(), 0, "a suspended job was polled");
+}
+
+#[tokio::test]
 async fn an_endpoint_outside_the_allow_list_is_refused() {
     let mut h = harness(false);
     let mut j = job(None);

@@ -5,7 +5,10 @@
 //! parameters in the query string and an empty body, signed over `host` and every
 //! `x-acs-*` header (the security token too, when there is one).
 
+use std::ops::ControlFlow;
+
 use async_trait::async_trait;
+use clouddb_api::ProviderApi;
 use jiff::{SignedDuration, Timestamp};
 use url::Url;
 
@@ -77,52 +80,23 @@ pub enum PageOutcome {
     NotListed { more: bool },
 }
 
-impl AlibabaProvider {
-    /// A provider using the shared HTTP client and the system clock.
-    pub fn new(http: HttpClient) -> Self {
-        AlibabaProvider {
-            http,
-            clock: crate::clock::system_clock(),
-        }
-    }
+/// Where one `DescribeHistoryTasks` call goes: the API (RDS or PolarDB, which picks the
+/// version and default host), the region and the endpoint override. Poll and discovery
+/// build their queries differently and share this, the one signing.
+#[derive(Clone, Copy, Debug)]
+pub struct HistoryCall<'a> {
+    pub api: ProviderApi,
+    pub region: Option<&'a str>,
+    pub endpoint: Option<&'a Url>,
+}
 
-    /// Replaces the clock used for `x-acs-date` and the query window (tests).
-    pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// The query parameters of page `page` at time `now`: the task, the region, the
-    /// optional instance, and a start-time window of the 30 days the API looks back.
-    pub fn query(target: &JobTarget, now: Timestamp, page: u32) -> Vec<(String, String)> {
-        let format = |t: Timestamp| t.strftime(sign::DATE_FORMAT).to_string();
-        let from = now
-            .checked_sub(SignedDuration::from_hours(24 * LOOKBACK_DAYS))
-            .unwrap_or(now);
-        let to = now.checked_add(TO_START_MARGIN).unwrap_or(now);
-        let mut query = vec![
-            ("TaskId".to_string(), target.job_id.clone()),
-            (
-                "RegionId".to_string(),
-                target.region.clone().unwrap_or_default(),
-            ),
-            ("FromStartTime".to_string(), format(from)),
-            ("ToStartTime".to_string(), format(to)),
-            ("PageSize".to_string(), PAGE_SIZE.to_string()),
-            ("PageNumber".to_string(), page.to_string()),
-        ];
-        if let Some(instance) = &target.instance_id {
-            query.push(("InstanceId".to_string(), instance.clone()));
-        }
-        query
-    }
-
-    /// Builds and signs the request for page `page` at `now` with signature nonce `nonce`.
+impl HistoryCall<'_> {
+    /// Signs `query` (`RegionId` and the filters) as `POST /` at `now` with `nonce`.
     pub fn prepare(
-        target: &JobTarget,
+        &self,
+        query: &[(String, String)],
         credentials: &Credentials,
         now: Timestamp,
-        page: u32,
         nonce: &str,
     ) -> Result<PreparedRequest, ProviderError> {
         let Credentials::Alibaba {
@@ -137,29 +111,28 @@ impl AlibabaProvider {
                 "provider alibaba needs an AccessKey pair (accessKeyId, accessKeySecret)",
             ));
         };
-        let version = endpoints::version(target.api).ok_or_else(|| {
+        let version = endpoints::version(self.api).ok_or_else(|| {
             ProviderError::permanent(
                 ErrorReason::InvalidRequest,
                 "UnsupportedApi",
                 format!(
                     "api {:?} is not an Alibaba Cloud API: expected rds or polardb",
-                    target.api.as_str()
+                    self.api.as_str()
                 ),
             )
         })?;
-        let region = target.region.as_deref().ok_or_else(|| {
+        let region = self.region.ok_or_else(|| {
             ProviderError::permanent(
                 ErrorReason::InvalidRequest,
                 "MissingRegion",
                 "region is required for provider alibaba",
             )
         })?;
-        let base = match &target.endpoint {
+        let base = match self.endpoint {
             Some(endpoint) => endpoint.clone(),
-            None => default_endpoint(target.api, region),
+            None => default_endpoint(self.api, region),
         };
-        let query = Self::query(target, now, page);
-        let url = request_url(&base, &sign::canonical_query(&query));
+        let url = request_url(&base, &sign::canonical_query(query));
         let mut headers = vec![
             (
                 "host".to_string(),
@@ -186,7 +159,7 @@ impl AlibabaProvider {
             &SignableRequest {
                 method: "POST",
                 path: url.path(),
-                query: &query,
+                query,
                 headers: &headers,
                 body: b"",
             },
@@ -195,6 +168,115 @@ impl AlibabaProvider {
         headers.retain(|(k, _)| k != "host");
         headers.push(("authorization".to_string(), authorization));
         Ok(PreparedRequest { url, headers })
+    }
+}
+
+/// `ToStartTime` for a query at `now` (see [`TO_START_MARGIN`]).
+pub fn window_end(now: Timestamp) -> Timestamp {
+    now.checked_add(TO_START_MARGIN).unwrap_or(now)
+}
+
+/// The parameters every query carries: region, start-time window, page size and number.
+pub fn history_query(
+    region: &str,
+    (from, to): (Timestamp, Timestamp),
+    (page_size, page): (u32, u32),
+) -> Vec<(String, String)> {
+    let format = |t: Timestamp| t.strftime(sign::DATE_FORMAT).to_string();
+    vec![
+        ("RegionId".to_string(), region.to_string()),
+        ("FromStartTime".to_string(), format(from)),
+        ("ToStartTime".to_string(), format(to)),
+        ("PageSize".to_string(), page_size.to_string()),
+        ("PageNumber".to_string(), page.to_string()),
+    ]
+}
+
+impl AlibabaProvider {
+    /// A provider using the shared HTTP client and the system clock.
+    pub fn new(http: HttpClient) -> Self {
+        AlibabaProvider {
+            http,
+            clock: crate::clock::system_clock(),
+        }
+    }
+
+    /// The provider's clock now (discovery clamps its window by it).
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Replaces the clock used for `x-acs-date` and the query window (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The query parameters of page `page` at time `now`: the task, the region, the
+    /// optional instance, and a start-time window of the 30 days the API looks back.
+    pub fn query(target: &JobTarget, now: Timestamp, page: u32) -> Vec<(String, String)> {
+        let from = now
+            .checked_sub(SignedDuration::from_hours(24 * LOOKBACK_DAYS))
+            .unwrap_or(now);
+        let mut query = history_query(
+            target.region.as_deref().unwrap_or_default(),
+            (from, window_end(now)),
+            (PAGE_SIZE, page),
+        );
+        query.insert(0, ("TaskId".to_string(), target.job_id.clone()));
+        if let Some(instance) = &target.instance_id {
+            query.push(("InstanceId".to_string(), instance.clone()));
+        }
+        query
+    }
+
+    /// Builds and signs the request for page `page` at `now` with signature nonce `nonce`.
+    pub fn prepare(
+        target: &JobTarget,
+        credentials: &Credentials,
+        now: Timestamp,
+        page: u32,
+        nonce: &str,
+    ) -> Result<PreparedRequest, ProviderError> {
+        let call = HistoryCall {
+            api: target.api,
+            region: target.region.as_deref(),
+            endpoint: target.endpoint.as_ref(),
+        };
+        call.prepare(&Self::query(target, now, page), credentials, now, nonce)
+    }
+
+    /// The one paging loop over `DescribeHistoryTasks`: pages `1..=max_pages` of
+    /// `query_for(now, page)`, each signed afresh, handed to `visit` until it breaks or
+    /// `TotalCount` says no page is left. Returns whether the list ended.
+    pub async fn page_history(
+        &self,
+        call: &HistoryCall<'_>,
+        credentials: &Credentials,
+        max_pages: u32,
+        query_for: impl Fn(Timestamp, u32) -> Vec<(String, String)> + Send + Sync,
+        mut visit: impl FnMut(HistoryTasksPage) -> ControlFlow<()> + Send,
+    ) -> Result<bool, ProviderError> {
+        for page in 1..=max_pages {
+            let now = (self.clock)();
+            let prepared = call.prepare(&query_for(now, page), credentials, now, &new_nonce())?;
+            let authorization = prepared.header("authorization").unwrap_or_default();
+            let signed: Vec<&str> = [authorization]
+                .into_iter()
+                .chain(sign::signature_of(authorization))
+                .collect();
+            let sanitize = |e| sanitize(e, credentials, &signed);
+            let response = self.send(&prepared).await.map_err(sanitize)?;
+            let tasks = decode_response(&response).map_err(sanitize)?;
+            let more = has_more(&tasks);
+            if visit(tasks).is_break() {
+                return Ok(false);
+            }
+            if !more {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn send(&self, prepared: &PreparedRequest) -> Result<HttpResponse, ProviderError> {
@@ -211,8 +293,8 @@ pub fn new_nonce() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-/// Interprets one page's response: the task, not on this page, or a classified error.
-pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, ProviderError> {
+/// One page's response as a page, or the classified error.
+pub fn decode_response(response: &HttpResponse) -> Result<HistoryTasksPage, ProviderError> {
     let header_request_id = response.header("x-acs-request-id").map(str::to_string);
     let retry_after = response
         .header("x-acs-retry-after")
@@ -233,18 +315,25 @@ pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, P
             retry_after,
         ));
     }
-    let page: HistoryTasksPage = super::mapping::decode_page(&response.body)
-        .map_err(|e| e.with_request_id(header_request_id.clone()))?;
+    super::mapping::decode_page(&response.body).map_err(|e| e.with_request_id(header_request_id))
+}
+
+/// Whether `TotalCount` says pages after this one hold more tasks.
+pub fn has_more(page: &HistoryTasksPage) -> bool {
+    let number = page.page_number.unwrap_or(1).clamp(1, 1_000_000);
+    let size = page.page_size.unwrap_or(i64::from(PAGE_SIZE)).clamp(1, 100);
+    let seen = number.saturating_mul(size);
+    !page.items.is_empty() && page.total_count.is_some_and(|t| t > seen)
+}
+
+/// Interprets one page's response: the task, not on this page, or a classified error.
+pub fn interpret(response: &HttpResponse, job_id: &str) -> Result<PageOutcome, ProviderError> {
+    let page = decode_response(response)?;
     Ok(match find_task(&page, job_id) {
         Some(item) => PageOutcome::Found(Box::new(map_task(item))),
-        None => {
-            let number = page.page_number.unwrap_or(1).clamp(1, 1_000_000);
-            let size = page.page_size.unwrap_or(i64::from(PAGE_SIZE)).clamp(1, 100);
-            let seen = number.saturating_mul(size);
-            PageOutcome::NotListed {
-                more: !page.items.is_empty() && page.total_count.is_some_and(|t| t > seen),
-            }
-        }
+        None => PageOutcome::NotListed {
+            more: has_more(&page),
+        },
     })
 }
 
@@ -260,20 +349,28 @@ impl Provider for AlibabaProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        for page in 1..=MAX_PAGES {
-            let prepared = Self::prepare(target, credentials, (self.clock)(), page, &new_nonce())?;
-            let authorization = prepared.header("authorization").unwrap_or_default();
-            let signed: Vec<&str> = [authorization]
-                .into_iter()
-                .chain(sign::signature_of(authorization))
-                .collect();
-            let sanitize = |e| sanitize(e, credentials, &signed);
-            let response = self.send(&prepared).await.map_err(sanitize)?;
-            match interpret(&response, &target.job_id).map_err(sanitize)? {
-                PageOutcome::Found(obs) => return Ok(*obs),
-                PageOutcome::NotListed { more: true } => continue,
-                PageOutcome::NotListed { more: false } => break,
-            }
+        let call = HistoryCall {
+            api: target.api,
+            region: target.region.as_deref(),
+            endpoint: target.endpoint.as_ref(),
+        };
+        let mut found = None;
+        self.page_history(
+            &call,
+            credentials,
+            MAX_PAGES,
+            |now, page| Self::query(target, now, page),
+            |tasks| match find_task(&tasks, &target.job_id) {
+                Some(item) => {
+                    found = Some(map_task(item));
+                    ControlFlow::Break(())
+                }
+                None => ControlFlow::Continue(()),
+            },
+        )
+        .await?;
+        if let Some(observation) = found {
+            return Ok(observation);
         }
         Ok(not_found_yet(&target.job_id))
     }

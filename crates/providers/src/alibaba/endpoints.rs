@@ -1,11 +1,15 @@
 //! Default endpoints, API versions and request URLs of the two `DescribeHistoryTasks` APIs.
 //!
-//! The official SDKs (`alibabacloud-rds20140815`, `alibabacloud-polardb20170801`) map the
-//! regions below to the central host and fall back to `<product>.<region>.aliyuncs.com`
-//! for every other region. Their maps also list internal and test regions, left out here.
+//! The official SDKs (`alibabacloud-rds20140815`, `alibabacloud-polardb20170801`,
+//! `alibabacloud-sts20150401`) map some regions to a host of their own (mostly the central
+//! `<product>.aliyuncs.com`) and fall back to `<product>.<region>.aliyuncs.com` for every
+//! other region. Their maps are generated into [`super::regions`] by
+//! `scripts/gen-endpoints.py`.
 
 use clouddb_api::ProviderApi;
 use url::Url;
+
+use super::regions::{POLARDB_HOSTS, RDS_HOSTS, STS_HOSTS};
 
 /// The action of both APIs.
 pub const ACTION: &str = "DescribeHistoryTasks";
@@ -13,51 +17,6 @@ pub const ACTION: &str = "DescribeHistoryTasks";
 pub const RDS_VERSION: &str = "2014-08-15";
 /// PolarDB API version.
 pub const POLARDB_VERSION: &str = "2017-08-01";
-
-/// Regions whose RDS endpoint is `rds.aliyuncs.com` (SDK endpoint map).
-pub const RDS_CENTRAL_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-shenzhen",
-    "cn-heyuan",
-    "cn-hongkong",
-    "ap-southeast-1",
-    "us-west-1",
-    "us-east-1",
-    "cn-shanghai-finance-1",
-    "cn-shenzhen-finance-1",
-    "cn-north-2-gov-1",
-    "cn-beijing-finance-1",
-    "cn-beijing-gov-1",
-    "cn-fujian",
-    "cn-wuhan",
-    "cn-zhangbei",
-];
-
-/// Regions whose PolarDB endpoint is `polardb.aliyuncs.com` (SDK endpoint map); the SDK maps
-/// e.g. `cn-hongkong`, `cn-shenzhen` and `ap-southeast-1` to regional hosts instead.
-pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-wulanchabu",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-heyuan",
-    "cn-hangzhou-finance",
-    "cn-beijing-finance-1",
-    "cn-beijing-gov-1",
-    "cn-fujian",
-    "cn-wuhan",
-    "cn-zhangbei",
-];
-
-/// The SDK's one exception to both rules: the Hangzhou finance region's RDS host.
-const RDS_HANGZHOU_FINANCE: (&str, &str) = (
-    "cn-hangzhou-finance",
-    "rds-vpc.cn-hangzhou-finance.aliyuncs.com",
-);
 
 /// The `x-acs-version` of an API (`None` for another provider's API).
 pub fn version(api: ProviderApi) -> Option<&'static str> {
@@ -68,9 +27,8 @@ pub fn version(api: ProviderApi) -> Option<&'static str> {
     }
 }
 
-/// The default host of `api` in `region`. Characters that cannot appear in a region name
-/// are dropped, so this never fails.
-pub fn default_host(api: ProviderApi, region: &str) -> String {
+/// `region` as a host label: characters that cannot appear in a region name dropped.
+fn region_label(region: &str) -> String {
     let region: String = region
         .trim()
         .chars()
@@ -78,19 +36,42 @@ pub fn default_host(api: ProviderApi, region: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .collect();
     let region = region.trim_matches('-');
-    let region = if region.is_empty() { "unknown" } else { region };
-    let (product, central) = match api {
-        ProviderApi::PolarDb => ("polardb", POLARDB_CENTRAL_REGIONS),
-        _ => ("rds", RDS_CENTRAL_REGIONS),
-    };
-    if product == "rds" && region == RDS_HANGZHOU_FINANCE.0 {
-        return RDS_HANGZHOU_FINANCE.1.to_string();
-    }
-    if central.contains(&region) {
-        format!("{product}.aliyuncs.com")
+    if region.is_empty() {
+        "unknown".into()
     } else {
-        format!("{product}.{region}.aliyuncs.com")
+        region.into()
     }
+}
+
+/// The SDK's host of `product` in `region`: its endpoint map, else the regional rule.
+fn sdk_host(table: &[(&str, &str)], product: &str, region: &str) -> String {
+    table
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, host)| host.to_string())
+        .unwrap_or_else(|| format!("{product}.{region}.aliyuncs.com"))
+}
+
+/// The default host of `api` in `region`. Characters that cannot appear in a region name
+/// are dropped, so this never fails.
+pub fn default_host(api: ProviderApi, region: &str) -> String {
+    let region = region_label(region);
+    match api {
+        ProviderApi::PolarDb => sdk_host(POLARDB_HOSTS, "polardb", &region),
+        _ => sdk_host(RDS_HOSTS, "rds", &region),
+    }
+}
+
+/// The STS endpoint of `region` (`https://host/`), the central `sts.aliyuncs.com` without
+/// one.
+pub fn sts_endpoint(region: Option<&str>) -> Url {
+    let host = match region.map(region_label) {
+        Some(region) if region != "unknown" => sdk_host(STS_HOSTS, "sts", &region),
+        _ => "sts.aliyuncs.com".into(),
+    };
+    Url::parse(&format!("https://{host}/")).unwrap_or_else(|_| {
+        Url::parse("https://sts.aliyuncs.com/").unwrap_or_else(|_| unreachable!("constant URL"))
+    })
 }
 
 /// The default endpoint (`https://host/`).

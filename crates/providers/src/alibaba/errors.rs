@@ -5,12 +5,13 @@
 //! | what | class | reason |
 //! |---|---|---|
 //! | `Throttling*`, HTTP 429, any answer with `x-acs-retry-after` (milliseconds, as the official SDK reads it) | throttled (honours the delay) | `Throttled` |
-//! | `ServiceUnavailable*`, `InternalError*`, `SignatureNonceUsed` (the nonce is random per request, so a repeat is a fluke), HTTP 5xx and 408, bodies that are not JSON, unknown codes | transient | `ProviderError` |
+//! | `ServiceUnavailable*`, `InternalError*`, `SignatureNonceUsed` (the nonce is random per request, so a repeat is a fluke), HTTP 5xx and 408, bodies that are not JSON | transient | `ProviderError` |
 //! | `InvalidAccessKeyId.*`, `SignatureDoesNotMatch`, `IncompleteSignature`, `InvalidSecurityToken.*`, `MissingSecurityToken`, HTTP 401 | permanent | `AuthenticationFailed` |
 //! | `IllegalTimestamp`, `InvalidTimeStamp.*` | permanent, with a clock-skew hint | `AuthenticationFailed` |
 //! | `Forbidden*`, `NoPermission*`, HTTP 403 | permanent | `AccessDenied` |
 //! | `Invalid{DBInstance,DBCluster,Instance}Id.NotFound` | permanent | `JobNotFound` |
 //! | `Missing*`, other `Invalid*`, `UnsupportedHTTPMethod`, other 4xx without a code | permanent | `InvalidRequest` |
+//! | any other code (`EntityNotExist.*`, codes added later): [`ProviderError::unknown_code`] | transient for [`crate::DEFAULT_RETRY_BOUND`] polls in a row, then permanent | `ProviderError` |
 //!
 //! A stale `x-acs-date` is classified permanent, like the other providers' clock errors: it
 //! only comes from a skewed clock, which retrying does not fix, so the job is `Stalled` with
@@ -69,6 +70,41 @@ fn with_clock_hint(message: &str) -> String {
     )
 }
 
+/// Code families (the part before the first `.`) that ask the caller to slow down.
+pub const THROTTLING: &[&str] = &["Throttling"];
+/// Code families of server-side failures.
+pub const TRANSIENT: &[&str] = &[
+    "ServiceUnavailable",
+    "InternalError",
+    "UnknownError",
+    "ServiceTimeout",
+];
+/// Codes retried although their family is not transient: the nonce is random per request,
+/// so a repeat is a fluke.
+pub const TRANSIENT_CODES: &[&str] = &["SignatureNonceUsed"];
+/// Code families of a stale or skewed request time.
+pub const CLOCK: &[&str] = &["IllegalTimestamp", "InvalidTimeStamp"];
+/// Code families that refuse the key, the token or the signature.
+pub const AUTHENTICATION: &[&str] = &[
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "InvalidSecurityToken",
+    "MissingSecurityToken",
+];
+/// Code families that refuse the identity's permission.
+pub const ACCESS_DENIED: &[&str] = &["Forbidden", "NoPermission"];
+/// Codes for an instance or cluster the region does not have.
+pub const NOT_FOUND: &[&str] = &[
+    "InvalidDBInstanceId.NotFound",
+    "InvalidDBClusterId.NotFound",
+    "InvalidInstanceId.NotFound",
+];
+/// Code prefixes (not families) of a wrong request.
+pub const INVALID_REQUEST_PREFIXES: &[&str] = &["Missing", "Invalid"];
+/// Codes of a wrong request.
+pub const INVALID_REQUEST: &[&str] = &["UnsupportedHTTPMethod"];
+
 /// Classifies an error code with the HTTP status it came with.
 pub fn classify_code(code: &str, message: Option<&str>, status: u16) -> ProviderError {
     let msg = message
@@ -78,39 +114,28 @@ pub fn classify_code(code: &str, message: Option<&str>, status: u16) -> Provider
         .unwrap_or_else(|| format!("Alibaba Cloud answered HTTP {status}"));
     let family = code.split('.').next().unwrap_or(code);
     let permanent = |reason, text: String| ProviderError::permanent(reason, code, text);
-    match (family, code) {
-        ("Throttling", _) => ProviderError::throttled(code, msg),
-        ("ServiceUnavailable" | "InternalError" | "UnknownError" | "ServiceTimeout", _)
-        | (_, "SignatureNonceUsed") => ProviderError::transient(code, msg),
-        ("IllegalTimestamp" | "InvalidTimeStamp", _) => {
-            permanent(ErrorReason::AuthenticationFailed, with_clock_hint(&msg))
-        }
-        (
-            "InvalidAccessKeyId"
-            | "SignatureDoesNotMatch"
-            | "IncompleteSignature"
-            | "InvalidSecurityToken"
-            | "MissingSecurityToken",
-            _,
-        ) => permanent(ErrorReason::AuthenticationFailed, msg),
-        ("Forbidden" | "NoPermission", _) => permanent(ErrorReason::AccessDenied, msg),
-        (
-            _,
-            "InvalidDBInstanceId.NotFound"
-            | "InvalidDBClusterId.NotFound"
-            | "InvalidInstanceId.NotFound",
-        ) => permanent(
+    let in_family = |list: &[&str]| list.contains(&family);
+    if in_family(THROTTLING) {
+        ProviderError::throttled(code, msg)
+    } else if in_family(TRANSIENT) || TRANSIENT_CODES.contains(&code) {
+        ProviderError::transient(code, msg)
+    } else if in_family(CLOCK) {
+        permanent(ErrorReason::AuthenticationFailed, with_clock_hint(&msg))
+    } else if in_family(AUTHENTICATION) {
+        permanent(ErrorReason::AuthenticationFailed, msg)
+    } else if in_family(ACCESS_DENIED) {
+        permanent(ErrorReason::AccessDenied, msg)
+    } else if NOT_FOUND.contains(&code) {
+        permanent(
             ErrorReason::JobNotFound,
             format!("{msg} (the instance does not exist in this region)"),
-        ),
-        _ if code.starts_with("Missing")
-            || code.starts_with("Invalid")
-            || code == "UnsupportedHTTPMethod" =>
-        {
-            permanent(ErrorReason::InvalidRequest, msg)
-        }
-        // Unknown codes are retried: a transient error never changes the job's phase.
-        _ => ProviderError::transient(code, msg),
+        )
+    } else if INVALID_REQUEST_PREFIXES.iter().any(|p| code.starts_with(p))
+        || INVALID_REQUEST.contains(&code)
+    {
+        permanent(ErrorReason::InvalidRequest, msg)
+    } else {
+        ProviderError::unknown_code(code, msg)
     }
 }
 
@@ -281,6 +306,23 @@ mod tests {
                 ProviderError,
             ),
         ];
+        // Unknown codes are retried a bounded number of polls, then stall with the
+        // provider's message.
+        for code in [
+            "SomethingNew.Odd",
+            "EntityNotExist.Role",
+            "EntityNotExist.OIDCProvider",
+        ] {
+            let e = classify(404, &body(code), None, None);
+            assert_eq!(e.class, ErrorClass::Transient, "{code}");
+            let stalled = e.settle(crate::DEFAULT_RETRY_BOUND);
+            assert_eq!(
+                (stalled.class, stalled.reason),
+                (ErrorClass::Permanent, ErrorReason::ProviderError),
+                "{code}"
+            );
+            assert!(stalled.message.starts_with('m'), "{}", stalled.message);
+        }
         for (code, status, class, reason) in cases {
             let e = classify(status, &body(code), None, None);
             assert_eq!((e.class, e.reason), (class, reason), "{code}");

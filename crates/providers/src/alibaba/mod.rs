@@ -7,6 +7,8 @@
 //! - [`errors`]: error-body parsing and classification.
 //! - [`endpoints`]: default hosts per API and region, versions, request URLs.
 //! - [`client`]: [`AlibabaProvider`], the [`Provider`](crate::Provider).
+//! - [`list`]: discovery of an instance's tasks (the
+//!   [`JobLister`](crate::discovery::JobLister) impl of [`AlibabaProvider`]).
 //!
 //! Endpoints: RDS uses `rds.aliyuncs.com` in the regions the official SDK's endpoint map
 //! sends there (the main Chinese regions, `cn-hongkong`, `ap-southeast-1`, `us-west-1`,
@@ -28,8 +30,10 @@
 pub mod client;
 pub mod endpoints;
 pub mod errors;
+pub mod list;
 pub mod mapping;
 pub mod model;
+pub mod regions;
 pub mod sign;
 
 pub use client::AlibabaProvider;

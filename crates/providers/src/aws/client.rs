@@ -24,6 +24,8 @@ use super::sign::{self, Request};
 pub const VERSION: &str = "2014-10-31";
 /// The SigV4 service name.
 pub const SERVICE: &str = "rds";
+/// `MaxRecords` of every paged call (the most the describe calls take).
+pub const MAX_RECORDS: u32 = 100;
 /// The body's content type, as the official SDKs send it.
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
@@ -99,13 +101,16 @@ pub fn form_body(api: ProviderApi, job_id: &str) -> String {
         .finish()
 }
 
-/// The regional RDS endpoint: `https://rds.<region>.amazonaws.com/`, and
-/// `.amazonaws.com.cn` for the China regions (`cn-north-1`, `cn-northwest-1`).
+/// The regional RDS endpoint: `https://rds.<region>.<dnsSuffix>/`, the suffix of the region's
+/// partition in botocore's data (`amazonaws.com`, `amazonaws.com.cn` in China, `c2s.ic.gov`
+/// in `us-iso-*`, `amazonaws.eu` in the European Sovereign Cloud, ...).
 pub fn default_endpoint(region: &str) -> Result<Url, ProviderError> {
     service_endpoint("rds", region)
 }
 
-/// The regional endpoint of an AWS service (`rds`, `sts`) in `region`.
+/// The regional endpoint of an AWS service (`rds`, `sts`) in `region`:
+/// `{service}.{region}.{dnsSuffix}`, as botocore resolves both in every region it lists
+/// (`crate::endpoints_sdk` compares them).
 pub fn service_endpoint(service: &str, region: &str) -> Result<Url, ProviderError> {
     let region = region.trim().to_ascii_lowercase();
     let valid = !region.is_empty()
@@ -119,11 +124,7 @@ pub fn service_endpoint(service: &str, region: &str) -> Result<Url, ProviderErro
             format!("{region:?} is not an AWS region name"),
         ));
     }
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
+    let suffix = super::partition::partition_of(&region).dns_suffix;
     Url::parse(&format!("https://{service}.{region}.{suffix}/")).map_err(|e| {
         ProviderError::permanent(
             ErrorReason::InvalidRequest,
@@ -154,6 +155,25 @@ impl AwsProvider {
         credentials: &Credentials,
         now: Timestamp,
     ) -> Result<PreparedRequest, ProviderError> {
+        let body = form_body(target.api, &target.job_id);
+        Self::prepare_form(
+            target.region.as_deref(),
+            target.endpoint.as_ref(),
+            body,
+            credentials,
+            now,
+        )
+    }
+
+    /// The one signing: `POST /` of the form `body` to the region's endpoint (or
+    /// `endpoint`), SigV4 for service `rds` in `region` at `now`.
+    pub fn prepare_form(
+        region: Option<&str>,
+        endpoint: Option<&Url>,
+        body: String,
+        credentials: &Credentials,
+        now: Timestamp,
+    ) -> Result<PreparedRequest, ProviderError> {
         let Credentials::Aws {
             access_key_id,
             secret_access_key,
@@ -166,9 +186,7 @@ impl AwsProvider {
                 "provider aws needs an AWS access key ID and secret access key",
             ));
         };
-        let region = target
-            .region
-            .as_deref()
+        let region = region
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .ok_or_else(|| {
@@ -178,7 +196,7 @@ impl AwsProvider {
                     "region is required for provider aws (it is also the signing region)",
                 )
             })?;
-        let url = match &target.endpoint {
+        let url = match endpoint {
             Some(endpoint) => endpoint.clone(),
             None => default_endpoint(region)?,
         };
@@ -189,7 +207,6 @@ impl AwsProvider {
                 "the endpoint has no host",
             )
         })?;
-        let body = form_body(target.api, &target.job_id);
         let signed = sign::sign(
             &Request {
                 method: "POST",
@@ -219,6 +236,94 @@ impl AwsProvider {
             body,
             signature: signed.signature,
         })
+    }
+
+    /// Signs, sends and sanitizes one call; a non-2xx answer is classified (a `*NotFound`
+    /// fault as a permanent `JobNotFound`: a listed resource does not exist). Returns the
+    /// 2xx body.
+    pub async fn call_form(
+        &self,
+        region: Option<&str>,
+        endpoint: Option<&Url>,
+        body: String,
+        credentials: &Credentials,
+    ) -> Result<Vec<u8>, ProviderError> {
+        let prepared = Self::prepare_form(region, endpoint, body, credentials, (self.clock)())
+            .map_err(|e| sanitize(e, credentials, &[]))?;
+        let signed: Vec<&str> = std::iter::once(prepared.signature.as_str())
+            .chain(prepared.header("authorization"))
+            .collect();
+        let sanitize = |e| sanitize(e, credentials, &signed);
+        let response = self.send(&prepared).await.map_err(sanitize)?;
+        if (200..300).contains(&response.status) {
+            return Ok(response.body);
+        }
+        let request_id = response
+            .header("x-amzn-requestid")
+            .or_else(|| response.header("x-amz-request-id"))
+            .map(str::to_string);
+        let error = match classify(
+            response.status,
+            &response.body,
+            request_id.clone(),
+            response.retry_after(),
+        ) {
+            Failure::NotFound { code, message } => {
+                ProviderError::permanent(ErrorReason::JobNotFound, &code, message)
+                    .with_request_id(request_id)
+            }
+            Failure::Error(e) => e,
+        };
+        Err(sanitize(error))
+    }
+
+    /// The one paging loop over a describe call: `params` plus `MaxRecords` and the
+    /// `Marker` that `visit` returns from each page's body, until no marker is returned,
+    /// `visit` fails, or `max_pages` pages were read. Returns whether the list ended.
+    pub async fn page_form(
+        &self,
+        at: (Option<&str>, Option<&Url>),
+        params: &[(&str, &str)],
+        credentials: &Credentials,
+        max_pages: u32,
+        visit: impl FnMut(&[u8]) -> Result<Option<String>, ProviderError> + Send,
+    ) -> Result<bool, ProviderError> {
+        self.page_form_with(at, params, credentials, max_pages, || Ok(()), visit)
+            .await
+    }
+
+    /// [`Self::page_form`] with `before_page` asked before each call; its error (a local
+    /// rate limit) ends the loop without sending that call.
+    pub async fn page_form_with(
+        &self,
+        (region, endpoint): (Option<&str>, Option<&Url>),
+        params: &[(&str, &str)],
+        credentials: &Credentials,
+        max_pages: u32,
+        mut before_page: impl FnMut() -> Result<(), ProviderError> + Send,
+        mut visit: impl FnMut(&[u8]) -> Result<Option<String>, ProviderError> + Send,
+    ) -> Result<bool, ProviderError> {
+        let mut marker: Option<String> = None;
+        for _ in 0..max_pages {
+            before_page()?;
+            let form = {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in params {
+                    form.append_pair(k, v);
+                }
+                form.append_pair("MaxRecords", &MAX_RECORDS.to_string());
+                if let Some(m) = &marker {
+                    form.append_pair("Marker", m);
+                }
+                form.finish()
+            };
+            let body = self.call_form(region, endpoint, form, credentials).await?;
+            marker = visit(&body)?.filter(|m| !m.trim().is_empty());
+            if marker.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn send(&self, prepared: &PreparedRequest) -> Result<HttpResponse, ProviderError> {

@@ -76,16 +76,13 @@ pub const ACCESS_DENIED: &[&str] = &[
     "OptInRequired",
 ];
 
-/// The faults that mean "no such export, snapshot or deployment".
+/// The faults that mean "no such export, snapshot or deployment": the codes the RDS
+/// service model gives them (its shapes' `error.code`, checked in `crate::sdk_codes`).
 pub const NOT_FOUND: &[&str] = &[
     "DBSnapshotNotFound",
-    "DBSnapshotNotFoundFault",
     "DBClusterSnapshotNotFoundFault",
-    "DBClusterSnapshotNotFound",
     "BlueGreenDeploymentNotFoundFault",
-    "BlueGreenDeploymentNotFound",
     "ExportTaskNotFound",
-    "ExportTaskNotFoundFault",
 ];
 
 /// Decodes an `ErrorResponse` body; `None` when it is not one.

@@ -151,7 +151,31 @@ pub fn map_snapshot_status(status: &str) -> Option<Mapped> {
         "creating" => (JobPhase::Running, None, None),
         // A snapshot being copied is still being made.
         "copying" => (JobPhase::Running, None, None),
+        // The other documented values (botocore's `DBSnapshot.Status`): a scheduled
+        // cross-Region copy that has not started, and changes RDS makes to the snapshot
+        // before it is usable (engine upgrade, RDS Custom sharing). Not done until
+        // `available`.
+        "pending" => (
+            JobPhase::Pending,
+            None,
+            Some("the snapshot copy is scheduled and has not started"),
+        ),
+        "upgrading" => (
+            JobPhase::Running,
+            None,
+            Some("RDS is upgrading the snapshot's engine version"),
+        ),
+        "sharing" => (
+            JobPhase::Running,
+            None,
+            Some("RDS is changing the accounts the snapshot is shared with"),
+        ),
         "available" => (JobPhase::Succeeded, None, None),
+        "unavailable" => (
+            JobPhase::Failed,
+            Some("JobFailed"),
+            Some("the snapshot is unavailable (for example corrupted) and cannot be recovered"),
+        ),
         "failed" => (
             JobPhase::Failed,
             Some("JobFailed"),

@@ -145,7 +145,7 @@ fn unknown_statuses_are_never_terminal() {
     let snapshot = map_snapshot(
         ProviderApi::DbSnapshot,
         &Snapshot {
-            status: Some("pending".into()),
+            status: Some("archived".into()),
             ..Default::default()
         },
     );
@@ -268,6 +268,32 @@ fn every_snapshot_status() {
                 assert!(o.message.is_some(), "{status}");
             }
         }
+    }
+}
+
+#[test]
+fn every_documented_db_snapshot_status_is_known() {
+    // botocore's `DBSnapshot.Status` lists these too; they read as `UnknownStatus` before
+    // (found by tests/providers/sdk_responses.rs). `unavailable` cannot be recovered.
+    let cases = [
+        ("pending", JobPhase::Pending, None),
+        ("upgrading", JobPhase::Running, None),
+        ("sharing", JobPhase::Running, None),
+        ("unavailable", JobPhase::Failed, Some("JobFailed")),
+    ];
+    for (status, phase, reason) in cases {
+        let o = map_snapshot(
+            ProviderApi::DbSnapshot,
+            &Snapshot {
+                status: Some(status.into()),
+                percent_progress: Some("55".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(o.phase, Some(phase), "{status}");
+        assert_eq!(o.reason.as_deref(), reason, "{status}");
+        assert_eq!(o.provider_status.as_deref(), Some(status));
+        assert!(o.message.is_some(), "{status}");
     }
 }
 

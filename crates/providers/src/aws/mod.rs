@@ -8,15 +8,23 @@
 //! - [`mapping`]: response → [`JobObservation`](crate::JobObservation).
 //! - [`errors`]: `ErrorResponse` parsing and classification.
 //! - [`client`]: [`AwsProvider`], the [`Provider`](crate::Provider).
+//! - [`batch`]: many jobs of one API in one paged describe call per chunk of identifiers.
+//! - [`list`]: discovery of an instance's snapshots, blue/green deployments and pending
+//!   maintenance (the [`JobLister`](crate::discovery::JobLister) impl of [`AwsProvider`]).
 //!
 //! A job RDS does not list (an empty export list, or a `*NotFound` fault) is reported as
 //! `Pending` / `NotFoundYet`; the controller, which knows the resource's age, decides when
 //! waiting has lasted too long.
 
+pub mod batch;
 pub mod client;
 pub mod errors;
+pub mod list;
+pub mod list_model;
 pub mod mapping;
 pub mod model;
+pub mod partition;
+mod partitions;
 pub mod sign;
 
 pub use client::{default_endpoint, AwsProvider};

@@ -21,6 +21,9 @@ pub struct ExportTasksResponse {
 pub struct ExportTasksResult {
     #[serde(rename = "ExportTasks", default)]
     pub list: Option<ExportTaskList>,
+    /// The next page's `Marker` (batched polls page by it).
+    #[serde(rename = "Marker", default)]
+    pub marker: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -68,6 +71,9 @@ pub struct DbSnapshotsResponse {
 pub struct DbSnapshotsResult {
     #[serde(rename = "DBSnapshots", default)]
     pub list: Option<DbSnapshotList>,
+    /// The next page's `Marker` (discovery pages by it).
+    #[serde(rename = "Marker", default)]
+    pub marker: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -87,6 +93,9 @@ pub struct ClusterSnapshotsResponse {
 pub struct ClusterSnapshotsResult {
     #[serde(rename = "DBClusterSnapshots", default)]
     pub list: Option<ClusterSnapshotList>,
+    /// The next page's `Marker` (batched polls page by it).
+    #[serde(rename = "Marker", default)]
+    pub marker: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -148,6 +157,9 @@ pub struct BlueGreenResponse {
 pub struct BlueGreenResult {
     #[serde(rename = "BlueGreenDeployments", default)]
     pub list: Option<BlueGreenList>,
+    /// The next page's `Marker` (discovery pages by it).
+    #[serde(rename = "Marker", default)]
+    pub marker: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -14,7 +14,7 @@ use crate::redact::sanitize_error;
 use crate::token_cache::TokenCache;
 use crate::{Credentials, ErrorReason, JobObservation, JobTarget, Provider, ProviderError};
 
-use super::endpoints::{self, operation_url, DEFAULT_ARM_ENDPOINT};
+use super::endpoints::{self, operation_url, AzureCloud};
 use super::errors::{classify, request_id, Failure};
 use super::mapping::{decode_operation, map_operation, not_found_yet};
 use super::token::fetch_token;
@@ -58,8 +58,9 @@ impl AzureProvider {
         &self.tokens
     }
 
-    /// The status resource's URL for a target.
-    pub fn status_url(target: &JobTarget) -> Result<Url, ProviderError> {
+    /// The status resource's URL for a target: on `spec.endpoint`, else on the Resource
+    /// Manager of the credential's cloud.
+    pub fn status_url(target: &JobTarget, cloud: AzureCloud) -> Result<Url, ProviderError> {
         let invalid = |code: &str, message: String| {
             ProviderError::permanent(ErrorReason::InvalidRequest, code, message)
         };
@@ -89,8 +90,7 @@ impl AzureProvider {
         })?;
         let base = match &target.endpoint {
             Some(endpoint) => endpoint.clone(),
-            None => Url::parse(DEFAULT_ARM_ENDPOINT)
-                .map_err(|e| invalid("InvalidEndpoint", e.to_string()))?,
+            None => cloud.arm_endpoint(),
         };
         Ok(operation_url(
             &base,
@@ -166,7 +166,14 @@ impl Provider for AzureProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        let url = Self::status_url(target)?;
+        // A workload-identity token comes with the ARM host of its cloud as the endpoint.
+        let cloud = match credentials {
+            Credentials::Azure { authority_host, .. } => {
+                AzureCloud::from_authority(authority_host.as_deref())
+            }
+            _ => AzureCloud::Public,
+        };
+        let url = Self::status_url(target, cloud)?;
         let key = credentials.digest();
         let mut retried = false;
         loop {

@@ -32,13 +32,17 @@ fn response(status: u16, body: &str, headers: &[(&'static str, &str)]) -> HttpRe
 
 #[test]
 fn status_urls_per_api() {
-    let url = AzureProvider::status_url(&target(None, "mysql-flexible")).unwrap();
+    let url =
+        AzureProvider::status_url(&target(None, "mysql-flexible"), AzureCloud::Public).unwrap();
     assert_eq!(
         url.as_str(),
         "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.DBforMySQL/locations/westeurope/azureAsyncOperation/0ec0de9b-4a56-4b3c-8a9b-6f7e2c1d0e11?api-version=2023-12-30"
     );
-    let url = AzureProvider::status_url(&target(Some("http://127.0.0.1:1"), "postgresql-flexible"))
-        .unwrap();
+    let url = AzureProvider::status_url(
+        &target(Some("http://127.0.0.1:1"), "postgresql-flexible"),
+        AzureCloud::UsGovernment,
+    )
+    .unwrap();
     assert!(url
         .as_str()
         .starts_with("http://127.0.0.1:1/subscriptions/"));
@@ -46,12 +50,16 @@ fn status_urls_per_api() {
     let mut t = target(None, "postgresql-flexible");
     t.subscription_id = None;
     assert_eq!(
-        AzureProvider::status_url(&t).unwrap_err().code,
+        AzureProvider::status_url(&t, AzureCloud::Public)
+            .unwrap_err()
+            .code,
         "MissingSubscription"
     );
     t.api = ProviderApi::AlibabaRds;
     assert_eq!(
-        AzureProvider::status_url(&t).unwrap_err().code,
+        AzureProvider::status_url(&t, AzureCloud::Public)
+            .unwrap_err()
+            .code,
         "UnsupportedApi"
     );
 }
@@ -183,4 +191,44 @@ async fn an_echoed_token_never_reaches_the_error() {
     assert_eq!(e.reason, ErrorReason::AccessDenied);
     assert!(!e.message.contains("tok-"), "{}", e.message);
     assert!(e.message.contains("denied for"), "{}", e.message);
+}
+
+/// A credential of a national cloud (its Entra authority) gets that cloud's ARM host and
+/// token scope; before, every credential got `management.azure.com` and its scope.
+#[test]
+fn the_authority_selects_the_arm_host_and_the_scope() {
+    for (authority, arm, scope) in [
+        (
+            "https://login.microsoftonline.us",
+            "https://management.usgovcloudapi.net/subscriptions/",
+            "https://management.usgovcloudapi.net/.default",
+        ),
+        (
+            "https://login.chinacloudapi.cn",
+            "https://management.chinacloudapi.cn/subscriptions/",
+            "https://management.chinacloudapi.cn/.default",
+        ),
+        (
+            "https://login.microsoftonline.com",
+            "https://management.azure.com/subscriptions/",
+            "https://management.azure.com/.default",
+        ),
+    ] {
+        let cloud = AzureCloud::from_authority(Some(authority));
+        let url = AzureProvider::status_url(&target(None, "mysql-flexible"), cloud).unwrap();
+        assert!(url.as_str().starts_with(arm), "{url}");
+        let request = crate::azure::token::token_request(&creds(authority)).unwrap();
+        let sent: Vec<(String, String)> = url::form_urlencoded::parse(request.body.as_bytes())
+            .into_owned()
+            .collect();
+        assert!(
+            sent.contains(&("scope".to_string(), scope.to_string())),
+            "{authority}: {sent:?}"
+        );
+        assert!(
+            request.url.as_str().starts_with(authority),
+            "{}",
+            request.url
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 use url::Url;
 
+pub use super::cloud::AzureCloud;
 use crate::target::{parse_endpoint, InvalidTarget};
 use clouddb_api::ProviderApi;
 
@@ -9,7 +10,8 @@ use clouddb_api::ProviderApi;
 pub const DEFAULT_ARM_ENDPOINT: &str = "https://management.azure.com";
 /// Microsoft Entra ID in the public cloud (`AZURE_AUTHORITY_HOST` replaces it).
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
-/// The one scope the client asks for: ARM, with the application's own permissions.
+/// The scope the client asks for in the public cloud: ARM, with the application's own
+/// permissions ([`AzureCloud::arm_scope`] in the others).
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
 
 /// Namespace and api-version of a resource provider.

@@ -6,7 +6,8 @@
 //! | what | class | reason |
 //! |---|---|---|
 //! | HTTP 429, `TooManyRequests`, `SubscriptionRequestsThrottled`, `TenantRequestsThrottled` | throttled (honours `Retry-After`) | `Throttled` |
-//! | HTTP 5xx and 408, `InternalServerError`, `ServiceUnavailable`, `GatewayTimeout`, bodies that are not JSON with a 5xx, unknown codes on a non-4xx status | transient (honours `Retry-After`) | `ProviderError` |
+//! | HTTP 5xx and 408, `InternalServerError`, `ServiceUnavailable`, `GatewayTimeout`, bodies that are not JSON with a 5xx | transient (honours `Retry-After`) | `ProviderError` |
+//! | any other status (1xx, 3xx: redirects are not followed) | [`ProviderError::unknown_code`]: transient for [`crate::DEFAULT_RETRY_BOUND`] polls in a row, then permanent | `ProviderError` |
 //! | HTTP 401 (`InvalidAuthenticationToken`, `ExpiredAuthenticationToken`, `AuthenticationFailed`, ...) | [`Failure::TokenRejected`]: the client drops the token and retries once; a second 401 is permanent | `AuthenticationFailed` |
 //! | HTTP 403 (`AuthorizationFailed`, `LinkedAuthorizationFailed`, ...) | permanent | `AccessDenied` |
 //! | HTTP 404 `ResourceNotFound`, `NotFound`, `OperationNotFound`, or without a code | [`Failure::NotFound`]: not found yet, the not-found grace | `NotFoundYet` |
@@ -117,8 +118,9 @@ pub fn classify(
         401 => Failure::TokenRejected(permanent(ErrorReason::AuthenticationFailed)),
         403 => Failure::Error(permanent(ErrorReason::AccessDenied)),
         400..=499 => Failure::Error(permanent(ErrorReason::InvalidRequest)),
-        // A 1xx/3xx (redirects are not followed) or another odd status: retried.
-        _ => Failure::Error(finish(ProviderError::transient(code_text, message))),
+        // A 1xx/3xx (redirects are not followed) or another odd status: the one default for
+        // what the client does not know, retried a bounded number of times, then stalled.
+        _ => Failure::Error(finish(ProviderError::unknown_code(&code_text, message))),
     }
 }
 
@@ -171,7 +173,8 @@ pub fn classify_token_error(
         None if status == 401 => permanent(ErrorReason::AuthenticationFailed),
         None if status == 403 => permanent(ErrorReason::AccessDenied),
         None if (400..500).contains(&status) => permanent(ErrorReason::InvalidRequest),
-        None => ProviderError::transient(&code, &message),
+        // No error code and an odd status (1xx/3xx): bounded, like every unknown answer.
+        None => ProviderError::unknown_code(&code, &message),
     };
     error.with_request_id(request_id)
 }

@@ -154,3 +154,30 @@ fn token_refusals() {
         InvalidRequest
     );
 }
+
+/// What the client cannot place (a 1xx/3xx answer: redirects are not followed) is retried
+/// for the default bound of polls in a row, then stalls with the message: never forever.
+#[test]
+fn odd_statuses_are_retried_a_bounded_number_of_times() {
+    let bound = crate::DEFAULT_RETRY_BOUND;
+    for status in [302, 307, 199] {
+        let e = error_of(classify(status, &arm("Moved"), None, None));
+        assert_eq!(e.class, ErrorClass::Transient, "{status}");
+        assert_eq!(e.clone().settle(bound - 1).class, ErrorClass::Transient);
+        let settled = e.settle(bound);
+        assert_eq!(settled.class, ErrorClass::Permanent, "{status}");
+        assert_eq!(settled.reason, ErrorReason::ProviderError);
+        assert!(settled.message.contains("m Moved"), "{}", settled.message);
+
+        let e = classify_token_error(status, b"", None, None);
+        assert_eq!(e.class, ErrorClass::Transient, "token {status}");
+        assert_eq!(
+            e.settle(bound).class,
+            ErrorClass::Permanent,
+            "token {status}"
+        );
+    }
+    // A 503 is transient whatever the count: only unknown answers are bounded.
+    let e = error_of(classify(503, b"", None, None)).settle(100);
+    assert_eq!(e.class, ErrorClass::Transient);
+}

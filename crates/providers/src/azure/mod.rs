@@ -36,8 +36,16 @@
 //! `Retry-After` is honoured on 429 and 5xx answers (as the error's `retry_after`). On a 200
 //! it is only a polling hint, and the controller has no channel for such a hint on a
 //! successful poll, so it is not read there: the job's `pollInterval` governs.
+//!
+//! Discovery (a `CloudDbInstance`): not supported. ARM has no call that lists a flexible
+//! server's long-running operations: the Azure-AsyncOperation status resource a CloudDbJob
+//! tracks is reachable only by the ID its creating request returned, and the activity log
+//! (`Microsoft.Insights` management events) lists events by correlation ID, not those
+//! operation IDs, and lags by minutes. So this provider has no
+//! [`JobLister`](crate::discovery::JobLister).
 
 pub mod client;
+pub mod cloud;
 pub mod endpoints;
 pub mod errors;
 pub mod mapping;

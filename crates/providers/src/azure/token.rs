@@ -11,7 +11,7 @@
 use jiff::{SignedDuration, Timestamp};
 use url::Url;
 
-use super::endpoints::{token_url, ARM_SCOPE};
+use super::endpoints::{token_url, AzureCloud};
 use super::errors::classify_token_error;
 use super::model::TokenAnswer;
 use crate::http::{HttpClient, HttpResponse};
@@ -64,7 +64,10 @@ pub fn token_request(credentials: &Credentials) -> Result<TokenRequest, Provider
         .append_pair("grant_type", "client_credentials")
         .append_pair("client_id", client_id.trim())
         .append_pair("client_secret", client_secret.expose())
-        .append_pair("scope", ARM_SCOPE)
+        .append_pair(
+            "scope",
+            &AzureCloud::from_authority(authority_host.as_deref()).arm_scope(),
+        )
         .finish();
     Ok(TokenRequest { url, body })
 }

@@ -70,18 +70,8 @@ impl GcpProvider {
     /// `/v1/projects/{project}/operations/{operation}` after any path prefix, each segment
     /// percent-encoded.
     pub fn operation_url(target: &JobTarget) -> Result<Url, ProviderError> {
-        let project = target
-            .project_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| {
-                ProviderError::permanent(
-                    ErrorReason::InvalidRequest,
-                    "MissingProjectId",
-                    "projectId is required for provider gcp",
-                )
-            })?;
+        let project =
+            crate::target::require_project_id(target.project_id.as_deref(), target.provider)?;
         let mut url = match &target.endpoint {
             Some(endpoint) => endpoint.clone(),
             None => Url::parse(DEFAULT_ENDPOINT).map_err(|e| {
@@ -140,22 +130,57 @@ impl GcpProvider {
         self.http.send(request).await
     }
 
-    async fn observe_with(
+    /// The one authorized GET: with a workload-identity bearer token as given, or with the
+    /// key's cached access token, dropped and fetched again ONCE on a 401. Transport errors
+    /// are sanitized; returns the response and what to scrub from later errors (the token
+    /// and the header as sent).
+    pub async fn authorized_get(
         &self,
-        target: &JobTarget,
+        url: &Url,
+        credentials: &Credentials,
+    ) -> Result<(HttpResponse, Vec<String>), ProviderError> {
+        if let Credentials::Bearer(token) = credentials {
+            // Workload identity: the token comes from its own exchange (and is replaced by it
+            // when refused), so no key and no cache here.
+            let header = format!("Bearer {}", token.expose());
+            let response = self
+                .get(url, token)
+                .await
+                .map_err(|e| sanitize_error(e, credentials, &[&header], "Bearer "))?;
+            return Ok((response, vec![header]));
+        }
+        let Credentials::Gcp(key) = credentials else {
+            return Err(ProviderError::permanent(
+                ErrorReason::AuthenticationFailed,
+                "WrongCredentials",
+                "provider gcp needs a service-account key file (credentials.json)",
+            ));
+        };
+        let cache_key = Self::cache_key(credentials);
+        let (response, token) = self
+            .get_with_key(url, key, cache_key)
+            .await
+            .map_err(|e| sanitize_error(e, credentials, &[], "Bearer "))?;
+        // The token as sent, and the whole header value (a server may echo it encoded).
+        let header = format!("Bearer {}", token.expose());
+        Ok((response, vec![token.expose().to_string(), header]))
+    }
+
+    async fn get_with_key(
+        &self,
+        url: &Url,
         key: &GcpServiceAccountKey,
         cache_key: CredentialDigest,
     ) -> Result<(HttpResponse, SecretString), ProviderError> {
-        let url = Self::operation_url(target)?;
         let token = self.token(cache_key, key).await?;
-        let response = self.get(&url, &token).await?;
+        let response = self.get(url, &token).await?;
         if response.status != 401 {
             return Ok((response, token));
         }
         // Revoked or expired early: one fresh token, one more try.
         self.tokens.invalidate(&cache_key, &token).await;
         let fresh = self.token(cache_key, key).await?;
-        let response = self.get(&url, &fresh).await?;
+        let response = self.get(url, &fresh).await?;
         Ok((response, fresh))
     }
 }
@@ -184,34 +209,10 @@ impl Provider for GcpProvider {
         target: &JobTarget,
         credentials: &Credentials,
     ) -> Result<JobObservation, ProviderError> {
-        if let Credentials::Bearer(token) = credentials {
-            // Workload identity: the token comes from its own exchange (and is replaced by it
-            // when refused), so no key and no cache here.
-            let url = Self::operation_url(target)?;
-            let header = format!("Bearer {}", token.expose());
-            let response = self
-                .get(&url, token)
-                .await
-                .map_err(|e| sanitize_error(e, credentials, &[&header], "Bearer "))?;
-            return interpret(&response, target)
-                .map_err(|e| sanitize_error(e, credentials, &[&header], "Bearer "));
-        }
-        let Credentials::Gcp(key) = credentials else {
-            return Err(ProviderError::permanent(
-                ErrorReason::AuthenticationFailed,
-                "WrongCredentials",
-                "provider gcp needs a service-account key file (credentials.json)",
-            ));
-        };
-        let cache_key = Self::cache_key(credentials);
-        let (response, token) = self
-            .observe_with(target, key, cache_key)
-            .await
-            .map_err(|e| sanitize_error(e, credentials, &[], "Bearer "))?;
-        // The token as sent, and the whole header value (a server may echo it encoded).
-        let header = format!("Bearer {}", token.expose());
-        interpret(&response, target)
-            .map_err(|e| sanitize_error(e, credentials, &[token.expose(), &header], "Bearer "))
+        let url = Self::operation_url(target)?;
+        let (response, sent) = self.authorized_get(&url, credentials).await?;
+        let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
+        interpret(&response, target).map_err(|e| sanitize_error(e, credentials, &sent, "Bearer "))
     }
 }
 

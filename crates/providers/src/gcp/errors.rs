@@ -52,6 +52,15 @@ pub fn parse_google_error(body: &[u8]) -> Option<GoogleError> {
     serde_json::from_slice::<GoogleErrorBody>(body).ok()?.error
 }
 
+/// Canonical statuses (`google.rpc.Code`) of server-side failures, retried with backoff.
+pub const TRANSIENT_STATUSES: &[&str] = &[
+    "UNAVAILABLE",
+    "INTERNAL",
+    "DEADLINE_EXCEEDED",
+    "ABORTED",
+    "UNKNOWN",
+];
+
 /// Classifies a non-2xx API response.
 pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Failure {
     let error = parse_google_error(body).unwrap_or_default();
@@ -83,19 +92,63 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Fail
         }
         ("UNAUTHENTICATED", _) | ("", 401) => permanent(ErrorReason::AuthenticationFailed),
         ("PERMISSION_DENIED", _) | ("", 403) => permanent(ErrorReason::AccessDenied),
-        ("UNAVAILABLE" | "INTERNAL" | "DEADLINE_EXCEEDED" | "ABORTED" | "UNKNOWN", _)
-        | (_, 408 | 500..=599) => {
+        (c, _) if TRANSIENT_STATUSES.contains(&c) => {
+            Failure::Error(ProviderError::transient(&code, &message).with_retry_after(retry_after))
+        }
+        (_, 408 | 500..=599) => {
             Failure::Error(ProviderError::transient(&code, &message).with_retry_after(retry_after))
         }
         _ => permanent(ErrorReason::InvalidRequest),
     }
 }
 
-/// Classifies a token-endpoint answer that is not a token.
+/// Which grant a token endpoint refused: what its refusals are worded as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenGrant {
+    /// The JWT-bearer exchange of a service-account key (its own signed assertion).
+    ServiceAccountKey,
+    /// The STS token exchange of a Kubernetes ServiceAccount token (workload identity
+    /// federation): no key is involved.
+    Federation,
+}
+
+impl TokenGrant {
+    fn refused(self) -> &'static str {
+        match self {
+            TokenGrant::ServiceAccountKey => "the token endpoint refused the service-account key",
+            TokenGrant::Federation => {
+                "Google STS refused the ServiceAccount token (workload identity federation)"
+            }
+        }
+    }
+
+    fn clock_hint(self) -> &'static str {
+        match self {
+            TokenGrant::ServiceAccountKey => {
+                " (the JWT's iat/exp come from the local clock: check that it is in sync)"
+            }
+            TokenGrant::Federation => {
+                " (the ServiceAccount token's iat/exp come from the Kubernetes API server's clock: check that it is in sync)"
+            }
+        }
+    }
+}
+
+/// Classifies a token-endpoint answer that is not a token (the service-account key path).
 pub fn classify_token_error(
     status: u16,
     body: &[u8],
     retry_after: Option<Duration>,
+) -> ProviderError {
+    classify_token_refusal(status, body, retry_after, TokenGrant::ServiceAccountKey)
+}
+
+/// Classifies a token-endpoint answer that is not a token, worded for `grant`.
+pub fn classify_token_refusal(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    grant: TokenGrant,
 ) -> ProviderError {
     let parsed: OAuthError = serde_json::from_slice(body).unwrap_or_default();
     let code = parsed
@@ -108,11 +161,10 @@ pub fn classify_token_error(
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .unwrap_or("no description");
-    let mut message = format!("the token endpoint refused the service-account key: {description}");
+    let mut message = format!("{}: {description}", grant.refused());
     let lower = description.to_ascii_lowercase();
     if lower.contains("short-lived") || lower.contains("iat") || lower.contains("exp ") {
-        message
-            .push_str(" (the JWT's iat/exp come from the local clock: check that it is in sync)");
+        message.push_str(grant.clock_hint());
     }
     if status == 429 || (500..=599).contains(&status) || status == 408 {
         let e = if status == 429 {

@@ -8,6 +8,8 @@
 //! - [`errors`]: error classification (API and token endpoint).
 //! - [`client`]: [`GcpProvider`], the [`Provider`](crate::Provider), owning the shared
 //!   [`TokenCache`](crate::token_cache::TokenCache).
+//! - [`list`]: discovery of an instance's operations (`operations.list`, the
+//!   [`JobLister`](crate::discovery::JobLister) impl of [`GcpProvider`]).
 //!
 //! Status: `PENDING` → Pending; `RUNNING` → Running; `DONE` without `error` → Succeeded
 //! (progress 100); `DONE` with `error` → Failed (`JobFailed`, the codes and messages in
@@ -18,6 +20,7 @@
 pub mod client;
 pub mod errors;
 pub mod key;
+pub mod list;
 pub mod mapping;
 pub mod model;
 pub mod token;

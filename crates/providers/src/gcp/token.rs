@@ -23,7 +23,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use url::Url;
 
-use super::errors::classify_token_error;
+use super::errors::{classify_token_refusal, TokenGrant};
 use super::key::GcpServiceAccountKey;
 use super::model::TokenResponse;
 use crate::http::{HttpClient, HttpResponse};
@@ -130,11 +130,21 @@ pub fn interpret_token_response(
     response: &HttpResponse,
     now: Timestamp,
 ) -> Result<Expiring<SecretString>, ProviderError> {
+    interpret_token_answer(response, now, TokenGrant::ServiceAccountKey)
+}
+
+/// Reads the answer to `grant` received at `now` (refusals worded for that grant).
+pub fn interpret_token_answer(
+    response: &HttpResponse,
+    now: Timestamp,
+    grant: TokenGrant,
+) -> Result<Expiring<SecretString>, ProviderError> {
     if !(200..300).contains(&response.status) {
-        return Err(classify_token_error(
+        return Err(classify_token_refusal(
             response.status,
             &response.body,
             response.retry_after(),
+            grant,
         ));
     }
     let parsed: TokenResponse = serde_json::from_slice(&response.body).map_err(|e| {

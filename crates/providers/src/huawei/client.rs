@@ -64,6 +64,11 @@ impl HuaweiProvider {
         }
     }
 
+    /// The provider's clock now (discovery's window ends by it).
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
     /// Replaces the clock used for `X-Sdk-Date` (tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -76,13 +81,8 @@ impl HuaweiProvider {
         credentials: &Credentials,
         now: Timestamp,
     ) -> Result<PreparedRequest, ProviderError> {
-        let project_id = target.project_id.as_deref().ok_or_else(|| {
-            ProviderError::permanent(
-                ErrorReason::InvalidRequest,
-                "MissingProjectId",
-                "projectId is required for provider huawei",
-            )
-        })?;
+        let project_id =
+            crate::target::require_project_id(target.project_id.as_deref(), target.provider)?;
         let base = match (&target.endpoint, &target.region) {
             (Some(endpoint), _) => endpoint.clone(),
             (None, Some(region)) => default_endpoint(target.api.as_str(), region),
@@ -95,6 +95,19 @@ impl HuaweiProvider {
             }
         };
         let url = request_url(&base, target.api.as_str(), project_id, &target.job_id)?;
+        let query = vec![("id".to_string(), target.job_id.clone())];
+        Self::prepare_get(url, &query, project_id, credentials, now)
+    }
+
+    /// The one signing: the GET of `url`, whose query is `query` (already set on `url` in
+    /// its canonical form), for `project_id` at `now`.
+    pub fn prepare_get(
+        url: Url,
+        query: &[(String, String)],
+        project_id: &str,
+        credentials: &Credentials,
+        now: Timestamp,
+    ) -> Result<PreparedRequest, ProviderError> {
         let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
         match credentials {
             Credentials::HuaweiAkSk { ak, sk } => {
@@ -106,11 +119,10 @@ impl HuaweiProvider {
                     ("X-Sdk-Date".to_string(), date.clone()),
                 ];
                 let path = percent_decode_str(url.path()).decode_utf8_lossy();
-                let query = vec![("id".to_string(), target.job_id.clone())];
                 let request = SignableRequest {
                     method: "GET",
                     path: &path,
-                    query: &query,
+                    query,
                     headers: &signed,
                     body: b"",
                 };
@@ -132,6 +144,50 @@ impl HuaweiProvider {
             }
         }
         Ok(PreparedRequest { url, headers })
+    }
+
+    /// Signs and sends a GET of `url` with `query`; a 2xx body is returned, anything else
+    /// classified (a not-found as a permanent `JobNotFound`: a listed resource does not
+    /// exist), secrets scrubbed.
+    pub async fn get(
+        &self,
+        url: Url,
+        query: &[(String, String)],
+        project_id: &str,
+        credentials: &Credentials,
+    ) -> Result<Vec<u8>, ProviderError> {
+        let prepared = Self::prepare_get(url, query, project_id, credentials, (self.clock)())?;
+        let signature = signature_of(&prepared);
+        let signed: Vec<&str> = signature
+            .as_deref()
+            .into_iter()
+            .chain(authorization_of(&prepared))
+            .collect();
+        let sanitize = |e| sanitize(e, credentials, &signed);
+        let response = self.send(&prepared).await.map_err(sanitize)?;
+        let request_id = response.header("x-request-id").map(str::to_string);
+        let failure = if (200..300).contains(&response.status) {
+            match error_in_success_body(&response.body) {
+                None => return Ok(response.body),
+                Some(envelope) => {
+                    classify_envelope(400, envelope, request_id.clone(), response.retry_after())
+                }
+            }
+        } else {
+            classify(
+                response.status,
+                &response.body,
+                request_id.clone(),
+                response.retry_after(),
+            )
+        };
+        Err(sanitize(match failure {
+            Failure::NotFound { code, message } => {
+                ProviderError::permanent(ErrorReason::JobNotFound, &code, message)
+                    .with_request_id(request_id)
+            }
+            Failure::Error(e) => e,
+        }))
     }
 
     async fn send(&self, prepared: &PreparedRequest) -> Result<HttpResponse, ProviderError> {

@@ -6,32 +6,28 @@
 //! | `taurusdb` | `GET /v3/{project_id}/jobs?id={job}` (TaurusDB ShowGaussMySqlJobInfo) | TaurusDB host of the region (below) |
 //! | `taurusdb-legacy` | `GET /mysql/v3/{project_id}/jobs?id={job}` (historical ShowMysqlJobInfo) | TaurusDB host of the region (below) |
 //!
-//! The TaurusDB (GaussDB(for MySQL)) host differs by region (official SDK region tables):
-//! `gaussdbformysql.{region}.myhuaweicloud.com` in `ap-southeast-1`, `ap-southeast-2` and
-//! `tr-west-1`; `gaussdb-mysql.{region}.myhuaweicloud.com` in `af-south-1` and `cn-east-5`;
-//! `gaussdb.{region}.myhuaweicloud.com` everywhere else. For a region missing from this
-//! table, or a private deployment, set `spec.endpoint` (scheme, host, optional port and path
-//! prefix): it replaces the default host, and the API path is appended to its path.
+//! The hosts are the official SDK's region tables (`huaweicloudsdkrds` `RdsRegion`,
+//! `huaweicloudsdkgaussdb` `GaussDBRegion`), generated into [`super::regions`] by
+//! `scripts/gen-endpoints.py`: the TaurusDB (GaussDB(for MySQL)) host name differs by region
+//! (`gaussdb`, `gaussdbformysql` or `gaussdb-mysql`), and Huawei Cloud Europe
+//! (`eu-west-101`) is under `myhuaweicloud.eu`. A region missing from the tables gets
+//! `rds.{region}.myhuaweicloud.com` or `gaussdb.{region}.myhuaweicloud.com`; for a private
+//! deployment set `spec.endpoint` (scheme, host, optional port and path prefix): it replaces
+//! the default host, and the API path is appended to its path.
 
 use url::Url;
 
+use super::regions::{IAM_HOSTS, RDS_HOSTS, TAURUSDB_HOSTS};
 use crate::{ErrorReason, ProviderError};
 
-/// Regions whose TaurusDB endpoint is not `gaussdb.{region}`: (region, host prefix).
-pub const TAURUSDB_HOST_PREFIXES: &[(&str, &str)] = &[
-    ("ap-southeast-1", "gaussdbformysql"),
-    ("ap-southeast-2", "gaussdbformysql"),
-    ("tr-west-1", "gaussdbformysql"),
-    ("af-south-1", "gaussdb-mysql"),
-    ("cn-east-5", "gaussdb-mysql"),
-];
-
-/// Host prefix of TaurusDB regions not in [`TAURUSDB_HOST_PREFIXES`].
+/// Host prefix of TaurusDB in regions missing from the SDK's table.
 pub const DEFAULT_TAURUSDB_HOST_PREFIX: &str = "gaussdb";
+/// The global IAM host, which the SDK uses for regions missing from its IAM table.
+pub const GLOBAL_IAM_HOST: &str = "iam.myhuaweicloud.com";
 
-/// The default endpoint (`https://host`) of `api` in `region`. Unknown APIs get the RDS
-/// host; characters that cannot appear in a region name are dropped, so this never fails.
-pub fn default_endpoint(api: &str, region: &str) -> Url {
+/// `region` as a host label: characters that cannot appear in a region name dropped,
+/// lowercase, `unknown` when nothing is left.
+fn region_label(region: &str) -> String {
     let region: String = region
         .trim()
         .chars()
@@ -39,21 +35,49 @@ pub fn default_endpoint(api: &str, region: &str) -> Url {
         .map(|c| c.to_ascii_lowercase())
         .collect();
     let region = region.trim_matches('-');
-    let region = if region.is_empty() { "unknown" } else { region };
-    let prefix = match api {
-        "taurusdb" | "taurusdb-legacy" => TAURUSDB_HOST_PREFIXES
-            .iter()
-            .find(|(r, _)| *r == region)
-            .map(|(_, p)| *p)
-            .unwrap_or(DEFAULT_TAURUSDB_HOST_PREFIX),
-        _ => "rds",
-    };
-    let raw = format!("https://{prefix}.{region}.myhuaweicloud.com/");
-    Url::parse(&raw).unwrap_or_else(|_| {
-        // Unreachable: the host is built from [a-z0-9-] labels only.
+    if region.is_empty() {
+        "unknown".into()
+    } else {
+        region.into()
+    }
+}
+
+fn lookup(table: &[(&str, &'static str)], region: &str) -> Option<&'static str> {
+    table.iter().find(|(r, _)| *r == region).map(|(_, h)| *h)
+}
+
+fn https(host: &str) -> Url {
+    Url::parse(&format!("https://{host}/")).unwrap_or_else(|_| {
+        // Unreachable: the hosts are the SDK's or built from [a-z0-9-] labels only.
         Url::parse("https://rds.myhuaweicloud.com/")
             .unwrap_or_else(|_| unreachable!("constant URL parses"))
     })
+}
+
+/// The default endpoint (`https://host/`) of `api` in `region`. Unknown APIs get the RDS
+/// host; characters that cannot appear in a region name are dropped, so this never fails.
+pub fn default_endpoint(api: &str, region: &str) -> Url {
+    let region = region_label(region);
+    let (table, prefix) = match api {
+        "taurusdb" | "taurusdb-legacy" => (TAURUSDB_HOSTS, DEFAULT_TAURUSDB_HOST_PREFIX),
+        _ => (RDS_HOSTS, "rds"),
+    };
+    match lookup(table, &region) {
+        Some(host) => https(host),
+        None => https(&format!("{prefix}.{region}.myhuaweicloud.com")),
+    }
+}
+
+/// The IAM endpoint of `region` (`https://host/`): the SDK's IAM region table, else the
+/// global IAM host, as the SDK's own token exchange falls back.
+pub fn iam_endpoint(region: Option<&str>) -> Url {
+    let region = region.map(region_label);
+    https(
+        region
+            .as_deref()
+            .and_then(|r| lookup(IAM_HOSTS, r))
+            .unwrap_or(GLOBAL_IAM_HOST),
+    )
 }
 
 /// The API path (percent-encoded) of `api` for `project_id`, without any endpoint prefix.

@@ -8,6 +8,8 @@
 //! - [`errors`]: error-body parsing and classification.
 //! - [`endpoints`]: default hosts per API and region, request paths.
 //! - [`client`]: [`HuaweiProvider`], the [`Provider`](crate::Provider).
+//! - [`list`]: discovery of an RDS instance's tasks (`ListTasks`; TaurusDB has no list call
+//!   by instance), the [`JobLister`](crate::discovery::JobLister) impl of [`HuaweiProvider`].
 //!
 //! A job the task center does not list yet (HTTP 404, a "job does not exist" error, or a
 //! body without `job`) is always reported as `Pending` / `NotFoundYet`: Huawei lists jobs
@@ -17,8 +19,10 @@
 pub mod client;
 pub mod endpoints;
 pub mod errors;
+pub mod list;
 pub mod mapping;
 pub mod model;
+pub mod regions;
 pub mod sign;
 
 pub use client::HuaweiProvider;

@@ -30,7 +30,8 @@ pub const DURATION: Duration = Duration::from_secs(3600);
 /// The audience RRSA tokens carry.
 pub const AUDIENCE: &str = super::workload::ALIBABA_AUDIENCE;
 
-/// The STS endpoint: the installer's override, else the regional one, else the central one.
+/// The STS endpoint: the installer's override, else the region's in the SDK's endpoint map
+/// (central for some regions), else the regional one, else the central one.
 pub fn endpoint(
     identity: &FederatedIdentity,
     overrides: &StsEndpoints,
@@ -38,7 +39,9 @@ pub fn endpoint(
     if let Some(url) = overrides.get(ProviderKind::Alibaba) {
         return Ok(url.clone());
     }
-    super::regional_url("sts", identity.region.as_deref(), "aliyuncs.com")
+    Ok(crate::alibaba::endpoints::sts_endpoint(
+        identity.region.as_deref(),
+    ))
 }
 
 /// The request URL (action and version in the query, as the SDK sends them).
@@ -116,18 +119,30 @@ pub fn parse_success(body: &[u8]) -> Result<Expiring<Credentials>, ProviderError
     })
 }
 
+/// Code prefixes of STS refusing the ServiceAccount token.
+pub const TOKEN_REFUSED_PREFIXES: &[&str] =
+    &["AuthenticationFail.OIDCToken", "InvalidParameter.OIDCToken"];
+/// Code prefixes of STS refusing the role to this ServiceAccount.
+pub const ROLE_REFUSED_PREFIXES: &[&str] = &["NoPermission"];
+/// Codes of STS refusing the role to this ServiceAccount: no trust, or a role or OIDC
+/// provider the account does not have.
+pub const ROLE_REFUSED: &[&str] = &[
+    "AuthenticationFail.NoPermission",
+    "EntityNotExist.Role",
+    "EntityNotExist.OIDCProvider",
+];
+
 /// Classifies a refusal: a token STS cannot verify (`AuthenticationFail.OIDCToken.*`,
 /// `InvalidParameter.OIDCToken*`) is the credential's fault; a role that does not trust
-/// this ServiceAccount (`AuthenticationFail.NoPermission`, `NoPermission*`,
-/// `EntityNotExist.Role`) is a denial; the rest as any Alibaba Cloud API.
+/// this ServiceAccount, or a role or OIDC provider that does not exist, is a denial; the
+/// rest as any Alibaba Cloud API (unknown codes: bounded retries, then stalled).
 pub fn classify_failure(status: u16, body: &[u8]) -> ProviderError {
     let envelope = parse_error_envelope(body).unwrap_or_default();
     let code = envelope.code.clone().unwrap_or_default();
     let message = envelope.message.clone().unwrap_or_default();
     let request_id = envelope.request_id.clone();
-    if code.starts_with("AuthenticationFail.OIDCToken")
-        || code.starts_with("InvalidParameter.OIDCToken")
-    {
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| code.starts_with(p));
+    if starts(TOKEN_REFUSED_PREFIXES) {
         return ProviderError::permanent(
             ErrorReason::AuthenticationFailed,
             &code,
@@ -135,14 +150,11 @@ pub fn classify_failure(status: u16, body: &[u8]) -> ProviderError {
         )
         .with_request_id(request_id);
     }
-    if code == "AuthenticationFail.NoPermission"
-        || code.starts_with("NoPermission")
-        || code == "EntityNotExist.Role"
-    {
+    if ROLE_REFUSED.contains(&code.as_str()) || starts(ROLE_REFUSED_PREFIXES) {
         return ProviderError::permanent(
             ErrorReason::AccessDenied,
             &code,
-            format!("Alibaba Cloud STS refused to let this ServiceAccount assume the role (check the role's trust policy and the OIDC provider): {message}"),
+            format!("Alibaba Cloud STS refused to let this ServiceAccount assume the role (check that the role and the OIDC provider exist, and the role's trust policy): {message}"),
         )
         .with_request_id(request_id);
     }
@@ -253,6 +265,18 @@ mod tests {
         let e = classify_failure(403, &body("AuthenticationFail.NoPermission"));
         assert_eq!(e.reason, ErrorReason::AccessDenied);
         assert!(e.message.contains("trust policy"), "{}", e.message);
+        // A missing OIDC provider is a configuration error, stalled at once.
+        let e = classify_failure(404, &body("EntityNotExist.OIDCProvider"));
+        assert_eq!(
+            (e.class, e.reason),
+            (ErrorClass::Permanent, ErrorReason::AccessDenied)
+        );
+        // A code nobody knows: bounded retries, then stalled with the provider's message.
+        let e = classify_failure(400, &body("Something.New")).settle(crate::DEFAULT_RETRY_BOUND);
+        assert_eq!(
+            (e.class, e.reason, e.message.starts_with('m')),
+            (ErrorClass::Permanent, ErrorReason::ProviderError, true)
+        );
         assert_eq!(
             classify_failure(400, &body("Throttling.User")).class,
             ErrorClass::Throttled

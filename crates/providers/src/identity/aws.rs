@@ -22,7 +22,7 @@ use crate::aws::model::{from_xml, text};
 use crate::http::HttpClient;
 use crate::secret::SecretString;
 use crate::token_cache::Expiring;
-use crate::{Credentials, ErrorReason, ProviderError};
+use crate::{Credentials, ErrorReason, ProviderError, DEFAULT_RETRY_BOUND};
 
 /// The STS Query API version.
 pub const VERSION: &str = "2011-06-15";
@@ -128,10 +128,22 @@ pub fn parse_success(body: &[u8]) -> Result<Expiring<Credentials>, ProviderError
     })
 }
 
+/// STS refusals of the ServiceAccount token that retrying does not fix.
+pub const TOKEN_REFUSED: &[&str] = &["ExpiredTokenException"];
+/// STS refusals of the token that the official Go SDK retries (`stscreds` adds
+/// `InvalidIdentityToken` to its retryer: STS answers it too when it failed to fetch the
+/// issuer's JWKS): retried [`DEFAULT_RETRY_BOUND`] polls in a row, then `Stalled` on
+/// `AuthenticationFailed`.
+pub const TOKEN_REFUSED_RETRIED: &[&str] = &["InvalidIdentityToken"];
+/// The role does not trust this ServiceAccount.
+pub const ROLE_REFUSED: &[&str] = &["AccessDenied", "IDPRejectedClaim"];
+/// STS could not reach the identity provider.
+pub const IDP_UNREACHABLE: &[&str] = &["IDPCommunicationError"];
+
 /// Classifies a refusal. STS's own codes first: a token it cannot verify is the
-/// credential's fault, a trust policy that does not name this ServiceAccount (another
-/// namespace's role, say) is a denial, and its identity provider being unreachable is
-/// transient; the rest as for any AWS Query API.
+/// credential's fault (bounded for the one the SDK retries), a trust policy that does not
+/// name this ServiceAccount (another namespace's role, say) is a denial, and its identity
+/// provider being unreachable is transient; the rest as for any AWS Query API.
 pub fn classify_failure(status: u16, body: &[u8], retry_after: Option<Duration>) -> ProviderError {
     let envelope: ErrorEnvelope = parse_error_envelope(body).unwrap_or_default();
     let code = envelope.code.clone().unwrap_or_default();
@@ -144,23 +156,32 @@ pub fn classify_failure(status: u16, body: &[u8], retry_after: Option<Duration>)
         e.with_request_id(request_id.clone())
             .with_retry_after(retry_after)
     };
-    match code.as_str() {
-        "InvalidIdentityToken" | "ExpiredTokenException" => {
-            return sts(ProviderError::permanent(
-                ErrorReason::AuthenticationFailed,
-                &code,
-                format!("AWS STS refused the ServiceAccount token: {message}"),
-            ))
-        }
-        "AccessDenied" | "IDPRejectedClaim" => {
-            return sts(ProviderError::permanent(
-                ErrorReason::AccessDenied,
-                &code,
-                format!("AWS STS refused to let this ServiceAccount assume the role (check the role's trust policy): {message}"),
-            ))
-        }
-        "IDPCommunicationError" => return sts(ProviderError::transient(&code, message)),
-        _ => {}
+    let is = |list: &[&str]| list.contains(&code.as_str());
+    let token_refused = || format!("AWS STS refused the ServiceAccount token: {message}");
+    if is(TOKEN_REFUSED) {
+        return sts(ProviderError::permanent(
+            ErrorReason::AuthenticationFailed,
+            &code,
+            token_refused(),
+        ));
+    }
+    if is(TOKEN_REFUSED_RETRIED) {
+        return sts(ProviderError::bounded(
+            ErrorReason::AuthenticationFailed,
+            DEFAULT_RETRY_BOUND,
+            &code,
+            token_refused(),
+        ));
+    }
+    if is(ROLE_REFUSED) {
+        return sts(ProviderError::permanent(
+            ErrorReason::AccessDenied,
+            &code,
+            format!("AWS STS refused to let this ServiceAccount assume the role (check the role's trust policy): {message}"),
+        ));
+    }
+    if is(IDP_UNREACHABLE) {
+        return sts(ProviderError::transient(&code, message));
     }
     match classify_envelope(status, envelope, None, retry_after) {
         Failure::Error(e) => e,
@@ -280,12 +301,27 @@ mod tests {
 
     #[test]
     fn refusals_are_classified() {
-        let e = classify_failure(400, &error("InvalidIdentityToken"), None);
+        let e = classify_failure(400, &error("ExpiredTokenException"), None);
         assert_eq!(
             (e.class, e.reason),
             (ErrorClass::Permanent, ErrorReason::AuthenticationFailed)
         );
         assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        // The Go SDK retries InvalidIdentityToken (a JWKS fetch failure at STS): retried a
+        // few polls, then stalled on the token.
+        let e = classify_failure(400, &error("InvalidIdentityToken"), None);
+        assert_eq!(e.class, ErrorClass::Transient);
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        assert_eq!(
+            e.clone().settle(DEFAULT_RETRY_BOUND - 1).class,
+            ErrorClass::Transient
+        );
+        let stalled = e.settle(DEFAULT_RETRY_BOUND);
+        assert_eq!(
+            (stalled.class, stalled.reason),
+            (ErrorClass::Permanent, ErrorReason::AuthenticationFailed)
+        );
+        assert!(stalled.message.contains("refused the ServiceAccount token"));
         let e = classify_failure(403, &error("AccessDenied"), None);
         assert_eq!(e.reason, ErrorReason::AccessDenied);
         assert!(e.message.contains("trust policy"), "{}", e.message);

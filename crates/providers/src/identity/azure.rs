@@ -14,7 +14,7 @@ use url::Url;
 use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
-use crate::azure::endpoints::{token_url, ARM_SCOPE};
+use crate::azure::endpoints::{token_url, AzureCloud};
 use crate::azure::token::interpret_token;
 use crate::http::HttpClient;
 use crate::secret::SecretString;
@@ -40,14 +40,31 @@ pub fn endpoint(
         .map_err(|e| ProviderError::permanent(ErrorReason::InvalidRequest, "InvalidAuthority", e.0))
 }
 
-/// The form body.
-pub fn form_body(identity: &FederatedIdentity, token: &SecretString) -> String {
+/// The cloud of the installer's authority override (`--sts-endpoint azure=`), which also
+/// selects the ARM host, the token scope and the default audience.
+pub fn cloud(overrides: &StsEndpoints) -> AzureCloud {
+    AzureCloud::from_authority(overrides.get(ProviderKind::Azure).map(Url::as_str))
+}
+
+/// The audience of the ServiceAccount token: the job's `identity.audience`, except that the
+/// public cloud's default (`api://AzureADTokenExchange`, what an unset audience becomes)
+/// is the cloud's own in the US Government and China clouds.
+pub fn audience<'a>(identity: &'a FederatedIdentity, overrides: &StsEndpoints) -> &'a str {
+    if identity.audience == AUDIENCE {
+        cloud(overrides).federation_audience()
+    } else {
+        &identity.audience
+    }
+}
+
+/// The form body, asking for an ARM token of `cloud`.
+pub fn form_body(identity: &FederatedIdentity, token: &SecretString, cloud: AzureCloud) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair(
             "client_id",
             identity.client_id.as_deref().unwrap_or_default(),
         )
-        .append_pair("scope", ARM_SCOPE)
+        .append_pair("scope", &cloud.arm_scope())
         .append_pair("grant_type", "client_credentials")
         .append_pair("client_assertion_type", ASSERTION_TYPE)
         .append_pair("client_assertion", token.expose())
@@ -66,7 +83,11 @@ pub async fn exchange(
         .reqwest()
         .post(endpoint.clone())
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form_body(identity, token));
+        .body(form_body(
+            identity,
+            token,
+            AzureCloud::from_authority(Some(endpoint.as_str())),
+        ));
     let response = http.send(request).await?;
     let now: Timestamp = clock();
     let answer = interpret_token(&response, now)?;
@@ -92,7 +113,11 @@ mod tests {
 
     #[test]
     fn the_grant_carries_the_assertion_not_a_secret() {
-        let body = form_body(&identity(), &SecretString::new("eyJ.x.y"));
+        let body = form_body(
+            &identity(),
+            &SecretString::new("eyJ.x.y"),
+            AzureCloud::Public,
+        );
         let pairs = fixtures::form_pairs(&body);
         let get = |k: &str| fixtures::field(&pairs, k);
         assert_eq!(get("grant_type"), Some("client_credentials"));
@@ -102,7 +127,7 @@ mod tests {
             get("client_id"),
             Some("00000000-0000-0000-0000-00000000c11e")
         );
-        assert_eq!(get("scope"), Some(ARM_SCOPE));
+        assert_eq!(get("scope"), Some(crate::azure::endpoints::ARM_SCOPE));
         assert_eq!(get("client_secret"), None);
     }
 
@@ -119,5 +144,37 @@ mod tests {
             url.as_str(),
             "http://127.0.0.1:9/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
         );
+    }
+
+    /// The installer's US Government or China authority selects the scope, the ARM host and
+    /// the default audience; before, the scope and audience were always the public cloud's.
+    #[test]
+    fn a_national_authority_selects_scope_and_audience() {
+        let gov = StsEndpoints::parse(["azure=https://login.microsoftonline.us"]).unwrap();
+        let url = endpoint(&identity(), &gov).unwrap();
+        let cloud = AzureCloud::from_authority(Some(url.as_str()));
+        assert_eq!(cloud, AzureCloud::UsGovernment);
+        let body = form_body(&identity(), &SecretString::new("t"), cloud);
+        let pairs = fixtures::form_pairs(&body);
+        assert_eq!(
+            fixtures::field(&pairs, "scope"),
+            Some("https://management.usgovcloudapi.net/.default")
+        );
+        assert_eq!(
+            audience(&identity(), &gov),
+            "api://AzureADTokenExchangeUSGov"
+        );
+        let china = StsEndpoints::parse(["azure=https://login.chinacloudapi.cn"]).unwrap();
+        assert_eq!(
+            audience(&identity(), &china),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(
+            audience(&identity(), &StsEndpoints::default()),
+            "api://AzureADTokenExchange"
+        );
+        let mut own = identity();
+        own.audience = "api://contoso-exchange".into();
+        assert_eq!(audience(&own, &gov), "api://contoso-exchange");
     }
 }

@@ -57,6 +57,19 @@ impl FederatedProvider {
         self.cache.fetches()
     }
 
+    /// `credentials` ready to sign with: a workload identity exchanged (or served from the
+    /// cache of that same identity), anything else as it is. For callers other than
+    /// `observe`, such as the listers of `CloudDbInstance` discovery.
+    pub async fn resolve_credentials(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Credentials, ProviderError> {
+        match credentials {
+            Credentials::Federated(identity) => self.resolve(identity).await,
+            other => Ok(other.clone()),
+        }
+    }
+
     async fn resolve(&self, identity: &FederatedIdentity) -> Result<Credentials, ProviderError> {
         self.cache.get(identity, || self.exchange(identity)).await
     }
@@ -65,12 +78,16 @@ impl FederatedProvider {
         &self,
         identity: &FederatedIdentity,
     ) -> Result<Expiring<Credentials>, ProviderError> {
+        let audience = match identity.provider {
+            ProviderKind::Azure => azure::audience(identity, &self.endpoints),
+            _ => &identity.audience,
+        };
         let token = self
             .tokens
             .token(
                 &identity.namespace,
                 &identity.service_account,
-                &identity.audience,
+                audience,
                 SERVICE_ACCOUNT_TOKEN_LIFETIME,
             )
             .await?;
@@ -128,6 +145,19 @@ impl Provider for FederatedProvider {
             return self.inner.observe(target, credentials).await;
         };
         let resolved = self.resolve(identity).await?;
+        // An Azure token is for the Resource Manager of the authority's cloud, so that is
+        // where the call goes unless the job names an endpoint.
+        let cloud_target;
+        let target = match identity.provider {
+            ProviderKind::Azure if target.endpoint.is_none() => {
+                cloud_target = JobTarget {
+                    endpoint: Some(azure::cloud(&self.endpoints).arm_endpoint()),
+                    ..target.clone()
+                };
+                &cloud_target
+            }
+            _ => target,
+        };
         match self.inner.observe(target, &resolved).await {
             // Temporary credentials revoked before their expiry (the role's sessions were
             // revoked, say): exchange again once, silently, before calling it an error.

@@ -14,8 +14,9 @@ use url::Url;
 use clouddb_api::ProviderKind;
 
 use super::{FederatedIdentity, StsEndpoints};
+use crate::gcp::errors::TokenGrant;
 use crate::gcp::errors::{classify, Failure};
-use crate::gcp::token::{interpret_token_response, SCOPE};
+use crate::gcp::token::{interpret_token_answer, SCOPE};
 use crate::http::HttpClient;
 use crate::secret::SecretString;
 use crate::token_cache::Expiring;
@@ -27,8 +28,22 @@ pub const AUDIENCE_PREFIX: &str = super::workload::GCP_AUDIENCE_PREFIX;
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 pub const REQUESTED_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-/// The scope of the federated token (what impersonation needs).
-pub const FEDERATED_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+/// The scope of a federated token that impersonates a service account: `iam`, the narrowest
+/// the IAM Credentials API's `generateAccessToken` accepts, and what google-auth asks for
+/// (`impersonated_credentials` gives its source credentials `iam._IAM_SCOPE`); a
+/// `cloud-platform` token would reach every Google API the federated principal may. The
+/// impersonated token itself gets only [`SCOPE`].
+pub const IMPERSONATION_SCOPE: &str = "https://www.googleapis.com/auth/iam";
+
+/// The scope asked of STS: without impersonation the federated token calls Cloud SQL itself,
+/// so it gets only the Cloud SQL Admin API's own scope ([`SCOPE`], `sqlservice.admin`),
+/// never `cloud-platform`, which would let a leaked token reach every Google API.
+pub fn federated_scope(identity: &FederatedIdentity) -> &'static str {
+    match identity.google_service_account {
+        Some(_) => IMPERSONATION_SCOPE,
+        None => SCOPE,
+    }
+}
 
 /// The STS audience of a pool provider (`projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<p>`).
 pub fn audience(provider: &str) -> String {
@@ -89,7 +104,7 @@ pub fn exchange_form(identity: &FederatedIdentity, token: &SecretString) -> Stri
             "audience",
             &audience(identity.oidc_provider.as_deref().unwrap_or_default()),
         )
-        .append_pair("scope", FEDERATED_SCOPE)
+        .append_pair("scope", federated_scope(identity))
         .append_pair("requested_token_type", REQUESTED_TOKEN_TYPE)
         .append_pair("subject_token", token.expose())
         .append_pair("subject_token_type", SUBJECT_TOKEN_TYPE)
@@ -155,7 +170,7 @@ pub async fn exchange(
         .header("content-type", "application/x-www-form-urlencoded")
         .body(exchange_form(identity, token));
     let response = http.send(request).await?;
-    let federated = interpret_token_response(&response, clock())?;
+    let federated = interpret_token_answer(&response, clock(), TokenGrant::Federation)?;
     let Some(email) = identity.google_service_account.as_deref() else {
         return Ok(Expiring {
             value: Credentials::Bearer(federated.value),
@@ -220,10 +235,37 @@ mod tests {
         assert_eq!(get("subject_token"), Some("eyJ.x.y"));
         assert_eq!(get("subject_token_type"), Some(SUBJECT_TOKEN_TYPE));
         assert_eq!(get("requested_token_type"), Some(REQUESTED_TOKEN_TYPE));
+        // Without impersonation the federated token calls Cloud SQL: its scope only.
+        assert_eq!(
+            get("scope"),
+            Some("https://www.googleapis.com/auth/sqlservice.admin")
+        );
+        let body = exchange_form(
+            &identity(Some("reader@p.iam.gserviceaccount.com")),
+            &SecretString::new("eyJ.x.y"),
+        );
+        let pairs = fixtures::form_pairs(&body);
+        assert_eq!(
+            fixtures::field(&pairs, "scope"),
+            Some("https://www.googleapis.com/auth/iam")
+        );
         assert_eq!(
             audience(&format!("//iam.googleapis.com/{PROVIDER}")),
             audience(PROVIDER)
         );
+    }
+
+    /// google-auth asks STS for `iam` when the federated token only impersonates (found by
+    /// `tests/providers/sdk_token_exchanges.rs`); before, the operator asked for
+    /// `cloud-platform`, a token for every Google API.
+    #[test]
+    fn an_impersonating_exchange_asks_only_for_the_iam_scope() {
+        let id = identity(Some("reader@p.iam.gserviceaccount.com"));
+        assert_eq!(federated_scope(&id), "https://www.googleapis.com/auth/iam");
+        let body = exchange_form(&id, &SecretString::new("eyJ.x.y"));
+        let pairs = fixtures::form_pairs(&body);
+        let scope = fixtures::field(&pairs, "scope").unwrap_or_default();
+        assert!(!scope.contains("cloud-platform"), "{scope}");
     }
 
     #[test]
@@ -242,6 +284,20 @@ mod tests {
             sts_url(&over).unwrap().as_str(),
             "http://127.0.0.1:9/v1/token"
         );
+    }
+
+    #[test]
+    fn an_sts_refusal_speaks_of_the_serviceaccount_token_not_a_key() {
+        let response = crate::http::HttpResponse {
+            status: 400,
+            headers: Default::default(),
+            body: br#"{"error": "invalid_grant", "error_description": "The audience in ID Token does not match the expected audience."}"#.to_vec(),
+        };
+        let e = interpret_token_answer(&response, Timestamp::UNIX_EPOCH, TokenGrant::Federation)
+            .unwrap_err();
+        assert_eq!(e.reason, ErrorReason::AuthenticationFailed);
+        assert!(e.message.contains("ServiceAccount token"), "{}", e.message);
+        assert!(!e.message.contains("service-account key"), "{}", e.message);
     }
 
     #[test]

@@ -20,14 +20,15 @@ use crate::secret::SecretString;
 use crate::token_cache::Expiring;
 use crate::{Credentials, ErrorReason, ProviderError};
 
-/// The IAM endpoint: the installer's override, else the region's, else the global one.
+/// The IAM endpoint: the installer's override, else the region's in the SDK's IAM table
+/// (`iam.eu-west-101.myhuaweicloud.eu` in Huawei Cloud Europe), else the global one.
 pub fn endpoint(
     identity: &FederatedIdentity,
     overrides: &StsEndpoints,
 ) -> Result<Url, ProviderError> {
     let base = match overrides.get(ProviderKind::Huawei) {
         Some(url) => url.clone(),
-        None => super::regional_url("iam", identity.region.as_deref(), "myhuaweicloud.com")?,
+        None => crate::huawei::endpoints::iam_endpoint(identity.region.as_deref()),
     };
     base.join("v3.0/OS-AUTH/id-token/tokens").map_err(|e| {
         ProviderError::permanent(

@@ -38,33 +38,6 @@ use crate::ProviderError;
 pub use federated::FederatedProvider;
 pub use workload::{default_audience, FederatedIdentity};
 
-/// `https://<service>.<region>.<domain>/` for a well-formed region name, else the central
-/// `https://<service>.<domain>/` (the clouds' regional and global STS hosts).
-fn regional_url(
-    service: &str,
-    region: Option<&str>,
-    domain: &str,
-) -> Result<url::Url, ProviderError> {
-    let host = match region {
-        Some(region)
-            if !region.is_empty()
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
-        {
-            format!("https://{service}.{region}.{domain}/")
-        }
-        _ => format!("https://{service}.{domain}/"),
-    };
-    url::Url::parse(&host).map_err(|e| {
-        ProviderError::permanent(
-            crate::ErrorReason::InvalidRequest,
-            "InvalidEndpoint",
-            e.to_string(),
-        )
-    })
-}
-
 /// Test fixtures shared by the exchanges' tests.
 #[cfg(test)]
 pub(crate) mod fixtures {

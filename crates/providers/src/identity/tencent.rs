@@ -91,12 +91,21 @@ pub fn parse_success(response: &Value) -> Result<Expiring<Credentials>, Provider
     })
 }
 
+/// STS codes (from the official SDK's `sts/v20180813/errorcodes.py`) that refuse the
+/// ServiceAccount token.
+pub const TOKEN_REFUSED: &[&str] = &["InvalidParameter.WebIdentityTokenError"];
+/// STS codes that refuse the role: it does not exist, or does not let this identity assume
+/// it. `UnauthorizedOperation` is matched as a family (`UnauthorizedOperation.*` too).
+pub const ROLE_REFUSED: &[&str] = &["ResourceNotFound.RoleNotFound", "UnauthorizedOperation"];
+
 /// Classifies a refusal: a token STS cannot verify is the credential's fault; a role that
 /// does not exist or does not trust this ServiceAccount is a denial; the rest as any API 3.0
-/// error.
+/// error (so a `ResourceNotFound.*` STS code must never fall through to the CDB
+/// classification's `JobNotFound`).
 pub fn classify_failure(error: ProviderError) -> ProviderError {
     let code = error.code.clone();
-    if code == "InvalidParameter.WebIdentityTokenError" {
+    let family = code.split('.').next().unwrap_or_default();
+    if TOKEN_REFUSED.contains(&code.as_str()) {
         return ProviderError::permanent(
             ErrorReason::AuthenticationFailed,
             &code,
@@ -107,14 +116,20 @@ pub fn classify_failure(error: ProviderError) -> ProviderError {
         )
         .with_request_id(error.request_id);
     }
-    if code == "ResourceNotFound.RoleNotExist"
-        || code.starts_with("UnauthorizedOperation")
-        || code == "InvalidParameter.RoleNotAuthorized"
-    {
+    if ROLE_REFUSED.contains(&code.as_str()) || ROLE_REFUSED.contains(&family) {
         return ProviderError::permanent(
             ErrorReason::AccessDenied,
             &code,
-            format!("Tencent Cloud STS refused to let this ServiceAccount assume the role (check the role's trust policy and the identity provider): {}", error.message),
+            format!("Tencent Cloud STS refused to let this ServiceAccount assume the role (check that the role exists, its trust policy and the identity provider): {}", error.message),
+        )
+        .with_request_id(error.request_id);
+    }
+    if error.reason == ErrorReason::JobNotFound {
+        // Another `ResourceNotFound.*`: a missing STS resource, never a missing job.
+        return ProviderError::permanent(
+            ErrorReason::InvalidRequest,
+            &code,
+            format!("Tencent Cloud STS: {}", error.message),
         )
         .with_request_id(error.request_id);
     }
@@ -139,6 +154,8 @@ pub async fn exchange(
         .header("x-tc-version", VERSION)
         .header("x-tc-region", region)
         .header("x-tc-timestamp", now.as_second().to_string())
+        // English refusals, as for the CDB calls (the default is Chinese).
+        .header("x-tc-language", "en-US")
         .body(body(identity, token, DURATION).to_string());
     let response = http.send(request).await?;
     match parse_response(response.status, &response.body, response.retry_after()) {
@@ -205,9 +222,15 @@ mod tests {
     fn refusals_are_classified() {
         let e = classify_code("InvalidParameter.WebIdentityTokenError", "bad token");
         assert_eq!(e.reason, ErrorReason::AuthenticationFailed);
-        let e = classify_code("ResourceNotFound.RoleNotExist", "no role");
+        // The SDK's code for a missing role (not `RoleNotExist`, which STS never sends):
+        // a denial naming the role, never the CDB mapping's `JobNotFound`.
+        let e = classify_code("ResourceNotFound.RoleNotFound", "no role");
         assert_eq!(e.reason, ErrorReason::AccessDenied);
         assert!(e.message.contains("trust policy"));
+        let e = classify_code("UnauthorizedOperation", "not trusted");
+        assert_eq!(e.reason, ErrorReason::AccessDenied);
+        let e = classify_code("ResourceNotFound.Other", "x");
+        assert_eq!(e.reason, ErrorReason::InvalidRequest);
         assert_eq!(
             classify_code("RequestLimitExceeded", "slow").class,
             ErrorClass::Throttled

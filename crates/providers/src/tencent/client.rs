@@ -27,6 +27,9 @@ pub const PAGE_LIMIT: u64 = 100;
 pub const DEFAULT_MAX_PAGES: u32 = 20;
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
+/// Default cap on the pages one discovery reads (5,000 tasks in the window).
+pub const DEFAULT_MAX_LIST_PAGES: u32 = 50;
+
 /// The public endpoint for a region: `cdb.tencentcloudapi.com`, or the region's own host for
 /// the isolated financial regions (`*-fsi`), which the global host cannot reach.
 pub fn default_endpoint(region: &str) -> Url {
@@ -57,6 +60,8 @@ pub struct TasksQuery {
     pub async_request_id: Option<String>,
     /// `StartTimeBegin` (`YYYY-MM-DD HH:MM:SS`, UTC+08:00), to skip older tasks.
     pub start_time_begin: Option<String>,
+    /// `StartTimeEnd` (same format): the latest start time listed (discovery's window).
+    pub start_time_end: Option<String>,
     pub offset: u64,
     /// Page size, at most [`PAGE_LIMIT`].
     pub limit: u64,
@@ -75,6 +80,7 @@ impl TasksQuery {
             instance_id: target.instance_id.clone(),
             async_request_id: None,
             start_time_begin: None,
+            start_time_end: None,
             offset: 0,
             limit: PAGE_LIMIT,
         })
@@ -91,6 +97,9 @@ impl TasksQuery {
         }
         if let Some(t) = &self.start_time_begin {
             body.insert("StartTimeBegin".into(), json!(t));
+        }
+        if let Some(t) = &self.start_time_end {
+            body.insert("StartTimeEnd".into(), json!(t));
         }
         body.insert("Offset".into(), json!(self.offset));
         body.insert("Limit".into(), json!(self.limit.clamp(1, PAGE_LIMIT)));
@@ -121,8 +130,10 @@ pub struct Paged {
 #[derive(Clone)]
 pub struct TencentProvider {
     http: HttpClient,
-    clock: Clock,
+    pub(super) clock: Clock,
     max_pages: u32,
+    /// Cap on the pages one discovery reads (see [`super::list`]).
+    pub(super) max_list_pages: u32,
 }
 
 impl TencentProvider {
@@ -132,6 +143,7 @@ impl TencentProvider {
             http,
             clock: crate::clock::system_clock(),
             max_pages: DEFAULT_MAX_PAGES,
+            max_list_pages: DEFAULT_MAX_LIST_PAGES,
         }
     }
 
@@ -144,6 +156,12 @@ impl TencentProvider {
     /// Caps the `DescribeTasks` pages read per poll (at least 1).
     pub fn with_max_pages(mut self, max_pages: u32) -> Self {
         self.max_pages = max_pages.max(1);
+        self
+    }
+
+    /// Caps the `DescribeTasks` pages one discovery reads (at least 1).
+    pub fn with_max_list_pages(mut self, max_pages: u32) -> Self {
+        self.max_list_pages = max_pages.max(1);
         self
     }
 
@@ -371,6 +389,7 @@ impl std::fmt::Debug for TencentProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TencentProvider")
             .field("max_pages", &self.max_pages)
+            .field("max_list_pages", &self.max_list_pages)
             .finish_non_exhaustive()
     }
 }

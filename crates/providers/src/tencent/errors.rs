@@ -8,8 +8,10 @@
 //!   errors).
 //! - `InternalError*`, `ResourceUnavailable*`, `CdbError*`, `FailedOperation*` (including
 //!   `FailedOperation.AsyncTaskStatusError`, a server-side state read failure),
-//!   `OperationDenied.WrongStatus`, HTTP 5xx, non-JSON or truncated bodies and unknown codes
-//!   → transient: retried with backoff, never changing the job's phase.
+//!   `OperationDenied.WrongStatus`, HTTP 5xx, non-JSON or truncated bodies → transient:
+//!   retried with backoff, never changing the job's phase.
+//! - Any other code → [`ProviderError::unknown_code`]: transient for [`crate::DEFAULT_RETRY_BOUND`] polls in a
+//!   row, then permanent `ProviderError` with the provider's message.
 //! - `AuthFailure.*` → permanent `AuthenticationFailed` (`AuthFailure.UnauthorizedOperation`,
 //!   a CAM permission refusal, → `Unauthorized`). `SignatureExpire` says the clock may be
 //!   skewed.
@@ -32,6 +34,45 @@ use crate::{ErrorReason, ProviderError};
 /// The `AsyncRequestId` is unknown (or not yet registered).
 pub const INVALID_ASYNC_REQUEST_ID: &str = "InvalidParameter.InvalidAsyncRequestId";
 
+/// Code families that ask the caller to slow down.
+pub const THROTTLING: &[&str] = &["RequestLimitExceeded"];
+/// Code families of server-side failures or states (retried without bound).
+pub const TRANSIENT: &[&str] = &[
+    "InternalError",
+    "ResourceUnavailable",
+    "CdbError",
+    "FailedOperation",
+];
+/// Codes retried although their family is permanent: the instance is busy.
+pub const TRANSIENT_CODES: &[&str] = &["OperationDenied.WrongStatus"];
+/// The signature's timestamp is too far from Tencent Cloud's time.
+pub const CLOCK: &[&str] = &["AuthFailure.SignatureExpire"];
+/// A CAM permission refusal inside the `AuthFailure` family.
+pub const UNAUTHORIZED_CODES: &[&str] = &["AuthFailure.UnauthorizedOperation"];
+/// Code families that refuse the key or the signature.
+pub const AUTHENTICATION: &[&str] = &["AuthFailure"];
+/// Code families that refuse the identity's permission.
+pub const UNAUTHORIZED: &[&str] = &["UnauthorizedOperation", "OperationDenied"];
+/// Codes for an instance (or async request) the region does not have.
+pub const NOT_FOUND_CODES: &[&str] = &[
+    "InvalidParameter.InstanceNotFound",
+    INVALID_ASYNC_REQUEST_ID,
+];
+/// Code families for a missing resource.
+pub const NOT_FOUND: &[&str] = &["ResourceNotFound"];
+/// Code families of a wrong request.
+pub const INVALID_REQUEST: &[&str] = &[
+    "InvalidParameter",
+    "InvalidParameterValue",
+    "MissingParameter",
+    "UnknownParameter",
+    "InvalidAction",
+    "NoSuchVersion",
+    "UnsupportedRegion",
+    "UnsupportedProtocol",
+    "UnsupportedOperation",
+];
+
 /// Classifies an API error code. `message` is the provider's text (no secrets are ever in it).
 pub fn classify(code: &str, message: Option<&str>) -> ProviderError {
     let msg = message
@@ -40,47 +81,32 @@ pub fn classify(code: &str, message: Option<&str>) -> ProviderError {
         .unwrap_or("no message")
         .to_string();
     let family = code.split('.').next().unwrap_or(code);
-    match (family, code) {
-        ("RequestLimitExceeded", _) => ProviderError::throttled(code, msg),
-        (_, "AuthFailure.SignatureExpire") => ProviderError::permanent(
+    let permanent = |reason| ProviderError::permanent(reason, code, msg.clone());
+    if THROTTLING.contains(&family) {
+        ProviderError::throttled(code, msg)
+    } else if CLOCK.contains(&code) {
+        ProviderError::permanent(
             ErrorReason::AuthenticationFailed,
             code,
             format!(
                 "{msg} (the request timestamp is more than 5 minutes away from Tencent Cloud's \
                  time: the local clock may be skewed; check NTP on the operator's node)"
             ),
-        ),
-        (_, "AuthFailure.UnauthorizedOperation") => {
-            ProviderError::permanent(ErrorReason::Unauthorized, code, msg)
-        }
-        ("AuthFailure", _) => {
-            ProviderError::permanent(ErrorReason::AuthenticationFailed, code, msg)
-        }
-        ("UnauthorizedOperation", _) => {
-            ProviderError::permanent(ErrorReason::Unauthorized, code, msg)
-        }
-        (_, "OperationDenied.WrongStatus") => ProviderError::transient(code, msg),
-        ("OperationDenied", _) => ProviderError::permanent(ErrorReason::Unauthorized, code, msg),
-        (_, "InvalidParameter.InstanceNotFound") | ("ResourceNotFound", _) => {
-            ProviderError::permanent(ErrorReason::JobNotFound, code, msg)
-        }
-        (_, INVALID_ASYNC_REQUEST_ID) => {
-            ProviderError::permanent(ErrorReason::JobNotFound, code, msg)
-        }
-        (
-            "InvalidParameter"
-            | "InvalidParameterValue"
-            | "MissingParameter"
-            | "UnknownParameter"
-            | "InvalidAction"
-            | "NoSuchVersion"
-            | "UnsupportedRegion"
-            | "UnsupportedProtocol"
-            | "UnsupportedOperation",
-            _,
-        ) => ProviderError::permanent(ErrorReason::InvalidRequest, code, msg),
-        // InternalError, ResourceUnavailable, CdbError, FailedOperation and anything unknown.
-        _ => ProviderError::transient(code, msg),
+        )
+    } else if UNAUTHORIZED_CODES.contains(&code) {
+        permanent(ErrorReason::Unauthorized)
+    } else if AUTHENTICATION.contains(&family) {
+        permanent(ErrorReason::AuthenticationFailed)
+    } else if TRANSIENT_CODES.contains(&code) || TRANSIENT.contains(&family) {
+        ProviderError::transient(code, msg)
+    } else if UNAUTHORIZED.contains(&family) {
+        permanent(ErrorReason::Unauthorized)
+    } else if NOT_FOUND_CODES.contains(&code) || NOT_FOUND.contains(&family) {
+        permanent(ErrorReason::JobNotFound)
+    } else if INVALID_REQUEST.contains(&family) {
+        permanent(ErrorReason::InvalidRequest)
+    } else {
+        ProviderError::unknown_code(code, msg)
     }
 }
 

@@ -6,9 +6,12 @@
 //! - [`mapping`]: pure response → [`JobObservation`](crate::JobObservation).
 //! - [`errors`]: envelope parsing and error classification.
 //! - [`client`]: the signed HTTP client and the [`Provider`](crate::Provider) impl.
+//! - [`list`]: discovery of an instance's tasks (the [`JobLister`](crate::discovery::JobLister)
+//!   impl of [`TencentProvider`]).
 
 pub mod client;
 pub mod errors;
+pub mod list;
 pub mod mapping;
 pub mod model;
 pub mod sign;

@@ -20,8 +20,11 @@
 //!   permanent `ProviderError`.
 //! * 6100 (not supported in this version) is permanent `InvalidRequest`, 6200 (temporarily
 //!   unavailable) transient; both hint that API 2.0 is retired on most accounts.
-//! * Unknown codes are transient (as in the API 3.0 provider), except unknown 4xxx codes,
-//!   which API 2.0 reserves for request and authorization errors: permanent `ProviderError`.
+//! * Unknown codes go to the one default of every provider, [`ProviderError::unknown_code`]
+//!   (as in the API 3.0 provider): transient for [`crate::DEFAULT_RETRY_BOUND`] polls in a
+//!   row, then permanent `ProviderError` with the provider's message; never retried without
+//!   bound. Unknown 4xxx codes, which API 2.0 reserves for request and authorization
+//!   errors, are permanent `ProviderError` at once.
 //!
 //! Reasons are the same vocabulary as the API 3.0 provider (`AuthenticationFailed`,
 //! `Unauthorized`, `InvalidRequest`, `JobNotFound`, `Throttled`, `ProviderError`).
@@ -38,6 +41,8 @@ pub struct CodeClass {
     pub meaning: &'static str,
     /// Advice appended to the message, if any.
     pub hint: Option<&'static str>,
+    /// A code this table does not know: retried only a bounded number of times.
+    pub unknown: bool,
 }
 
 const CLOCK_HINT: &str =
@@ -52,6 +57,7 @@ const fn permanent(reason: ErrorReason, meaning: &'static str) -> CodeClass {
         reason,
         meaning,
         hint: None,
+        unknown: false,
     }
 }
 
@@ -61,6 +67,15 @@ const fn transient(meaning: &'static str) -> CodeClass {
         reason: ErrorReason::ProviderError,
         meaning,
         hint: None,
+        unknown: false,
+    }
+}
+
+/// A code the table does not list (see the module's doc).
+const fn unknown() -> CodeClass {
+    CodeClass {
+        unknown: true,
+        ..transient("unknown provider error code")
     }
 }
 
@@ -124,6 +139,7 @@ pub fn classify_code(code: i64) -> CodeClass {
             reason: ErrorReason::Throttled,
             meaning: "request quota exceeded",
             hint: Some("if this persists, ask Tencent Cloud support to raise the quota"),
+            unknown: false,
         },
         4500 => with_hint(
             permanent(
@@ -169,7 +185,7 @@ pub fn classify_code(code: i64) -> CodeClass {
         9590 => transient("task database access error"),
         9593 => transient("instance status is abnormal"),
         c if (4000..5000).contains(&c) => permanent(ErrorReason::ProviderError, "provider error"),
-        _ => transient("provider error"),
+        _ => unknown(),
     }
 }
 
@@ -193,6 +209,7 @@ pub fn envelope_error(code: &str, message: Option<&str>, code_desc: Option<&str>
     }
     let code = code.trim().to_string();
     match class.class {
+        ErrorClass::Transient if class.unknown => ProviderError::unknown_code(&code, text),
         ErrorClass::Transient => ProviderError::transient(code, text),
         ErrorClass::Throttled => ProviderError::throttled(code, text),
         ErrorClass::Permanent => ProviderError::permanent(class.reason, code, text),
@@ -266,7 +283,7 @@ mod tests {
         for &(code, class, reason) in TABLE {
             let c = classify_code(code);
             assert_eq!((c.class, c.reason.as_str()), (class, reason), "code {code}");
-            assert_ne!(c.meaning, "provider error", "code {code} fell through");
+            assert!(!c.unknown, "code {code} fell through");
             assert!(!c.meaning.is_empty());
             let err = envelope_error(&code.to_string(), Some("m"), None);
             assert_eq!(err.class, class, "code {code}");
@@ -282,8 +299,25 @@ mod tests {
 
     #[test]
     fn unknown_codes() {
-        assert_eq!(classify_code(6999).class, Transient);
-        assert_eq!(classify_code(9999).class, Transient);
+        for code in [6999, 9999, 12345] {
+            let c = classify_code(code);
+            assert!(c.unknown && c.class == Transient, "code {code}: {c:?}");
+            // Bounded: retried up to the default bound, then permanent with the message.
+            let e = envelope_error(&code.to_string(), Some("new failure"), None);
+            let bound = crate::DEFAULT_RETRY_BOUND;
+            assert_eq!(e.clone().settle(bound - 1).class, Transient, "code {code}");
+            let settled = e.settle(bound);
+            assert_eq!(settled.class, Permanent, "code {code}");
+            assert_eq!(settled.reason, "ProviderError");
+            assert!(
+                settled.message.contains("new failure"),
+                "{}",
+                settled.message
+            );
+        }
+        // Documented transient codes stay transient, whatever the count.
+        let known = envelope_error("9000", Some("x"), None).settle(100);
+        assert_eq!(known.class, Transient);
         assert_eq!(classify_code(4999).class, Permanent);
         assert_eq!(classify_code(4999).reason, "ProviderError");
         let e = envelope_error("NotANumber", Some("x"), None);

@@ -5,6 +5,11 @@
 //! query), `model` (lenient response types), `mapping` (pure response → observation),
 //! `errors` (error-code classification) and `client` (signed requests, [`Provider`] impl).
 //!
+//! Discovery (a `CloudDbInstance`): not supported. This client implements no API 2.0 task
+//! list (the stored documents do not verify `GetCdbJobList`'s instance filter), and the same
+//! CDB tasks are listed by API 3.0 `DescribeTasks` with `InstanceId` (provider `tencent`).
+//! So this provider has no [`JobLister`](crate::discovery::JobLister).
+//!
 //! [`Provider`]: crate::Provider
 
 pub mod client;

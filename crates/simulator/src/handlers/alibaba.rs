@@ -3,7 +3,9 @@
 //! The action and version come in `x-acs-action` / `x-acs-version`; the version tells the
 //! two APIs apart (behind an endpoint override the host cannot). Errors are HTTP 4xx/5xx
 //! with `{RequestId, HostId, Code, Message, Recommend}`; throttling is HTTP 400
-//! `Throttling.User`, as documented.
+//! `Throttling.User`, as documented. Listing by `InstanceId` without `TaskId` (discovery)
+//! pages through the instance's tasks; an instance no job names is HTTP 404
+//! `InvalidDBInstanceId.NotFound` (PolarDB: `InvalidDBClusterId.NotFound`).
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -376,6 +378,24 @@ pub(crate) fn answer(
             "InvalidParameter",
             "TaskId and InstanceId take at most 30 comma-separated IDs.",
         );
+    }
+    // Listing an instance's tasks (discovery, no TaskId): an instance no job of the API
+    // names does not exist, as the API answers for a wrong ID.
+    let unknown = instances.iter().find(|i| {
+        !st.jobs.iter().any(|j| {
+            j.spec.provider == ProviderKind::Alibaba
+                && j.spec.api() == api
+                && j.spec.instance_id.as_ref() == Some(*i)
+        })
+    });
+    if let (true, Some(unknown)) = (tasks.is_empty(), unknown) {
+        let code = if api == render::POLARDB {
+            "InvalidDBClusterId.NotFound"
+        } else {
+            "InvalidDBInstanceId.NotFound"
+        };
+        let message = format!("The specified instance {unknown} is not found.");
+        return error(st, req, 404, code, &message);
     }
     let statuses = list(&query, "Status");
     // Documented: an earlier FromStartTime is moved up to 30 days before now.

@@ -1,9 +1,10 @@
 //! AWS RDS Query API: `POST /` with a form body `Action=...&Version=2014-10-31&...`, signed
 //! with SigV4 (service `rds`); `DescribeExportTasks`, `DescribeDBSnapshots`,
-//! `DescribeDBClusterSnapshots` and `DescribeBlueGreenDeployments`. Answers are XML with
+//! `DescribeDBClusterSnapshots` and `DescribeBlueGreenDeployments`, and discovery's calls
+//! (`aws_list.rs`). Answers are XML with
 //! `x-amzn-RequestId`; errors are `<ErrorResponse>` with AWS's HTTP statuses.
 
-use super::{unix_now, Incoming, Reply, Target};
+use super::{aws_list, unix_now, Incoming, Reply, Target};
 use crate::auth::{verify_aws, AwsInput};
 use crate::render::{aws as render, RenderJob};
 use crate::state::{Clock, SimState};
@@ -14,13 +15,15 @@ pub const VERSION: &str = "2014-10-31";
 
 const XML: &str = "text/xml";
 
-fn form(req: &Incoming<'_>) -> Vec<(String, String)> {
+/// The request's form parameters (the Query protocol's body).
+pub(super) fn form(req: &Incoming<'_>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn param<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A form parameter's value, trimmed; `None` when absent or blank.
+pub(super) fn param<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim())
@@ -37,8 +40,24 @@ fn apis(action: &str) -> Option<(&'static [&'static str], &'static str)> {
             &["blue-green", "blue-green-switchover"],
             "BlueGreenDeploymentIdentifier",
         ),
+        // Discovery's calls (`aws_list.rs`): about an instance, not a job.
+        "DescribeDBInstances" | "DescribePendingMaintenanceActions" => (&[], ""),
         _ => return None,
     })
+}
+
+/// The job identifiers a job describe names: its identifier parameter, and the values of
+/// its identifier filter (both: a job must match both, as RDS ANDs them). `None`: it names
+/// none (a listing).
+fn named_ids(
+    form: &[(String, String)],
+    action: &str,
+) -> Option<(Option<String>, Option<Vec<String>>)> {
+    let (_, parameter) = apis(action)?;
+    let (filter, _) = aws_list::filters(action)?;
+    let id = param(form, parameter).map(String::from);
+    let values = aws_list::filter_values(form, filter);
+    (id.is_some() || values.is_some()).then_some((id, values))
 }
 
 /// Whether a request to `/` is for this API: a form `POST` naming an `Action`, without
@@ -55,19 +74,26 @@ pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
     let form = form(req);
     let action = param(&form, "Action").unwrap_or_default().to_string();
     let (targets, job_id, api) = match apis(&action) {
-        Some((names, parameter)) => {
-            let id = param(&form, parameter).map(String::from);
-            let targets = match &id {
-                Some(id) => st.find(|j| {
+        Some((names, _)) => {
+            let asked = named_ids(&form, &action);
+            // One job named: the request is about it (recorded with its ID).
+            let id = match &asked {
+                Some((Some(id), _)) => Some(id.clone()),
+                Some((None, Some(values))) if values.len() == 1 => values.first().cloned(),
+                _ => None,
+            };
+            let targets = match &asked {
+                Some(asked) => st.find(|j| {
                     j.provider == ProviderKind::Aws
                         && names.contains(&j.api())
-                        && j.job_id.eq_ignore_ascii_case(id)
+                        && aws_list::named(&j.job_id, asked)
                 }),
                 None => Vec::new(),
             };
-            let api = match targets.first() {
-                Some(idx) => st.jobs[*idx].spec.api().to_string(),
-                None => names[0].to_string(),
+            let api = match (targets.first(), names.first()) {
+                (Some(idx), _) => st.jobs[*idx].spec.api().to_string(),
+                (None, Some(name)) => name.to_string(),
+                (None, None) => action.clone(),
             };
             (targets, id, api)
         }
@@ -220,9 +246,63 @@ pub(crate) fn answer(
         }
     }
     // Without an identifier, RDS lists every job of the kind.
-    let candidates = match target.job_id {
+    let paging = match aws_list::paging(&form) {
+        Ok(p) => p,
+        Err(message) => return error(st, 400, "InvalidParameterValue", &message),
+    };
+    let instance = param(&form, "DBInstanceIdentifier").map(String::from);
+    match action.as_str() {
+        "DescribeDBInstances" => return describe_instances(st, instance.as_deref()),
+        "DescribePendingMaintenanceActions" => {
+            let instances: Vec<String> = aws_list::filter_values(&form, "db-instance-id")
+                .unwrap_or_default()
+                .iter()
+                .map(|i| aws_list::instance_of(i).to_string())
+                .collect();
+            let items = aws_list::pending_actions(st, &instances, st.started.wall);
+            let (shown, marker) = aws_list::page(items, paging);
+            let list = if shown.is_empty() {
+                "<PendingMaintenanceActions/>".to_string()
+            } else {
+                format!(
+                    "<PendingMaintenanceActions>{}</PendingMaintenanceActions>",
+                    shown.concat()
+                )
+            };
+            return ok(st, &action, &(list + &marker));
+        }
+        _ => {}
+    }
+    if let Err(message) = aws_list::check_filters(&form, &action) {
+        let code = match message.starts_with("Only up to") {
+            true => "InvalidParameterCombination",
+            false => "InvalidParameterValue",
+        };
+        return error(st, 400, code, &message);
+    }
+    let sources = aws_list::filter_values(&form, "source");
+    let asked = named_ids(&form, &action);
+    // The identifier parameter names one job: RDS answers a fault when it does not exist.
+    // A filter only narrows the list, which may end up empty.
+    let by_parameter = asked.as_ref().and_then(|(id, _)| id.clone());
+    let candidates = match &asked {
         Some(_) => target.targets.clone(),
-        None => st.find(|j| j.provider == ProviderKind::Aws && names.contains(&j.api())),
+        None => st.find(|j| {
+            j.provider == ProviderKind::Aws
+                && names.contains(&j.api())
+                && (action != "DescribeDBSnapshots"
+                    || instance.as_ref().is_none_or(|i| {
+                        j.instance_id
+                            .as_deref()
+                            .is_some_and(|mine| mine.eq_ignore_ascii_case(i))
+                    }))
+                && sources.as_ref().is_none_or(|arns| {
+                    arns.iter().any(|arn| match &j.detail.source_arn {
+                        Some(source) => source == arn,
+                        None => j.instance_id.as_deref() == Some(aws_list::instance_of(arn)),
+                    })
+                })
+        }),
     };
     let mut items = Vec::new();
     for idx in candidates {
@@ -246,7 +326,7 @@ pub(crate) fn answer(
             _ => render::export_task(&rj),
         });
     }
-    if let (true, Some(id)) = (items.is_empty(), &target.job_id) {
+    if let (true, Some(id)) = (items.is_empty(), &by_parameter) {
         // Exports answer an empty list; the others a not-found fault.
         let fault = match action.as_str() {
             "DescribeDBSnapshots" => Some((
@@ -267,14 +347,38 @@ pub(crate) fn answer(
             return error(st, 404, code, &message);
         }
     }
+    let (shown, marker) = aws_list::page(items, paging);
+    ok(st, &action, &(render::list(&action, &shown) + &marker))
+}
+
+/// A 200 answer with `result` inside `<{action}Result>`.
+fn ok(st: &mut SimState, action: &str, result: &str) -> Reply {
     let id = st.request_id();
-    let body = render::response(&action, &render::list(&action, &items), &id);
+    let body = render::response(action, result, &id);
     Reply::Http {
         status: 200,
         body: body.into_bytes(),
         content_type: XML,
         headers: vec![("x-amzn-RequestId", id)],
     }
+}
+
+/// `DescribeDBInstances` of one instance (discovery reads its ARN); the simulator serves
+/// only the filtered form.
+fn describe_instances(st: &mut SimState, instance: Option<&str>) -> Reply {
+    let Some(instance) = instance else {
+        return error(
+            st,
+            400,
+            "InvalidParameterCombination",
+            "The simulator serves DescribeDBInstances with DBInstanceIdentifier only.",
+        );
+    };
+    if !aws_list::known_instance(st, instance) {
+        let message = format!("DBInstance {instance} not found.");
+        return error(st, 404, "DBInstanceNotFound", &message);
+    }
+    ok(st, "DescribeDBInstances", &aws_list::db_instances(instance))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Google Cloud SQL Admin API v1 `operations.get` (`GET /v1/projects/{project}/operations/
-//! {operation}`, bearer token) and the OAuth2 token endpoint (`POST /token`, the JWT-bearer
+//! {operation}`, bearer token), `operations.list` by `instance` with `maxResults` and
+//! `pageToken` (discovery) and the OAuth2 token endpoint (`POST /token`, the JWT-bearer
 //! grant) at the same address, as `token_uri` and `spec.endpoint` point both here.
 //!
 //! Tokens come from the token endpoint only, live `gcp_token_lifetime_secs`, and can be
@@ -7,7 +8,8 @@
 //! `UNAUTHENTICATED`. The token endpoint is not subject to fault rules (they concern the
 //! API and its jobs) but every token request is counted.
 
-use super::{unix_now, Handled, Incoming, Reply, Shared, Target};
+use super::gcp_error::google_error;
+use super::{gcp_list, unix_now, Handled, Incoming, Reply, Shared, Target};
 use crate::auth::{verify_jwt_bearer, IssuedToken, TokenCheck};
 use crate::render::{gcp as render, RenderJob};
 use crate::state::{Clock, SimState};
@@ -55,10 +57,30 @@ fn parse_path(path: &str) -> Option<(String, String)> {
 /// Whether a request is for this API.
 pub(crate) fn speaks(req: &Incoming<'_>) -> bool {
     parse_path(req.path).is_some()
+        || gcp_list::parse_list_path(req.path).is_some()
+        || gcp_list::parse_instance_path(req.path).is_some()
 }
 
-/// The job the path names, if the simulator has it for that project.
+/// The job the path names, if the simulator has it for that project; for a list, the jobs
+/// of the `instance` filter.
 pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
+    if let Some((project, instance)) = gcp_list::parse_instance_path(req.path) {
+        return Target {
+            provider: ProviderKind::Gcp,
+            api: gcp_list::INSTANCE_API.to_string(),
+            job_id: None,
+            targets: gcp_list::listed(st, &project, Some(&instance)),
+        };
+    }
+    if let Some(project) = gcp_list::parse_list_path(req.path) {
+        let instance = gcp_list::query_param(req, "instance");
+        return Target {
+            provider: ProviderKind::Gcp,
+            api: gcp_list::LIST_API.to_string(),
+            job_id: None,
+            targets: gcp_list::listed(st, &project, instance.as_deref()),
+        };
+    }
     let (project, operation) = parse_path(req.path).unwrap_or_default();
     let targets = st.find(|j| {
         j.provider == ProviderKind::Gcp
@@ -73,9 +95,11 @@ pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Target {
     }
 }
 
-fn google_error(code: u16, status: &str, reason: &str, message: &str) -> Reply {
-    Reply::json(code, &render::error(code, status, reason, message))
-}
+/// The scopes a caller of the IAM Credentials API's `generateAccessToken` needs (one of).
+const IAM_CALLER_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/iam",
+    "https://www.googleapis.com/auth/cloud-platform",
+];
 
 /// HTTP 429 `RESOURCE_EXHAUSTED`, as the API answers a quota overrun.
 pub(crate) fn throttled(retry_after: Option<u64>) -> Reply {
@@ -179,7 +203,12 @@ pub(crate) fn federation(st: &mut SimState, req: &Incoming<'_>) -> Reply {
                 );
                 let issued = IssuedToken {
                     client_email: format!("{PRINCIPAL}{}", grant.subject),
-                    scopes: vec!["https://www.googleapis.com/auth/cloud-platform".into()],
+                    // The scopes asked for, as Google STS grants them.
+                    scopes: field("scope")
+                        .unwrap_or("https://www.googleapis.com/auth/cloud-platform")
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect(),
                     expires_at: grant.expires,
                 };
                 st.gcp_tokens.insert(token.clone(), issued, now);
@@ -219,6 +248,20 @@ pub(crate) fn federation(st: &mut SimState, req: &Incoming<'_>) -> Reply {
     let Some(holder) = st.gcp_tokens.holder(req.header("authorization"), now) else {
         return google_error(401, "UNAUTHENTICATED", "authError", INVALID_CREDENTIALS);
     };
+    // generateAccessToken needs a caller token scoped for IAM (`iam` or `cloud-platform`),
+    // as Google checks: a federated token asked only for Cloud SQL's scope is refused.
+    if !holder
+        .scopes
+        .iter()
+        .any(|s| IAM_CALLER_SCOPES.contains(&s.as_str()))
+    {
+        return google_error(
+            403,
+            "PERMISSION_DENIED",
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            "Request had insufficient authentication scopes.",
+        );
+    }
     let subject = holder
         .client_email
         .strip_prefix(PRINCIPAL)
@@ -294,6 +337,12 @@ pub(crate) fn answer(
             "badRequest",
             "operations.get takes GET.",
         );
+    }
+    if let Some((project, instance)) = gcp_list::parse_instance_path(req.path) {
+        return gcp_list::get_instance(st, &project, &instance);
+    }
+    if let Some(project) = gcp_list::parse_list_path(req.path) {
+        return gcp_list::list_operations(st, req, &project, target, (hidden, now));
     }
     let (project, _) = parse_path(req.path).unwrap_or_default();
     let base = format!("http://{}", req.host);

@@ -1,6 +1,7 @@
 //! Huawei Cloud: `GET /v3/{project_id}/jobs?id=` (RDS and TaurusDB) and the legacy
 //! `GET /mysql/v3/{project_id}/jobs?id=` (TaurusDB), authenticated with SDK-HMAC-SHA256 or
-//! `X-Auth-Token`. Every response carries `X-Request-Id`.
+//! `X-Auth-Token`; and RDS `ListTasks` (`GET /v3/{project_id}/tasklist`) by `instance_id`
+//! with its time window and paging, for discovery. Every response carries `X-Request-Id`.
 
 use super::{unix_now, Incoming, Reply, Target};
 use crate::auth::{verify_huawei, HuaweiInput};
@@ -116,7 +117,41 @@ pub(crate) fn oidc_token(st: &mut SimState, req: &Incoming<'_>) -> Reply {
     .with_header("x-request-id", id)
 }
 
+/// The project of an RDS `ListTasks` path (`/v3/{project_id}/tasklist`).
+fn parse_tasklist_path(path: &str) -> Option<String> {
+    let project = path.strip_prefix("/v3/")?.strip_suffix("/tasklist")?;
+    (!project.is_empty() && !project.contains('/')).then(|| project.to_string())
+}
+
+/// The `api` recorded for `ListTasks`.
+pub const TASKLIST_API: &str = "rds-tasklist";
+
+fn query_param(req: &Incoming<'_>, name: &str) -> Option<String> {
+    req.query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
 pub(crate) fn target(st: &SimState, req: &Incoming<'_>) -> Option<Target> {
+    if let Some(project) = parse_tasklist_path(&decoded_path(req.path)) {
+        let instance = query_param(req, "instance_id");
+        let targets = st.find(|j| {
+            j.provider == ProviderKind::Huawei
+                && j.api() == "rds"
+                && j.project_id.as_ref().is_none_or(|p| *p == project)
+                && instance
+                    .as_ref()
+                    .is_none_or(|i| j.instance_id.as_ref() == Some(i))
+        });
+        return Some(Target {
+            provider: ProviderKind::Huawei,
+            api: TASKLIST_API.into(),
+            job_id: None,
+            targets,
+        });
+    }
     let (legacy, project) = parse_path(&decoded_path(req.path))?;
     let job_id = req
         .query_pairs()
@@ -200,6 +235,9 @@ pub(crate) fn answer(
     if let Err(e) = verify_huawei(&accepted, &input, unix) {
         return error(st, e.status, e.code, &e.message);
     }
+    if target.api == TASKLIST_API {
+        return list_tasks(st, req, target, (hidden, now));
+    }
     if target.job_id.is_none() {
         return error(st, 400, "DBS.200001", "The parameter id is missing.");
     }
@@ -223,9 +261,87 @@ pub(crate) fn answer(
     Reply::json(200, &render::job(&rj)).with_header("x-request-id", id)
 }
 
+/// RDS `ListTasks` by `instance_id` (required here, as discovery sends it) with
+/// `start_time`/`end_time` (UTC milliseconds, on the creation time) and `offset`/`limit`
+/// (at most 50); an instance no RDS job names is `DBS.200823` (HTTP 404).
+fn list_tasks(
+    st: &mut SimState,
+    req: &Incoming<'_>,
+    target: &Target,
+    (hidden, now): (&[usize], Clock),
+) -> Reply {
+    let Some(instance) = query_param(req, "instance_id") else {
+        return error(
+            st,
+            400,
+            "DBS.200001",
+            "The simulator serves ListTasks by instance_id.",
+        );
+    };
+    let number = |name: &str, default: i64| {
+        query_param(req, name).map_or(Some(default), |v| v.parse::<i64>().ok())
+    };
+    let (Some(offset), Some(limit), Some(from), Some(to)) = (
+        number("offset", 0),
+        number("limit", 10),
+        number("start_time", 0),
+        number("end_time", i64::MAX),
+    ) else {
+        return error(
+            st,
+            400,
+            "DBS.200001",
+            "offset, limit and the times are numbers.",
+        );
+    };
+    if offset < 0 || !(1..=50).contains(&limit) {
+        return error(st, 400, "DBS.200001", "limit must be within 1..50.");
+    }
+    if target.targets.is_empty() {
+        let message = format!("The DB instance {instance} does not exist.");
+        return error(st, 404, "DBS.200823", &message);
+    }
+    let mut items = Vec::new();
+    for &idx in &target.targets {
+        if hidden.contains(&idx) {
+            continue;
+        }
+        let Some(view) = st.view(idx, now) else {
+            continue;
+        };
+        let created = view.start.as_millisecond();
+        if created < from || created > to {
+            continue;
+        }
+        let rj = RenderJob {
+            job: &st.jobs[idx].spec,
+            state: &view.state,
+            start: view.start,
+            end: view.end,
+        };
+        items.push(render::task(&rj));
+    }
+    let total = items.len();
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let page: Vec<_> = items.into_iter().skip(skip).take(limit as usize).collect();
+    let id = st.request_id();
+    let body = serde_json::json!({"total_count": total, "actions": [], "tasks": page});
+    Reply::json(200, &body).with_header("x-request-id", id)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_path;
+    use super::{parse_path, parse_tasklist_path};
+
+    #[test]
+    fn tasklist_paths() {
+        assert_eq!(
+            parse_tasklist_path("/v3/p1/tasklist").as_deref(),
+            Some("p1")
+        );
+        assert_eq!(parse_tasklist_path("/v3//tasklist"), None);
+        assert_eq!(parse_tasklist_path("/v3/p1/jobs"), None);
+    }
 
     #[test]
     fn jobs_paths() {

@@ -1,6 +1,8 @@
 //! Tencent Cloud API 3.0: `POST /` with `X-TC-*` headers and a TC3-signed JSON body;
-//! `DescribeTasks` and `DescribeAsyncRequestInfo`. Errors are HTTP 200 with
-//! `Response.Error`.
+//! `DescribeTasks` (with its `InstanceId`, `AsyncRequestId`, type, status and start-time
+//! filters and `Offset`/`Limit` paging, also what discovery lists) and
+//! `DescribeAsyncRequestInfo`. Errors are HTTP 200 with `Response.Error`; an instance no
+//! Tencent job names is `InvalidParameter.InstanceNotFound`.
 
 use serde_json::Value;
 
@@ -10,7 +12,7 @@ use crate::render::{tencent as render, RenderJob};
 use crate::scenario::Shape;
 use crate::state::{Clock, SimState};
 use clouddb_api::ProviderKind;
-use clouddb_providers::decode::{value_to_i64, value_to_string};
+use clouddb_providers::decode::{parse_tencent_time, value_to_i64, value_to_string};
 
 /// The API version this simulator serves.
 pub const VERSION: &str = "2017-03-20";
@@ -92,7 +94,7 @@ pub(crate) fn assume_role_with_web_identity(st: &mut SimState, req: &Incoming<'_
         Err(crate::sts::Refusal::NotTrusted) => {
             return error(
                 st,
-                "ResourceNotFound.RoleNotExist",
+                "ResourceNotFound.RoleNotFound",
                 "The role does not exist or its trust policy does not allow this identity.",
             )
         }
@@ -261,6 +263,16 @@ pub(crate) fn answer(
     }
 }
 
+/// Whether any Tencent job names the instance (started or not): the simulator knows the
+/// instances its scenarios mention, so a job due later makes an idle instance listable.
+fn instance_known(st: &SimState, instance: &str) -> bool {
+    st.jobs.iter().any(|j| {
+        j.spec.provider == ProviderKind::Tencent
+            && (j.spec.instance_id.as_deref() == Some(instance)
+                || j.spec.detail.instance_ids.iter().any(|i| i == instance))
+    })
+}
+
 fn int_list(body: &serde_json::Map<String, Value>, name: &str) -> Option<Vec<i64>> {
     body.get(name)
         .and_then(Value::as_array)
@@ -286,6 +298,32 @@ fn describe_tasks(
     let async_id = param(body, "AsyncRequestId");
     let types = int_list(body, "TaskTypes");
     let statuses = int_list(body, "TaskStatus");
+    // The documented window on the task's start time (`YYYY-MM-DD HH:MM:SS`, UTC+08:00).
+    let mut window = [None, None];
+    for (slot, name) in window.iter_mut().zip(["StartTimeBegin", "StartTimeEnd"]) {
+        if let Some(text) = param(body, name) {
+            match parse_tencent_time(&text) {
+                Some(t) => *slot = Some(t),
+                None => {
+                    return error(
+                        st,
+                        "InvalidParameterValue",
+                        &format!("{name} must be a time like 2017-12-31 10:40:01."),
+                    )
+                }
+            }
+        }
+    }
+    let [begin, end] = window;
+    if let Some(inst) = &instance {
+        if !instance_known(st, inst) {
+            return error(
+                st,
+                "InvalidParameter.InstanceNotFound",
+                &format!("The instance {inst} does not exist."),
+            );
+        }
+    }
     let candidates = st.find(|j| {
         j.provider == ProviderKind::Tencent
             && j.api() == "DescribeTasks"
@@ -308,6 +346,8 @@ fn describe_tasks(
         if statuses
             .as_ref()
             .is_some_and(|s| !s.contains(&render::seed_status(view.state.phase)))
+            || begin.is_some_and(|b| view.start < b)
+            || end.is_some_and(|e| view.start > e)
         {
             continue;
         }

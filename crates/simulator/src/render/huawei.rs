@@ -56,6 +56,26 @@ pub fn job(j: &RenderJob<'_>) -> Value {
     json!({ "job": job })
 }
 
+/// One RDS `ListTasks` item: the job's fields under the task list's names
+/// (`create_time`, `end_time`, `instance_id`, `instance_name`; `process` a bare number).
+pub fn task(j: &RenderJob<'_>) -> Value {
+    let job = job(j);
+    let field = |name: &str| job["job"].get(name).cloned().unwrap_or(json!(""));
+    let process = field("process");
+    json!({
+        "id": field("id"),
+        "name": field("name"),
+        "instance_id": j.instance_id(),
+        "instance_name": j.job.instance_name.clone().unwrap_or_default(),
+        "status": field("status"),
+        "process": process.as_str().map(|p| p.trim_end_matches('%').to_string()),
+        "fail_reason": field("fail_reason"),
+        "create_time": field("created"),
+        "end_time": field("ended"),
+        "order_id": "",
+    })
+}
+
 /// The Huawei error body.
 pub fn error(code: &str, message: &str) -> Value {
     json!({"error_code": code, "error_msg": message})

@@ -26,60 +26,22 @@ pub mod patch;
 mod resources;
 mod route;
 mod selectors;
+mod shared;
 mod stats;
 mod store;
 mod table;
 mod watch;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use kube::CustomResourceExt;
 use serde_json::Value;
 
+pub use shared::FakeApiServerConfig;
+use shared::Shared;
 pub use stats::ApiStats;
 use store::{Store, Target};
-
-/// Server settings; [`Default`] suits tests.
-#[derive(Clone, Debug)]
-pub struct FakeApiServerConfig {
-    /// How many change events are retained for watch resumes; resuming from a version older
-    /// than the oldest retained event answers 410 Gone.
-    pub retained_events: usize,
-    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK.
-    pub bookmark_interval: Duration,
-    /// Create the `clouddbjobs.clouddb.io` CRD (and so serve the resource) at start.
-    pub preregister_clouddbjobs: bool,
-}
-
-impl Default for FakeApiServerConfig {
-    fn default() -> Self {
-        FakeApiServerConfig {
-            retained_events: 10_000,
-            bookmark_interval: Duration::from_secs(5),
-            preregister_clouddbjobs: true,
-        }
-    }
-}
-
-/// State shared by the handlers and watch tasks.
-pub(crate) struct Shared {
-    store: Mutex<Store>,
-    config: FakeApiServerConfig,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-    addr: SocketAddr,
-}
-
-impl Shared {
-    /// The store, recovering from a poisoned lock (a panicking handler must not wedge the
-    /// server for every later test step).
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// A running fake API server. Dropping it (or [`FakeApiServer::shutdown`]) stops it.
 pub struct FakeApiServer {

@@ -141,6 +141,27 @@ fn every_code_family() {
 }
 
 #[test]
+fn only_unknown_codes_are_bounded_then_stalled_with_the_message() {
+    use crate::{ErrorReason, DEFAULT_RETRY_BOUND};
+    use ErrorClass::{Permanent, Transient};
+    let unknown = classify("SomethingNew.NeverSeen", Some("odd")).settle(DEFAULT_RETRY_BOUND);
+    assert_eq!(
+        (unknown.class, unknown.reason),
+        (Permanent, ErrorReason::ProviderError)
+    );
+    assert!(unknown.message.starts_with("odd"), "{}", unknown.message);
+    // Known server-side failures are retried without a bound (with backoff).
+    for code in [
+        "InternalError",
+        "FailedOperation.AsyncTaskStatusError",
+        "CdbError",
+    ] {
+        let e = classify(code, Some("x")).settle(1000);
+        assert_eq!(e.class, Transient, "{code}");
+    }
+}
+
+#[test]
 fn signature_expire_mentions_the_clock() {
     let err = classify("AuthFailure.SignatureExpire", Some("Signature expired."));
     assert!(

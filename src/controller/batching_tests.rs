@@ -1,0 +1,312 @@
+//! The batch keys (who shares a read) and the Tencent sweep index, without I/O.
+use super::*;
+use crate::api::ProviderKind;
+use crate::providers::credentials::SecretString;
+use crate::providers::tencent::{DescribeTasksPage, TaskItem};
+use crate::providers::{Credentials, JobTarget, ProviderError};
+
+fn item(id: &str, status: &str) -> TaskItem {
+    serde_json::from_value(serde_json::json!({"JobId": id, "TaskStatus": status})).unwrap()
+}
+
+fn page(items: Vec<TaskItem>, total: i64) -> DescribeTasksPage {
+    DescribeTasksPage {
+        total_count: Some(total),
+        items,
+        request_id: None,
+    }
+}
+
+#[test]
+fn sweep_finds_jobs_across_pages_and_normalises_ids() {
+    let sweep = Sweep::new(
+        vec![
+            page(vec![item("0079", "RUNNING")], 2),
+            page(vec![item("80", "SUCCESS")], 2),
+        ],
+        true,
+    );
+    assert_eq!(sweep.pages(), 2);
+    assert_eq!(
+        sweep.observe("79", None).provider_status.as_deref(),
+        Some("RUNNING")
+    );
+    assert_eq!(
+        sweep.observe("80", None).provider_status.as_deref(),
+        Some("SUCCESS")
+    );
+    let missing = sweep.observe("81", Some("cdb-1"));
+    assert!(missing.message.unwrap().contains("not listed"));
+    let capped = Sweep::new(vec![page(vec![item("1", "RUNNING")], 500)], false);
+    assert!(capped
+        .observe("2", None)
+        .message
+        .unwrap()
+        .contains("first 1 tasks"));
+}
+
+fn creds(id: &str, key: &str, token: Option<&str>) -> Credentials {
+    Credentials::Tencent {
+        secret_id: id.into(),
+        secret_key: SecretString::new(key),
+        token: token.map(SecretString::new),
+    }
+}
+
+fn target(job: &str, api: &str, instance: &str) -> JobTarget {
+    JobTarget::new(
+        ProviderKind::Tencent,
+        Some(api),
+        job,
+        Some("ap-guangzhou"),
+        Some(instance),
+        None,
+        None,
+    )
+    .unwrap()
+}
+
+/// A batch key of `instance` (for the rounds' tests).
+pub(crate) fn key_on(instance: &str) -> BatchKey {
+    batch_key(
+        &target("1", "DescribeTasks", instance),
+        &creds("S", "k", None),
+    )
+    .unwrap()
+}
+
+#[test]
+fn only_tencent_describe_tasks_is_batched_and_keys_split_by_instance() {
+    let a = batch_key(
+        &target("1", "DescribeTasks", "cdb-a"),
+        &creds("S1", "k", None),
+    );
+    let b = batch_key(
+        &target("2", "DescribeTasks", "cdb-a"),
+        &creds("S1", "k", None),
+    );
+    assert_eq!(
+        a, b,
+        "two jobs on one instance and one credential share a batch"
+    );
+    assert_ne!(
+        a,
+        batch_key(
+            &target("1", "DescribeTasks", "cdb-b"),
+            &creds("S1", "k", None)
+        )
+    );
+    assert_eq!(
+        batch_key(
+            &target("x", "DescribeAsyncRequestInfo", "cdb-a"),
+            &creds("S1", "k", None)
+        ),
+        None
+    );
+}
+
+/// The cross-tenant defect: a Secret that only names another team's SecretId (public:
+/// it shows in audit trails) must not join that team's batch, nor a stale key its
+/// rotated successor's, nor a session token another session's.
+#[test]
+fn jobs_share_a_batch_only_when_their_whole_credentials_are_identical() {
+    let t = target("88123", "DescribeTasks", "cdb-x");
+    let key = |c: Credentials| batch_key(&t, &c).unwrap();
+    let a = key(creds("AKIDteamA", "team-a-key", None));
+    assert_eq!(a, key(creds("AKIDteamA", "team-a-key", None)));
+    for other in [
+        creds("AKIDteamA", "made-up-key", None),
+        creds("AKIDteamA", "team-a-key", Some("token")),
+        creds("AKIDteamB", "team-a-key", None),
+    ] {
+        assert_ne!(
+            a,
+            key(other),
+            "a different credential must not share the batch"
+        );
+    }
+    let with_token = key(creds("AKIDteamA", "team-a-key", Some("t1")));
+    assert_ne!(
+        with_token,
+        key(creds("AKIDteamA", "team-a-key", Some("t2")))
+    );
+}
+
+#[test]
+fn a_batch_key_shows_nothing_of_the_credential() {
+    let shown = format!(
+        "{:?}",
+        batch_key(
+            &target("1", "DescribeTasks", "cdb-a"),
+            &creds("AKIDteamA", "team-a-key", Some("tok"))
+        )
+    );
+    for secret in ["AKIDteamA", "team-a-key", "tok"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
+
+fn aws_creds(id: &str, secret: &str, token: Option<&str>) -> Credentials {
+    Credentials::Aws {
+        access_key_id: id.into(),
+        secret_access_key: SecretString::new(secret),
+        session_token: token.map(SecretString::new),
+    }
+}
+
+fn aws_target(job: &str, api: &str, region: &str, endpoint: Option<&str>) -> JobTarget {
+    JobTarget::new(
+        ProviderKind::Aws,
+        Some(api),
+        job,
+        Some(region),
+        None,
+        None,
+        endpoint,
+    )
+    .unwrap()
+}
+
+/// AWS jobs share a read when API, whole credential, region and endpoint are the same,
+/// whatever their IDs; any difference (a forged secret for the same public key ID
+/// included) is another batch.
+#[test]
+fn aws_jobs_group_by_api_whole_credential_region_and_endpoint() {
+    let c = aws_creds("AKIDteamA", "team-a-secret", None);
+    let key = |t: &JobTarget, c: &Credentials| batch_key(t, c).unwrap();
+    let a = key(&aws_target("snap-1", "db-snapshot", "us-east-1", None), &c);
+    assert_eq!(
+        a,
+        key(&aws_target("snap-2", "db-snapshot", "us-east-1", None), &c),
+        "two snapshots of one credential share a read"
+    );
+    assert_eq!(
+        a,
+        key(
+            &aws_target(
+                "snap-3",
+                "db-snapshot",
+                "us-east-1",
+                Some("https://rds.us-east-1.amazonaws.com/")
+            ),
+            &c
+        ),
+        "the default endpoint named explicitly is the same endpoint"
+    );
+    let others = [
+        key(
+            &aws_target("snap-1", "cluster-snapshot", "us-east-1", None),
+            &c,
+        ),
+        key(&aws_target("snap-1", "db-snapshot", "eu-west-1", None), &c),
+        key(
+            &aws_target(
+                "snap-1",
+                "db-snapshot",
+                "us-east-1",
+                Some("https://rds.example.test/"),
+            ),
+            &c,
+        ),
+        key(
+            &aws_target("snap-1", "db-snapshot", "us-east-1", None),
+            &aws_creds("AKIDteamA", "forged-secret", None),
+        ),
+        key(
+            &aws_target("snap-1", "db-snapshot", "us-east-1", None),
+            &aws_creds("AKIDteamA", "team-a-secret", Some("session")),
+        ),
+        key(
+            &aws_target("bgd-1", "blue-green-switchover", "us-east-1", None),
+            &c,
+        ),
+    ];
+    for (n, other) in others.iter().enumerate() {
+        assert_ne!(&a, other, "case {n} must not share the read");
+    }
+    assert_eq!(
+        key(&aws_target("bgd-1", "blue-green", "us-east-1", None), &c),
+        key(&aws_target("bgd-2", "blue-green", "us-east-1", None), &c)
+    );
+    assert_eq!(
+        key(&aws_target("e-1", "export-task", "us-east-1", None), &c),
+        key(&aws_target("e-2", "export-task", "us-east-1", None), &c)
+    );
+}
+
+#[test]
+fn aws_jobs_named_by_arn_or_with_foreign_credentials_are_not_batched() {
+    let c = aws_creds("AKIDteamA", "team-a-secret", None);
+    let arn = "arn:aws:rds:us-east-1:123456789012:snapshot:shared-snap";
+    assert_eq!(
+        batch_key(&aws_target(arn, "db-snapshot", "us-east-1", None), &c),
+        None
+    );
+    assert_eq!(
+        batch_key(
+            &aws_target("snap-1", "db-snapshot", "us-east-1", None),
+            &creds("S", "k", None)
+        ),
+        None
+    );
+}
+
+/// A by-ID source whose batched read fails with `error`, and whose single poll answers.
+struct Failing(ProviderError);
+
+#[async_trait::async_trait]
+impl Source for Failing {
+    type Answer = crate::providers::aws::batch::Described;
+
+    fn by_id(&self) -> bool {
+        true
+    }
+
+    async fn read(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+        _: Vec<String>,
+        _: &Tokens,
+    ) -> Result<Self::Answer, ProviderError> {
+        Err(self.0.clone())
+    }
+
+    async fn single(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+    ) -> Result<crate::providers::JobObservation, ProviderError> {
+        Ok(crate::providers::JobObservation::not_found_yet(
+            "single poll",
+        ))
+    }
+}
+
+/// A batched read refused outright is not the job's verdict: the job is polled on its
+/// own. A throttled or transient one is the job's (retried), with no single poll.
+#[tokio::test]
+async fn a_refused_batched_read_falls_back_to_a_single_poll_and_a_throttled_one_does_not() {
+    use crate::providers::ErrorReason;
+    use crate::providers::Provider;
+    use std::sync::atomic::Ordering;
+    let t = aws_target("snap-1", "db-snapshot", "us-east-1", None);
+    let c = aws_creds("AKID", "secret", None);
+    let refused = ProviderError::permanent(
+        ErrorReason::InvalidRequest,
+        "InvalidParameterCombination",
+        "no filters here",
+    );
+    let p = Batching::with_source(Failing(refused), None);
+    let o = p.observe(&t, &c).await.unwrap();
+    assert_eq!(o.message.as_deref(), Some("single poll"));
+    assert_eq!(p.stats().single.load(Ordering::Relaxed), 1);
+    for e in [
+        ProviderError::throttled("Throttling", "Rate exceeded"),
+        ProviderError::transient("HTTP 503", "down"),
+    ] {
+        let p = Batching::with_source(Failing(e.clone()), None);
+        assert_eq!(p.observe(&t, &c).await.unwrap_err(), e);
+        assert_eq!(p.stats().single.load(Ordering::Relaxed), 0);
+    }
+}

@@ -1,0 +1,75 @@
+//! Batched AWS polls end to end: 30 DB snapshots of one AWS credential (a Secret each,
+//! the same keys), tracked by the operator binary on the real apiserver, all reach
+//! `Complete` with fewer `DescribeDBSnapshots` calls than jobs: one call per round names
+//! them all in its `db-snapshot-id` filter.
+
+use clouddb_job_operator::api::ProviderKind;
+use clouddb_job_operator::simulator::scenario::Phase;
+use serde_json::json;
+
+use super::harness::{Harness, Options};
+use super::manifests::{aws_creds, sim_job, JobManifest};
+
+const JOBS: usize = 30;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_snapshots_of_one_credential_share_their_describe_calls() {
+    let ids: Vec<String> = (0..JOBS).map(|n| format!("batch-snap-{n:02}")).collect();
+    let jobs = ids
+        .iter()
+        .map(|id| {
+            sim_job(
+                ProviderKind::Aws,
+                "db-snapshot",
+                id,
+                &[(0, Phase::Running, Some(20)), (160, Phase::Succeed, None)],
+            )
+        })
+        .collect();
+    let h = Harness::start(
+        "aws-batch",
+        Options {
+            builtins: false,
+            jobs,
+            ..Options::default()
+        },
+    )
+    .await;
+    let endpoint = h.sim.url();
+    let manifests: Vec<JobManifest> = ids
+        .iter()
+        .map(|id| {
+            JobManifest::new("aws-db-snapshot.yaml", id, id, &endpoint, aws_creds())
+                .with_spec(json!({"pollInterval": "3s"}))
+        })
+        .collect();
+    let all: Vec<String> = manifests.iter().map(JobManifest::yaml).collect();
+    h.apply("aws-batch", &all.join("\n---\n")).await;
+    for id in &ids {
+        h.wait_for(id, "Complete", 90).await;
+    }
+    for id in &ids {
+        let status = h.status(id);
+        assert_eq!(status["phase"], "Succeeded", "{id}: {status}");
+        assert_eq!(status["providerStatus"], "available", "{id}: {status}");
+    }
+    let calls = h
+        .sim
+        .counters()
+        .by_api
+        .get("db-snapshot")
+        .copied()
+        .unwrap_or(0);
+    let polls: u64 = ids
+        .iter()
+        .map(|id| h.status(id)["pollCount"].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!("{JOBS} snapshots: {polls} polls answered by {calls} DescribeDBSnapshots calls");
+    assert!(polls >= JOBS as u64 * 2, "{polls} polls");
+    assert!(
+        calls < JOBS as u64,
+        "{calls} calls for {polls} polls of {JOBS} jobs: not batched"
+    );
+    h.assert_no_noop_writes(&ids.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+}
