@@ -18,6 +18,10 @@
 //! an answer does not cover (new, or an older answer that does not list it) gets a fresh
 //! read, shared with its batch: queued behind the read in flight, which it would not be
 //! in, so that jobs arriving together share the next read rather than each making one.
+//! Such a read (for a job no answer covers yet) first waits [`DEFAULT_NEWCOMER_GATHER`]
+//! for others: jobs applied together reach the controller one by one, each after its own
+//! Secret read, a few tens of milliseconds apart, which is longer than a read takes; without
+//! the wait, 30 jobs applied at once cost 29 reads (seen in `tests/e2e/aws_batch.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -186,6 +190,10 @@ pub struct BatchStats {
 /// Default reuse window of a finished read.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(2);
 
+/// How long a by-ID read for a job that no answer covers yet waits for other such jobs
+/// before it reads its members (jobs in steady state, already members, never wait).
+pub const DEFAULT_NEWCOMER_GATHER: Duration = Duration::from_millis(200);
+
 /// A job ID not polled for this long leaves its batch's reads.
 pub const MEMBER_TTL: Duration = Duration::from_secs(600);
 
@@ -197,6 +205,8 @@ pub struct Batching<S: Source> {
     cache_ttl: Duration,
     /// How long a read waits for rate-limit tokens before failing (zero: not at all).
     max_token_wait: Duration,
+    /// How long a by-ID read for a job no answer covers waits for others to join it.
+    newcomer_gather: Duration,
     slots: Arc<Mutex<HashMap<BatchKey, Slot<S::Answer>>>>,
     stats: Arc<BatchStats>,
     /// The poll rounds an answer is reused within (none: only `cache_ttl`).
@@ -212,6 +222,7 @@ impl<S: Source> Batching<S> {
             limits,
             cache_ttl: DEFAULT_CACHE_TTL,
             max_token_wait: Duration::ZERO,
+            newcomer_gather: DEFAULT_NEWCOMER_GATHER,
             slots: Arc::default(),
             stats: Arc::default(),
             rounds: None,
@@ -241,6 +252,12 @@ impl<S: Source> Batching<S> {
     /// How long one read may wait for rate-limit tokens in all before it fails.
     pub fn with_max_token_wait(mut self, wait: Duration) -> Self {
         self.max_token_wait = wait;
+        self
+    }
+
+    /// How long a by-ID read for a job that no answer covers yet waits for others.
+    pub fn with_newcomer_gather(mut self, gather: Duration) -> Self {
+        self.newcomer_gather = gather;
         self
     }
 
@@ -293,10 +310,18 @@ impl<S: Source> Batching<S> {
                 });
             }
             let slot = all.entry(key.clone()).or_default();
-            if by_id {
-                slot.members
-                    .insert(crate::providers::aws::batch::id_key(&target.job_id), now);
-            }
+            // A job new to the batch, or one the last answer did not cover (`fresh`): its
+            // read waits for others arriving with it.
+            let newcomer = by_id
+                && slot
+                    .members
+                    .insert(crate::providers::aws::batch::id_key(&target.job_id), now)
+                    .is_none();
+            let gather = if newcomer || (by_id && fresh) {
+                self.newcomer_gather
+            } else {
+                Duration::ZERO
+            };
             let usable = |d: &Dated<S::Answer>| {
                 (if fresh {
                     d.within(self.cache_ttl, now)
@@ -321,12 +346,13 @@ impl<S: Source> Batching<S> {
                     flight.clone()
                 }
                 (Some(flight), None) => {
-                    let next = self.start(key, target, credentials, now, Some(flight.clone()));
+                    let next =
+                        self.start(key, target, credentials, now, Some(flight.clone()), gather);
                     slot.next = Some(next.clone());
                     next
                 }
                 (None, None) => {
-                    let f = self.start(key, target, credentials, now, None);
+                    let f = self.start(key, target, credentials, now, None, gather);
                     slot.in_flight = Some(f.clone());
                     f
                 }
@@ -336,7 +362,7 @@ impl<S: Source> Batching<S> {
     }
 
     /// Spawns one read (so it finishes even if the reconcile that started it is dropped),
-    /// after `after` when queued, and records its answer in the slot.
+    /// after `after` when queued and then `gather`, and records its answer in the slot.
     fn start(
         &self,
         key: &BatchKey,
@@ -344,6 +370,7 @@ impl<S: Source> Batching<S> {
         credentials: &Credentials,
         started: Timestamp,
         after: Option<Flight<S::Answer>>,
+        gather: Duration,
     ) -> Flight<S::Answer> {
         self.stats.sweeps.fetch_add(1, Ordering::Relaxed);
         let source = self.source.clone();
@@ -360,6 +387,11 @@ impl<S: Source> Batching<S> {
         let handle = tokio::spawn(async move {
             if let Some(previous) = after {
                 let _ = previous.await;
+            }
+            if !gather.is_zero() {
+                // Jobs asking meanwhile share this read (in flight, or queued as `next`)
+                // and are among the members it reads below.
+                tokio::time::sleep(gather).await;
             }
             let (members, started) = {
                 let mut all = slots.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,7 +6,8 @@
 //! endpoint, and for Tencent the instance).
 
 pub use super::batch_engine::{
-    Answer, BatchStats, Batching, Source, Tokens, DEFAULT_CACHE_TTL, MEMBER_TTL,
+    Answer, BatchStats, Batching, Source, Tokens, DEFAULT_CACHE_TTL, DEFAULT_NEWCOMER_GATHER,
+    MEMBER_TTL,
 };
 pub use super::batch_key::{batch_key, BatchKey};
 pub use super::batching_aws::{AwsDescribes, BatchingAwsProvider, AWS_MAX_TOKEN_WAIT};

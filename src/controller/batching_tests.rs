@@ -4,6 +4,8 @@ use crate::api::ProviderKind;
 use crate::providers::credentials::SecretString;
 use crate::providers::tencent::{DescribeTasksPage, TaskItem};
 use crate::providers::{Credentials, JobTarget, ProviderError};
+use std::sync::Arc;
+use std::time::Duration;
 
 fn item(id: &str, status: &str) -> TaskItem {
     serde_json::from_value(serde_json::json!({"JobId": id, "TaskStatus": status})).unwrap()
@@ -309,4 +311,99 @@ async fn a_refused_batched_read_falls_back_to_a_single_poll_and_a_throttled_one_
         assert_eq!(p.observe(&t, &c).await.unwrap_err(), e);
         assert_eq!(p.stats().single.load(Ordering::Relaxed), 0);
     }
+}
+
+/// A by-ID source that answers exactly the IDs it was asked for, after `latency`, and
+/// counts its reads.
+struct Counting {
+    reads: Arc<std::sync::atomic::AtomicU64>,
+    latency: Duration,
+}
+
+/// What [`Counting`] was asked for.
+struct Asked(Vec<String>);
+
+impl Answer for Asked {
+    fn answers(&self, target: &JobTarget) -> bool {
+        self.0
+            .contains(&crate::providers::aws::batch::id_key(&target.job_id))
+    }
+
+    fn observe(&self, _: &JobTarget) -> crate::providers::JobObservation {
+        crate::providers::JobObservation::not_found_yet("asked")
+    }
+}
+
+#[async_trait::async_trait]
+impl Source for Counting {
+    type Answer = Asked;
+
+    fn by_id(&self) -> bool {
+        true
+    }
+
+    async fn read(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+        members: Vec<String>,
+        _: &Tokens,
+    ) -> Result<Asked, ProviderError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(self.latency).await;
+        Ok(Asked(members))
+    }
+
+    async fn single(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+    ) -> Result<crate::providers::JobObservation, ProviderError> {
+        Err(ProviderError::transient("Unexpected", "single poll"))
+    }
+}
+
+/// Runs `jobs` first polls of one batch arriving `apart` from each other (each a read of
+/// 20 ms) with a newcomer gather of `gather`; returns the reads made.
+async fn first_polls(jobs: usize, apart: Duration, gather: Duration) -> u64 {
+    use crate::providers::Provider;
+    let reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let source = Counting {
+        reads: reads.clone(),
+        latency: Duration::from_millis(20),
+    };
+    let p = Arc::new(Batching::with_source(source, None).with_newcomer_gather(gather));
+    let c = aws_creds("AKID", "secret", None);
+    let mut polls = Vec::new();
+    for n in 0..jobs {
+        let (p, c) = (p.clone(), c.clone());
+        let t = aws_target(&format!("snap-{n}"), "db-snapshot", "us-east-1", None);
+        polls.push(tokio::spawn(async move { p.observe(&t, &c).await }));
+        tokio::time::sleep(apart).await;
+    }
+    for poll in polls {
+        let observed = poll.await.expect("poll task");
+        assert_eq!(
+            observed
+                .expect("answered by a batched read")
+                .message
+                .as_deref(),
+            Some("asked")
+        );
+    }
+    reads.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Jobs applied together reach the batcher tens of milliseconds apart (each after its own
+/// Secret read), longer than a read takes: each one would make its own read. A read for a
+/// job no answer covers waits for the others, so they share a few reads.
+#[tokio::test(start_paused = true)]
+async fn jobs_arriving_one_by_one_share_their_first_read() {
+    let apart = Duration::from_millis(30);
+    let gathered = first_polls(30, apart, DEFAULT_NEWCOMER_GATHER).await;
+    // 30 arrivals over 870 ms, a read every gather (200 ms) plus one read's time (20 ms).
+    assert!((4..=6).contains(&gathered), "{gathered} reads for 30 jobs");
+    // Without the wait, each arrival finds the last read finished and makes its own.
+    assert_eq!(first_polls(30, apart, Duration::ZERO).await, 30);
 }

@@ -1,7 +1,7 @@
 //! Batched AWS polls end to end: 30 DB snapshots of one AWS credential (a Secret each,
 //! the same keys), tracked by the operator binary on the real apiserver, all reach
-//! `Complete` with fewer `DescribeDBSnapshots` calls than jobs: one call per round names
-//! them all in its `db-snapshot-id` filter.
+//! `Complete` with at most half as many `DescribeDBSnapshots` calls as polls: one call
+//! names many of them in its `db-snapshot-id` filter.
 
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::simulator::scenario::Phase;
@@ -66,9 +66,13 @@ async fn aws_snapshots_of_one_credential_share_their_describe_calls() {
         .sum();
     eprintln!("{JOBS} snapshots: {polls} polls answered by {calls} DescribeDBSnapshots calls");
     assert!(polls >= JOBS as u64 * 2, "{polls} polls");
+    // Unbatched, every poll is a call of its own (or more, with retries). How many calls
+    // a batched run makes depends on how spread out the jobs' first polls arrive (a job
+    // no answer covers gets a read at once), which is machine load, so the bound is on
+    // the polls each call answers, not on a count of calls.
     assert!(
-        calls < JOBS as u64,
-        "{calls} calls for {polls} polls of {JOBS} jobs: not batched"
+        calls * 2 <= polls,
+        "{calls} calls for {polls} polls of {JOBS} jobs: fewer than two polls answered per call, not batched"
     );
     h.assert_no_noop_writes(&ids.iter().map(String::as_str).collect::<Vec<_>>())
         .await;
