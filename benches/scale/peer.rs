@@ -18,9 +18,12 @@
 //! by verb and resource from its `apiserver_request_total`; writes (PATCH/PUT/APPLY of the
 //! run's resource answered 200) split into real ones (a watch event: the object changed)
 //! and no-op ones (the rest: a real apiserver does not bump the resourceVersion of a no-op
-//! write); the time from a snapshot turning available in the simulator to the watch seeing
-//! the resource say so (DBSnapshot `status.status: available`, CloudDbJob `Succeeded`);
-//! and the kube-apiserver's and etcd's CPU seconds when `$TESTENV_DIR` names their PID files.
+//! write), and which status fields each real write changed; the time from a snapshot
+//! turning available in the simulator to the watch seeing the resource say so (DBSnapshot
+//! `status.status: available`, CloudDbJob `Succeeded`); polls (the peer's reconciles, one
+//! `DescribeDBSnapshots` each; ours the sum of `status.pollCount`) and CPU per poll, which
+//! compares the two at equal cadence when one of them cannot keep it; and the
+//! kube-apiserver's and etcd's CPU seconds when `$TESTENV_DIR` names their PID files.
 //!
 //! `cargo bench --bench scale -- --scenario peer --kubeconfig "$KUBECONFIG" --jobs 1000
 //! --interval 30s --duration 120s [--peer-runs ack-1,ack-64,ours] [--ack-bin PATH]`
@@ -234,10 +237,15 @@ struct Report {
     cpu: f64,
     rss: f64,
     calls: BTreeMap<String, u64>,
+    /// Polls made: the peer's `DescribeDBSnapshots` (one per reconcile), ours the sum of
+    /// `status.pollCount` (a batched read answers many polls).
+    polls: u64,
     errors: u64,
     writes: u64,
     real_writes: u64,
     requests: BTreeMap<String, u64>,
+    /// Real writes by the status fields they changed.
+    fields: BTreeMap<String, u64>,
     apiserver_cpu: Option<f64>,
     etcd_cpu: Option<f64>,
 }
@@ -313,6 +321,19 @@ async fn run_one(
     }
     let _ = child.kill().await;
     let (api_cpu1, etcd_cpu1) = control_plane_cpu();
+    let polls = match ctl {
+        Controller::Ours => api
+            .list(&ListParams::default())
+            .await
+            .map(|l| {
+                l.items
+                    .iter()
+                    .filter_map(|o| o.data["status"]["pollCount"].as_u64())
+                    .sum()
+            })
+            .unwrap_or(0),
+        Controller::Ack { .. } => 0,
+    };
     // Let the last writes reach the watch and the metrics before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = apiserver_totals(client).await;
@@ -335,7 +356,7 @@ async fn run_one(
         }
     }
     let counters = sim.counters();
-    let calls = counters
+    let calls: BTreeMap<String, u64> = counters
         .by_api
         .iter()
         .map(|(api, n)| match api.as_str() {
@@ -349,9 +370,9 @@ async fn run_one(
         .filter(|(s, _)| s.as_str() != "200")
         .map(|(_, n)| n)
         .sum();
-    let (done, real_writes) = {
+    let (done, real_writes, fields) = {
         let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-        (seen.done.clone(), seen.changes)
+        (seen.done.clone(), seen.changes, seen.fields.clone())
     };
     let mut latencies: Vec<f64> = snaps
         .iter()
@@ -364,6 +385,10 @@ async fn run_one(
         .values()
         .map(|at| at.duration_since(t0).as_secs_f64())
         .fold(f64::NAN, f64::max);
+    let polls = match ctl {
+        Controller::Ours => polls,
+        Controller::Ack { .. } => calls.get("DescribeDBSnapshots").copied().unwrap_or(0),
+    };
     let report = Report {
         run: run.to_string(),
         completed: latencies.len(),
@@ -376,10 +401,12 @@ async fn run_one(
         cpu,
         rss,
         calls,
+        polls,
         errors,
         writes,
         real_writes,
         requests,
+        fields,
         apiserver_cpu: api_cpu0.zip(api_cpu1).map(|(a, b)| b - a),
         etcd_cpu: etcd_cpu0.zip(etcd_cpu1).map(|(a, b)| b - a),
     };
@@ -400,13 +427,14 @@ fn print(args: &Args, reports: &[Report]) {
         "\n{} AWS DB snapshots, {} per instance, creating ({PROGRESS} %) then available within 30-90 % of {:?}; interval {:?}",
         args.jobs, args.per_instance, args.duration, args.interval
     );
-    println!("| controller | completed | all seen done s | latency p50/p95/max s | CPU s | peak RSS MiB | RDS calls by action | RDS errors | writes | real writes | no-op writes | kube-apiserver CPU s | etcd CPU s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| controller | completed | all seen done s | latency p50/p95/max s | polls | CPU s | CPU ms per 100 polls | peak RSS MiB | RDS calls by action | RDS errors | writes | real writes | no-op writes | kube-apiserver CPU s | etcd CPU s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         let calls: Vec<String> = r.calls.iter().map(|(a, n)| format!("{n} {a}")).collect();
         println!(
-            "| {} | {}/{} | {:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
-            r.run, r.completed, args.jobs, r.all_done, r.latency.0, r.latency.1, r.latency.2, r.cpu, r.rss,
+            "| {} | {}/{} | {:.1} | {:.1} / {:.1} / {:.1} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            r.run, r.completed, args.jobs, r.all_done, r.latency.0, r.latency.1, r.latency.2,
+            r.polls, r.cpu, r.cpu * 100_000.0 / r.polls.max(1) as f64, r.rss,
             calls.join(" + "), r.errors, r.writes, r.real_writes, r.writes.saturating_sub(r.real_writes),
             fmt_opt(r.apiserver_cpu), fmt_opt(r.etcd_cpu),
         );
@@ -416,6 +444,13 @@ fn print(args: &Args, reports: &[Report]) {
     println!("|---|---|");
     for r in reports {
         let cells: Vec<String> = r.requests.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("| {} | {} |", r.run, cells.join(", "));
+    }
+    println!("\nreal writes by the status fields they changed (a write counts once under each):");
+    println!("| controller | fields |");
+    println!("|---|---|");
+    for r in reports {
+        let cells: Vec<String> = r.fields.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("| {} | {} |", r.run, cells.join(", "));
     }
 }

@@ -20,6 +20,52 @@ use crate::{proc_cpu_seconds, Args};
 pub(super) struct Seen {
     pub done: HashMap<String, Instant>,
     pub changes: u64,
+    /// Each object's last status, to name what a write changed.
+    last: HashMap<String, serde_json::Value>,
+    /// Writes by the status fields they changed (`status.<field>`, `condition <Type>` for
+    /// conditions), so that a write count can be explained.
+    pub fields: BTreeMap<String, u64>,
+}
+
+/// The status fields that differ between two statuses: top-level keys, and conditions by
+/// type (any field of the condition).
+fn changed_fields(prev: &serde_json::Value, next: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        prev.as_object().unwrap_or(&empty),
+        next.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for k in keys {
+        if a.get(k) == b.get(k) {
+            continue;
+        }
+        if k != "conditions" {
+            out.push(format!("status.{k}"));
+            continue;
+        }
+        let by_type = |v: Option<&serde_json::Value>| -> BTreeMap<String, serde_json::Value> {
+            v.and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .map(|c| (c["type"].as_str().unwrap_or("?").to_string(), c.clone()))
+                .collect()
+        };
+        let (ca, cb) = (by_type(a.get(k)), by_type(b.get(k)));
+        let mut types: Vec<&String> = ca.keys().chain(cb.keys()).collect();
+        types.sort();
+        types.dedup();
+        out.extend(
+            types
+                .into_iter()
+                .filter(|t| ca.get(*t) != cb.get(*t))
+                .map(|t| format!("condition {t}")),
+        );
+    }
+    out
 }
 
 /// Watches the run's objects; returns once the initial list is in, so that every later
@@ -48,6 +94,19 @@ pub(super) async fn watch(
             };
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             s.changes += u64::from(change);
+            let status = o.data.get("status").cloned().unwrap_or_default();
+            let prev = s.last.insert(o.name_any(), status.clone());
+            if change {
+                let changed = changed_fields(&prev.unwrap_or_default(), &status);
+                if changed.is_empty() {
+                    *s.fields
+                        .entry("(metadata or spec only)".into())
+                        .or_default() += 1;
+                }
+                for f in changed {
+                    *s.fields.entry(f).or_default() += 1;
+                }
+            }
             if ctl.done(&o) {
                 s.done.entry(o.name_any()).or_insert_with(Instant::now);
             }

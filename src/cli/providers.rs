@@ -68,6 +68,8 @@ pub struct RunProviders {
     /// CloudDbInstance discovery: every provider with a list call, behind the same
     /// workload-identity exchange and rate limits as `provider`.
     pub lister: Arc<dyn JobLister>,
+    /// The one set of buckets polls and listings draw from (its cut count is a metric).
+    pub limits: Arc<RateLimits>,
 }
 
 /// The listers of CloudDbInstance discovery, one per provider that can list an instance's
@@ -147,5 +149,6 @@ pub fn for_run(
     Ok(RunProviders {
         provider: federated.clone(),
         lister: Arc::new(FederatedLister::new(federated, listed)),
+        limits,
     })
 }

@@ -244,6 +244,9 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     )?;
     let mut op = build(client.clone(), providers.provider, rounds, clock, &args);
     op.lister = Some(providers.lister);
+    providers
+        .limits
+        .report_cut_to(op.ctx.metrics.rate_limit_buckets_cut.clone());
     let app = server::router(
         op.ctx.metrics.clone(),
         op.ctx.memory.clone(),

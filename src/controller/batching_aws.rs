@@ -34,6 +34,16 @@ impl Answer for Described {
             ))
         })
     }
+
+    fn covers_member(&self, id: &str) -> bool {
+        self.covers(id)
+    }
+
+    fn extended(&self, newer: Self) -> Self {
+        let mut all = self.clone();
+        all.merge(newer);
+        all
+    }
 }
 
 /// AWS RDS describes with an identifier filter.

@@ -407,3 +407,172 @@ async fn jobs_arriving_one_by_one_share_their_first_read() {
     // Without the wait, each arrival finds the last read finished and makes its own.
     assert_eq!(first_polls(30, apart, Duration::ZERO).await, 30);
 }
+
+/// A by-ID source whose jobs in `finished` have succeeded; records what each read asked.
+struct Finishing {
+    finished: Vec<String>,
+    asked: Arc<std::sync::Mutex<Vec<Vec<String>>>>,
+}
+
+/// What [`Finishing`] was asked for, and which of it has succeeded.
+struct Finished {
+    asked: Vec<String>,
+    finished: Vec<String>,
+}
+
+impl Answer for Finished {
+    fn answers(&self, target: &JobTarget) -> bool {
+        self.asked
+            .contains(&crate::providers::aws::batch::id_key(&target.job_id))
+    }
+
+    fn covers_member(&self, id: &str) -> bool {
+        self.asked.iter().any(|a| a == id)
+    }
+
+    fn extended(&self, newer: Self) -> Self {
+        Finished {
+            asked: [self.asked.clone(), newer.asked].concat(),
+            finished: self.finished.clone(),
+        }
+    }
+
+    fn observe(&self, target: &JobTarget) -> crate::providers::JobObservation {
+        let done = self.finished.contains(&target.job_id);
+        crate::providers::JobObservation {
+            phase: Some(if done {
+                crate::api::JobPhase::Succeeded
+            } else {
+                crate::api::JobPhase::Running
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Source for Finishing {
+    type Answer = Finished;
+
+    fn by_id(&self) -> bool {
+        true
+    }
+
+    async fn read(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+        mut members: Vec<String>,
+        _: &Tokens,
+    ) -> Result<Finished, ProviderError> {
+        members.sort();
+        self.asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(members.clone());
+        Ok(Finished {
+            asked: members,
+            finished: self.finished.clone(),
+        })
+    }
+
+    async fn single(
+        &self,
+        _: &JobTarget,
+        _: &Credentials,
+    ) -> Result<crate::providers::JobObservation, ProviderError> {
+        Err(ProviderError::transient("Unexpected", "single poll"))
+    }
+}
+
+/// A job seen finished is not polled again, so later reads of its batch do not ask for it
+/// (it would take a place in the 100-value filter for nothing until `MEMBER_TTL`).
+#[tokio::test(start_paused = true)]
+async fn a_job_seen_finished_leaves_its_batch_reads() {
+    use crate::providers::Provider;
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let source = Finishing {
+        finished: vec!["snap-done".into()],
+        asked: asked.clone(),
+    };
+    let p = Batching::with_source(source, None).with_cache_ttl(Duration::ZERO);
+    let c = aws_creds("AKID", "secret", None);
+    let t = |id: &str| aws_target(id, "db-snapshot", "us-east-1", None);
+    let (done, running) = (t("snap-done"), t("snap-running"));
+    let (a, b) = tokio::join!(p.observe(&done, &c), p.observe(&running, &c));
+    assert_eq!(
+        a.expect("done").phase,
+        Some(crate::api::JobPhase::Succeeded)
+    );
+    assert_eq!(
+        b.expect("running").phase,
+        Some(crate::api::JobPhase::Running)
+    );
+    // The next round: only the running job polls again.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    p.observe(&running, &c).await.expect("running again");
+    let asked = asked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(
+        asked,
+        vec![
+            vec!["snap-done".to_string(), "snap-running".to_string()],
+            vec!["snap-running".to_string()],
+        ]
+    );
+}
+
+/// A job new to a batch whose round's answer is still fresh gets a read of its own ID
+/// only, which extends that answer: the members already answered are not asked again,
+/// and answer their later polls in the round from the extended answer.
+#[tokio::test(start_paused = true)]
+async fn a_read_for_a_newcomer_asks_only_for_what_the_answer_lacks() {
+    use crate::providers::Provider;
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let source = Finishing {
+        finished: vec![],
+        asked: asked.clone(),
+    };
+    // The batcher's clock, moved with tokio's paused one.
+    let millis = Arc::new(std::sync::atomic::AtomicI64::new(1_700_000_000_000));
+    let clock: crate::providers::clock::Clock = {
+        let millis = millis.clone();
+        Arc::new(move || {
+            jiff::Timestamp::from_millisecond(millis.load(std::sync::atomic::Ordering::SeqCst))
+                .unwrap_or_default()
+        })
+    };
+    let advance = |secs: i64| {
+        millis.fetch_add(secs * 1000, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(secs as u64))
+    };
+    let p = Batching::with_source(source, None)
+        .with_cache_ttl(Duration::from_secs(20))
+        .with_clock(clock);
+    let c = aws_creds("AKID", "secret", None);
+    let t = |id: &str| aws_target(id, "db-snapshot", "us-east-1", None);
+    let (a, b, late) = (t("snap-a"), t("snap-b"), t("snap-late"));
+    let (ra, rb) = tokio::join!(p.observe(&a, &c), p.observe(&b, &c));
+    assert!(ra.is_ok() && rb.is_ok());
+    advance(5).await;
+    p.observe(&late, &c).await.expect("the newcomer");
+    // Later polls of all three within the answer's life: no read.
+    for job in [&a, &b, &late] {
+        p.observe(job, &c).await.expect("answered");
+    }
+    let seen = asked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(
+        seen,
+        vec![
+            vec!["snap-a".to_string(), "snap-b".to_string()],
+            vec!["snap-late".to_string()],
+        ]
+    );
+    // Once that answer is stale, a read asks for every member again.
+    advance(30).await;
+    p.observe(&a, &c).await.expect("next round");
+    let asked = asked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(
+        asked.last().cloned().unwrap_or_default(),
+        ["snap-a", "snap-b", "snap-late"]
+    );
+}

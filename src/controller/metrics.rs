@@ -74,6 +74,8 @@ pub struct Metrics {
     pub ttl_deletions: Counter,
     /// Polls postponed because the local rate limit had no token.
     pub rate_limited: Counter,
+    /// Rate-limit buckets a provider's throttling answers cut below their ceiling.
+    pub rate_limit_buckets_cut: Gauge,
     pub events: Family<EventLabels, Counter>,
     pub jobs: Family<PhaseLabels, Gauge>,
     /// Jobs that need a human (condition `Stalled`, not terminal), by reason; refreshed
@@ -155,6 +157,12 @@ impl Metrics {
             "Polls postponed by the local provider rate limits (no request sent)",
             rate_limited.clone(),
         );
+        let rate_limit_buckets_cut = Gauge::default();
+        registry.register(
+            "rate_limit_buckets_cut",
+            "Rate-limit buckets (credential, endpoint, API family) slowed below their ceiling by the provider's throttling answers",
+            rate_limit_buckets_cut.clone(),
+        );
         let events = Family::<EventLabels, Counter>::default();
         registry.register(
             "events",
@@ -223,6 +231,7 @@ impl Metrics {
             status_writes_skipped,
             ttl_deletions,
             rate_limited,
+            rate_limit_buckets_cut,
             events,
             jobs,
             jobs_stalled,

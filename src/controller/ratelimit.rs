@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,6 +24,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
+use prometheus_client::metrics::gauge::Gauge;
 
 use super::adaptive::AdaptiveSet;
 use crate::api::{ProviderApi, ProviderKind};
@@ -203,6 +204,8 @@ pub struct RateLimits<C: Clock = DefaultClock> {
     acquires: AtomicU64,
     /// The buckets throttled by their provider, below their ceiling.
     adaptive: AdaptiveSet<LimitKey>,
+    /// Set to the number of cut buckets after every provider verdict (the metric).
+    cut_gauge: OnceLock<Gauge>,
     config: RateLimitConfig,
     origin: C::Instant,
 }
@@ -248,6 +251,7 @@ impl<C: Clock + Clone> RateLimits<C> {
             queued: Mutex::default(),
             acquires: AtomicU64::new(0),
             adaptive: AdaptiveSet::default(),
+            cut_gauge: OnceLock::new(),
             config,
         }
     }
@@ -283,9 +287,18 @@ impl<C: Clock + Clone> RateLimits<C> {
                 self.adaptive
                     .throttled(key, self.ceiling(key.family), self.seconds());
             }
-            Some(_) => {}
+            Some(_) => return,
             None => self.adaptive.answered(key, self.seconds()),
         }
+        if let Some(gauge) = self.cut_gauge.get() {
+            gauge.set(i64::try_from(self.adaptive.cut()).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Keeps `gauge` at the number of buckets cut below their ceiling (the metric
+    /// `clouddb_job_operator_rate_limit_buckets_cut`); the first gauge given stays.
+    pub fn report_cut_to(&self, gauge: Gauge) {
+        let _ = self.cut_gauge.set(gauge);
     }
 
     /// The rate a throttled bucket is cut to (calls per second); `None` at its ceiling.

@@ -156,6 +156,8 @@ fn throttling_answers_cut_the_bucket_and_answers_recover_it() {
         ..RateLimitConfig::default()
     };
     let limits = RateLimits::with_clock(config, clock.clone());
+    let gauge = prometheus_client::metrics::gauge::Gauge::<i64>::default();
+    limits.report_cut_to(gauge.clone());
     let aws = |id: &str| Credentials::Aws {
         access_key_id: id.into(),
         secret_access_key: SecretString::new("s"),
@@ -178,6 +180,7 @@ fn throttling_answers_cut_the_bucket_and_answers_recover_it() {
     );
     assert_eq!(limits.adaptive_rate(&key), Some(7.0));
     assert_eq!(limits.adaptive_rate(&other), None);
+    assert_eq!(gauge.get(), 1, "the metric counts the cut bucket");
     // 7 calls in the first second instead of the ceiling's 10.
     let allowed = (0..10).filter(|_| limits.acquire(&key).is_ok()).count();
     assert_eq!(allowed, 7);
@@ -190,5 +193,10 @@ fn throttling_answers_cut_the_bucket_and_answers_recover_it() {
     limits.feedback(&key, None);
     assert_eq!(limits.adaptive_rate(&key), None);
     assert_eq!(limits.adaptive_cut(), 0);
+    assert_eq!(
+        gauge.get(),
+        0,
+        "and no longer once it is back at the ceiling"
+    );
     assert_eq!(RateLimitConfig::default().aws_per_second, 50);
 }

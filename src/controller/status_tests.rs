@@ -349,6 +349,62 @@ fn an_unchanged_job_needs_no_write() {
     );
 }
 
+/// A status as the cluster gives it back: what was written, read again.
+fn stored(status: &CloudDbJobStatus) -> CloudDbJobStatus {
+    serde_json::from_value(serde_json::to_value(status).unwrap()).unwrap()
+}
+
+#[test]
+fn sub_second_provider_times_cause_no_write_once_stored() {
+    // AWS reports milliseconds, Cloud SQL nanoseconds; the cluster keeps whole seconds.
+    let mut obs = running(40);
+    obs.start_time = Some(ts("2026-01-01T00:00:00.896Z"));
+    obs.end_time = Some(ts("2026-01-01T00:30:00.123456789Z"));
+    let first = stored(&next_status(
+        &CloudDbJobStatus::default(),
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:10:00.250Z", 1),
+    ));
+    let second = next_status(
+        &first,
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:10:30.700Z", 2),
+    );
+    assert!(
+        !needs_write(&first, &second),
+        "only the precision the cluster drops differs"
+    );
+    // A time that really moved is still written.
+    obs.start_time = Some(ts("2026-01-01T00:00:01.000Z"));
+    let third = next_status(
+        &first,
+        PollOutcome::Observed(&obs),
+        &ctx("2026-01-01T00:11:00Z", 3),
+    );
+    assert!(needs_write(&first, &third));
+}
+
+#[test]
+fn provider_times_are_kept_as_the_cluster_keeps_them() {
+    assert_eq!(
+        wire_time(ts("2026-01-01T00:00:00.999Z")),
+        Time(ts("2026-01-01T00:00:00Z"))
+    );
+    // What a time the cluster gave back is compared with, whatever else sets it.
+    let at = |t: &str| CloudDbJobStatus {
+        estimated_completion_time: Some(Time(ts(t))),
+        ..CloudDbJobStatus::default()
+    };
+    assert!(same_when_written(
+        &at("2026-01-01T00:20:00Z"),
+        &at("2026-01-01T00:20:00.5Z")
+    ));
+    assert!(!same_when_written(
+        &at("2026-01-01T00:20:00Z"),
+        &at("2026-01-01T00:20:01Z")
+    ));
+}
+
 #[test]
 fn a_provider_countdown_sets_the_eta_only_when_progress_moves() {
     let mut obs = running(40);

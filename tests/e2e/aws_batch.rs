@@ -1,7 +1,8 @@
 //! Batched AWS polls end to end: 30 DB snapshots of one AWS credential (a Secret each,
 //! the same keys), tracked by the operator binary on the real apiserver, all reach
 //! `Complete` with at most half as many `DescribeDBSnapshots` calls as polls: one call
-//! names many of them in its `db-snapshot-id` filter.
+//! names many of them in its `db-snapshot-id` filter. Polls that find nothing new write
+//! nothing.
 
 use clouddb_job_operator::api::ProviderKind;
 use clouddb_job_operator::simulator::scenario::Phase;
@@ -76,4 +77,22 @@ async fn aws_snapshots_of_one_credential_share_their_describe_calls() {
     );
     h.assert_no_noop_writes(&ids.iter().map(String::as_str).collect::<Vec<_>>())
         .await;
+    // A poll that finds nothing new writes nothing, although RDS gives times to the
+    // millisecond and the cluster keeps whole seconds: at most one write per state the job
+    // was seen in (not yet listed, running, succeeded), and fewer writes than polls.
+    let mut writes = 0;
+    for id in &ids {
+        let polled = h.status(id)["pollCount"].as_u64().unwrap_or(0) as usize;
+        let written = h.status_writes_at_least(id, 2).await;
+        assert!(
+            written <= 3,
+            "{id}: {written} status writes for {polled} polls of three states at most"
+        );
+        writes += written;
+    }
+    eprintln!("{JOBS} snapshots: {writes} status writes for {polls} polls");
+    assert!(
+        (writes as u64) < polls,
+        "{writes} status writes for {polls} polls: polls that changed nothing wrote"
+    );
 }

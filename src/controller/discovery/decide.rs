@@ -10,6 +10,7 @@ use crate::api::{
     CloudDbInstance, CloudDbInstanceStatus, CloudDbJob, CloudDbJobSpec, DiscoveredJobId,
     INSTANCE_LABEL,
 };
+use crate::controller::status::same_when_written;
 use crate::providers::discovery::{DiscoveredJob, Discovery};
 use crate::providers::ProviderError;
 
@@ -37,7 +38,10 @@ pub struct Decision {
 impl Decision {
     /// Whether the status must be written.
     pub fn status_changed(&self, instance: &CloudDbInstance) -> bool {
-        instance.status.as_ref() != Some(&self.status)
+        !instance
+            .status
+            .as_ref()
+            .is_some_and(|s| same_when_written(s, &self.status))
     }
 }
 

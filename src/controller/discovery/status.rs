@@ -12,6 +12,7 @@ use crate::api::{
     MaintenanceWindow, IDLE_CONDITION,
 };
 use crate::controller::conditions::sanitize_reason;
+use crate::controller::status::{same_when_written, wire_time};
 use crate::duration::parse_duration;
 use crate::providers::discovery::{DiscoveredJob, Discovery};
 use crate::providers::{ErrorClass, ErrorReason, ProviderError};
@@ -122,8 +123,8 @@ pub(super) fn listed_status<'a>(
             .map(|m| MaintenanceWindow {
                 action: m.action.clone(),
                 description: m.description.clone(),
-                not_before: m.not_before.map(Time),
-                forced_after: m.forced_after.map(Time),
+                not_before: m.not_before.map(wire_time),
+                forced_after: m.forced_after.map(wire_time),
             })
             .collect(),
         window_clamped: discovery.clamped.clone(),
@@ -134,7 +135,7 @@ pub(super) fn listed_status<'a>(
     };
     // The time is refreshed with other changes only, so that an unchanged instance costs
     // no API-server write.
-    if status != *previous || status.last_discovery_time.is_none() {
+    if !same_when_written(&status, previous) || status.last_discovery_time.is_none() {
         status.last_discovery_time = Some(Time(now));
     }
     status

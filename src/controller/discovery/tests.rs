@@ -372,6 +372,42 @@ fn nothing_changed_means_the_same_status() {
     assert!(!second.status_changed(&after), "{:#?}", second.status);
 }
 
+/// A status as the cluster gives it back: what was written, read again.
+fn stored(status: &CloudDbInstanceStatus) -> CloudDbInstanceStatus {
+    serde_json::from_value(serde_json::to_value(status).unwrap()).unwrap()
+}
+
+#[test]
+fn sub_second_maintenance_times_cause_no_write_once_stored() {
+    let inst = instance(json!({}));
+    let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+    let d = Discovery {
+        jobs: vec![],
+        upcoming: vec![UpcomingMaintenance {
+            action: "system-update".into(),
+            description: None,
+            not_before: at("2026-03-02T03:00:00.250Z"),
+            forced_after: at("2026-03-09T03:00:00.123456789Z"),
+        }],
+        clamped: None,
+    };
+    let first = decide(&inst, Outcome::Listed(&d), &[], now());
+    let mut after = inst.clone();
+    after.status = Some(stored(&first.status));
+    let later = now() + jiff::SignedDuration::from_secs(60);
+    let second = decide(&after, Outcome::Listed(&d), &[], later);
+    assert!(!second.status_changed(&after), "{:#?}", second.status);
+    assert_eq!(
+        second.status.last_discovery_time,
+        first.status.last_discovery_time.map(|t| stored_time(&t)),
+        "nothing changed: the discovery time is not refreshed either"
+    );
+}
+
+fn stored_time(t: &Time) -> Time {
+    serde_json::from_value(serde_json::to_value(t).unwrap()).unwrap()
+}
+
 #[test]
 fn upcoming_maintenance_and_clamped_window_are_shown() {
     let inst = instance(json!({"discover": {"window": "2000h"}}));

@@ -14,7 +14,8 @@ use crate::providers::{Credentials, ProviderError};
 /// Takes one token from the bucket job polls of the same API family, credential and
 /// endpoint use, so listings and polls together stay under the provider's published
 /// limit. One token per listing: a listing is one call unless the instance has more jobs
-/// in the window than a page holds.
+/// in the window than a page holds. The provider's answer feeds the bucket's adaptive
+/// rate as a poll's does: a throttled listing slows the polls of the same bucket too.
 pub struct RateLimitedLister {
     inner: Arc<dyn JobLister>,
     limits: Arc<RateLimits>,
@@ -38,7 +39,9 @@ impl JobLister for RateLimitedLister {
         self.limits
             .acquire(&key)
             .map_err(|wait| rate_limited(&key, wait))?;
-        self.inner.list_jobs(target, credentials, since).await
+        let result = self.inner.list_jobs(target, credentials, since).await;
+        self.limits.feedback(&key, result.as_ref().err());
+        result
     }
 }
 
@@ -66,5 +69,84 @@ impl JobLister for FederatedLister {
     ) -> Result<Discovery, ProviderError> {
         let resolved = self.federated.resolve_credentials(credentials).await?;
         self.inner.list_jobs(target, &resolved, since).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ProviderApi, ProviderKind};
+    use crate::controller::ratelimit::RateLimitConfig;
+    use crate::providers::credentials::SecretString;
+
+    /// Answers every listing with `answer`.
+    struct Answering(fn() -> Result<Discovery, ProviderError>);
+
+    #[async_trait]
+    impl JobLister for Answering {
+        async fn list_jobs(
+            &self,
+            _: &InstanceTarget,
+            _: &Credentials,
+            _: Timestamp,
+        ) -> Result<Discovery, ProviderError> {
+            (self.0)()
+        }
+    }
+
+    fn instance() -> InstanceTarget {
+        InstanceTarget {
+            provider: ProviderKind::Aws,
+            api: ProviderApi::DbSnapshot,
+            instance_id: "orders".into(),
+            region: Some("us-east-1".into()),
+            project_id: None,
+            subscription_id: None,
+            endpoint: None,
+        }
+    }
+
+    fn aws() -> Credentials {
+        Credentials::Aws {
+            access_key_id: "AKIALISTER".into(),
+            secret_access_key: SecretString::new("s"),
+            session_token: None,
+        }
+    }
+
+    /// A throttled listing cuts the bucket that the same credential's polls draw from, and
+    /// answered listings let it recover, as polls do.
+    #[tokio::test]
+    async fn a_throttled_listing_slows_the_polls_of_its_bucket() {
+        let limits = Arc::new(RateLimits::new(RateLimitConfig::default()));
+        let key = instance_limit_key(&instance(), &aws());
+        let throttled = RateLimitedLister::new(
+            Arc::new(Answering(|| {
+                Err(ProviderError::throttled("Throttling", "Rate exceeded"))
+            })),
+            limits.clone(),
+        );
+        let result = throttled
+            .list_jobs(&instance(), &aws(), Timestamp::UNIX_EPOCH)
+            .await;
+        assert!(result.is_err());
+        assert_eq!(
+            limits.adaptive_rate(&key),
+            Some(35.0),
+            "the ceiling of 50/s cut to 70 %"
+        );
+        assert_eq!(limits.adaptive_cut(), 1);
+        let answered = RateLimitedLister::new(
+            Arc::new(Answering(|| Ok(Discovery::default()))),
+            limits.clone(),
+        );
+        answered
+            .list_jobs(&instance(), &aws(), Timestamp::UNIX_EPOCH)
+            .await
+            .expect("listed");
+        assert!(
+            limits.adaptive_rate(&key).is_some(),
+            "one answer starts the recovery, it does not jump back to the ceiling"
+        );
     }
 }

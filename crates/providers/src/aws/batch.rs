@@ -25,6 +25,7 @@
 //! identifiers, and a shared snapshot is described only by its ARN.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use url::Url;
 
@@ -168,11 +169,12 @@ pub fn page_items(
 }
 
 /// What one batched describe answered: the mapped items by [`id_key`], and the
-/// identifiers it answers for (asked, in a chunk whose pages were all read).
-#[derive(Debug, Default)]
+/// identifiers it answers for (asked, in a chunk whose pages were all read). Items are
+/// shared, so that extending an answer with a read for newcomers copies no observation.
+#[derive(Clone, Debug, Default)]
 pub struct Described {
     api: Option<ProviderApi>,
-    items: HashMap<String, JobObservation>,
+    items: HashMap<String, Arc<JobObservation>>,
     covered: HashSet<String>,
     calls: u64,
 }
@@ -198,7 +200,9 @@ impl Described {
             }
         }
         for (key, observation) in items {
-            self.items.entry(key).or_insert(observation);
+            self.items
+                .entry(key)
+                .or_insert_with(|| Arc::new(observation));
         }
     }
 
@@ -218,7 +222,7 @@ impl Described {
         Some(
             self.items
                 .get(&key)
-                .cloned()
+                .map(|o| JobObservation::clone(o))
                 .unwrap_or_else(|| not_found_yet(api, job_id.trim())),
         )
     }
