@@ -439,18 +439,32 @@ fn print(args: &Args, reports: &[Report]) {
             fmt_opt(r.apiserver_cpu), fmt_opt(r.etcd_cpu),
         );
     }
-    println!("\napiserver requests during each run, by verb and resource (all clients; PUT leases is the apiserver's own identity lease):");
-    println!("| controller | requests |");
+    counts_table(
+        "apiserver requests during each run, by verb and resource (all clients; PUT leases is the apiserver's own identity lease)",
+        "requests",
+        reports,
+        |r| &r.requests,
+    );
+    counts_table(
+        "real writes by the status fields they changed (a write counts once under each)",
+        "fields",
+        reports,
+        |r| &r.fields,
+    );
+}
+
+/// One row of counts (`name count, ...`) per run.
+fn counts_table(
+    title: &str,
+    column: &str,
+    reports: &[Report],
+    counts: impl Fn(&Report) -> &BTreeMap<String, u64>,
+) {
+    println!("\n{title}:");
+    println!("| controller | {column} |");
     println!("|---|---|");
     for r in reports {
-        let cells: Vec<String> = r.requests.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("| {} | {} |", r.run, cells.join(", "));
-    }
-    println!("\nreal writes by the status fields they changed (a write counts once under each):");
-    println!("| controller | fields |");
-    println!("|---|---|");
-    for r in reports {
-        let cells: Vec<String> = r.fields.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let cells: Vec<String> = counts(r).iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("| {} | {} |", r.run, cells.join(", "));
     }
 }

@@ -313,30 +313,56 @@ async fn a_refused_batched_read_falls_back_to_a_single_poll_and_a_throttled_one_
     }
 }
 
-/// A by-ID source that answers exactly the IDs it was asked for, after `latency`, and
-/// counts its reads.
-struct Counting {
+/// A by-ID source that answers exactly the IDs it was asked for, after `latency`: the
+/// jobs in `finished` have succeeded, the others run. It counts its reads and records what
+/// each asked for.
+#[derive(Default)]
+struct Recording {
     reads: Arc<std::sync::atomic::AtomicU64>,
     latency: Duration,
+    finished: Vec<String>,
+    asked: Arc<std::sync::Mutex<Vec<Vec<String>>>>,
 }
 
-/// What [`Counting`] was asked for.
-struct Asked(Vec<String>);
+/// What [`Recording`] was asked for, and which of it has succeeded.
+struct Recorded {
+    asked: Vec<String>,
+    finished: Vec<String>,
+}
 
-impl Answer for Asked {
+impl Answer for Recorded {
     fn answers(&self, target: &JobTarget) -> bool {
-        self.0
-            .contains(&crate::providers::aws::batch::id_key(&target.job_id))
+        self.covers_member(&crate::providers::aws::batch::id_key(&target.job_id))
     }
 
-    fn observe(&self, _: &JobTarget) -> crate::providers::JobObservation {
-        crate::providers::JobObservation::not_found_yet("asked")
+    fn covers_member(&self, id: &str) -> bool {
+        self.asked.iter().any(|a| a == id)
+    }
+
+    fn extended(&self, newer: Self) -> Self {
+        Recorded {
+            asked: [self.asked.clone(), newer.asked].concat(),
+            finished: self.finished.clone(),
+        }
+    }
+
+    fn observe(&self, target: &JobTarget) -> crate::providers::JobObservation {
+        let done = self.finished.contains(&target.job_id);
+        crate::providers::JobObservation {
+            phase: Some(if done {
+                crate::api::JobPhase::Succeeded
+            } else {
+                crate::api::JobPhase::Running
+            }),
+            message: Some("asked".into()),
+            ..Default::default()
+        }
     }
 }
 
 #[async_trait::async_trait]
-impl Source for Counting {
-    type Answer = Asked;
+impl Source for Recording {
+    type Answer = Recorded;
 
     fn by_id(&self) -> bool {
         true
@@ -346,13 +372,21 @@ impl Source for Counting {
         &self,
         _: &JobTarget,
         _: &Credentials,
-        members: Vec<String>,
+        mut members: Vec<String>,
         _: &Tokens,
-    ) -> Result<Asked, ProviderError> {
+    ) -> Result<Recorded, ProviderError> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tokio::time::sleep(self.latency).await;
-        Ok(Asked(members))
+        members.sort();
+        self.asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(members.clone());
+        Ok(Recorded {
+            asked: members,
+            finished: self.finished.clone(),
+        })
     }
 
     async fn single(
@@ -369,9 +403,10 @@ impl Source for Counting {
 async fn first_polls(jobs: usize, apart: Duration, gather: Duration) -> u64 {
     use crate::providers::Provider;
     let reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let source = Counting {
+    let source = Recording {
         reads: reads.clone(),
         latency: Duration::from_millis(20),
+        ..Recording::default()
     };
     let p = Arc::new(Batching::with_source(source, None).with_newcomer_gather(gather));
     let c = aws_creds("AKID", "secret", None);
@@ -408,92 +443,16 @@ async fn jobs_arriving_one_by_one_share_their_first_read() {
     assert_eq!(first_polls(30, apart, Duration::ZERO).await, 30);
 }
 
-/// A by-ID source whose jobs in `finished` have succeeded; records what each read asked.
-struct Finishing {
-    finished: Vec<String>,
-    asked: Arc<std::sync::Mutex<Vec<Vec<String>>>>,
-}
-
-/// What [`Finishing`] was asked for, and which of it has succeeded.
-struct Finished {
-    asked: Vec<String>,
-    finished: Vec<String>,
-}
-
-impl Answer for Finished {
-    fn answers(&self, target: &JobTarget) -> bool {
-        self.asked
-            .contains(&crate::providers::aws::batch::id_key(&target.job_id))
-    }
-
-    fn covers_member(&self, id: &str) -> bool {
-        self.asked.iter().any(|a| a == id)
-    }
-
-    fn extended(&self, newer: Self) -> Self {
-        Finished {
-            asked: [self.asked.clone(), newer.asked].concat(),
-            finished: self.finished.clone(),
-        }
-    }
-
-    fn observe(&self, target: &JobTarget) -> crate::providers::JobObservation {
-        let done = self.finished.contains(&target.job_id);
-        crate::providers::JobObservation {
-            phase: Some(if done {
-                crate::api::JobPhase::Succeeded
-            } else {
-                crate::api::JobPhase::Running
-            }),
-            ..Default::default()
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Source for Finishing {
-    type Answer = Finished;
-
-    fn by_id(&self) -> bool {
-        true
-    }
-
-    async fn read(
-        &self,
-        _: &JobTarget,
-        _: &Credentials,
-        mut members: Vec<String>,
-        _: &Tokens,
-    ) -> Result<Finished, ProviderError> {
-        members.sort();
-        self.asked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(members.clone());
-        Ok(Finished {
-            asked: members,
-            finished: self.finished.clone(),
-        })
-    }
-
-    async fn single(
-        &self,
-        _: &JobTarget,
-        _: &Credentials,
-    ) -> Result<crate::providers::JobObservation, ProviderError> {
-        Err(ProviderError::transient("Unexpected", "single poll"))
-    }
-}
-
 /// A job seen finished is not polled again, so later reads of its batch do not ask for it
 /// (it would take a place in the 100-value filter for nothing until `MEMBER_TTL`).
 #[tokio::test(start_paused = true)]
 async fn a_job_seen_finished_leaves_its_batch_reads() {
     use crate::providers::Provider;
     let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let source = Finishing {
+    let source = Recording {
         finished: vec!["snap-done".into()],
         asked: asked.clone(),
+        ..Recording::default()
     };
     let p = Batching::with_source(source, None).with_cache_ttl(Duration::ZERO);
     let c = aws_creds("AKID", "secret", None);
@@ -528,9 +487,9 @@ async fn a_job_seen_finished_leaves_its_batch_reads() {
 async fn a_read_for_a_newcomer_asks_only_for_what_the_answer_lacks() {
     use crate::providers::Provider;
     let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let source = Finishing {
-        finished: vec![],
+    let source = Recording {
         asked: asked.clone(),
+        ..Recording::default()
     };
     // The batcher's clock, moved with tokio's paused one.
     let millis = Arc::new(std::sync::atomic::AtomicI64::new(1_700_000_000_000));
