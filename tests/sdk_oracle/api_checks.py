@@ -42,10 +42,40 @@ def check_aws_query(req, service, action):
     return params
 
 
+# The identifier filter of each batched describe (RDS API reference); botocore's model
+# documents each one in the operation's `Filters` member.
+AWS_BATCH_FILTERS = {
+    "db-snapshot": "db-snapshot-id",
+    "cluster-snapshot": "db-cluster-snapshot-id",
+    "export-task": "export-task-identifier",
+    "blue-green": "blue-green-deployment-identifier",
+}
+
+
 def check_aws(req):
     action, member = AWS_CALLS[req.raw["api"]]
     params = check_aws_query(req, "rds", action)
+    if req.raw.get("batched"):
+        check_aws_batch(req, action, params)
+        return
     carries(member, params.get(member), req.inputs["job_id"])
+
+
+def check_aws_batch(req, action, params):
+    """One identifier filter naming every job, and nothing else that narrows the answer."""
+    name = AWS_BATCH_FILTERS[req.raw["api"]]
+    filters = sdk.aws_model("rds").operation_model(action).input_shape.members["Filters"]
+    if f"<code>{name}</code>" not in filters.documentation:
+        raise Mismatch(f"{action}: botocore does not document the filter {name!r}")
+    expect("Filters.Filter.1.Name", params.get("Filters.Filter.1.Name"), name)
+    values = sorted(v for k, v in params.items() if k.startswith("Filters.Filter.1.Values.Value."))
+    expect("the filter's values", values, sorted(req.inputs["job_ids"]))
+    # Paging (`MaxRecords`, `Marker`) is the one paging loop's; anything else would narrow
+    # the answer to fewer jobs than the filter names.
+    extra = sorted(k for k in params
+                   if not k.startswith("Filters.Filter.1.") and k not in ("MaxRecords", "Marker"))
+    if extra:
+        raise Mismatch(f"{action}: parameters besides the filter narrow the answer: {extra}")
 
 
 # --- Tencent Cloud API 3.0 (request model classes) -----------------------------------------

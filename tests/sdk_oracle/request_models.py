@@ -113,27 +113,73 @@ def aws_model(service):
 
 
 def aws_typed(shape, params):
-    """The form values converted to the members' types; unknown members are mismatches."""
-    typed = {}
+    """The form values converted to the members' types, lists and structures rebuilt from
+    the query protocol's dotted names (`Filters.Filter.1.Values.Value.2`); unknown members
+    and misnamed list items are mismatches."""
+    typed, nested = {}, {}
     for name, value in params.items():
-        member = shape.members.get(name)
+        head, dot, rest = name.partition(".")
+        member = shape.members.get(head)
         if member is None:
-            raise Mismatch(f"{name} is not a member of {shape.name}{near(name, shape.members)}")
-        kind = member.type_name
-        try:
-            if kind in ("integer", "long"):
-                typed[name] = int(value)
-            elif kind == "boolean":
-                if value not in ("true", "false"):
-                    raise ValueError(value)
-                typed[name] = value == "true"
-            elif kind in ("string", "timestamp"):
-                typed[name] = value
-            else:
-                raise Mismatch(f"{name}: a {kind} member, sent as one flat value")
-        except ValueError:
-            raise Mismatch(f"{name}={value!r} is not a {kind} ({shape.name})") from None
+            raise Mismatch(f"{head} is not a member of {shape.name}{near(head, shape.members)}")
+        if dot:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            typed[head] = aws_scalar(member, head, value)
+    for head, flat in nested.items():
+        typed[head] = aws_nested(shape.members[head], flat, head)
     return typed
+
+
+def aws_scalar(shape, name, value):
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(value)
+        if kind == "boolean":
+            if value not in ("true", "false"):
+                raise ValueError(value)
+            return value == "true"
+        if kind in ("string", "timestamp"):
+            return value
+    except ValueError:
+        raise Mismatch(f"{name}={value!r} is not a {kind} ({shape.name})") from None
+    raise Mismatch(f"{name}: a {kind} member, sent as one flat value")
+
+
+def aws_nested(shape, flat, path):
+    """A list (`<name>.<item name>.N...`, or `<name>.N...` when flattened) or a structure
+    (`<name>.<member>...`) from its dotted keys below `path`."""
+    if shape.type_name == "structure":
+        return aws_typed(shape, flat)
+    if shape.type_name != "list":
+        raise Mismatch(f"{path}: a {shape.type_name} member, sent with dotted names")
+    item = shape.member
+    location = None if shape.serialization.get("flattened") else (
+        item.serialization.get("name") or "member")
+    items = {}
+    for key, value in flat.items():
+        if location is not None:
+            head, _, key = key.partition(".")
+            if head != location:
+                raise Mismatch(f"{path}.{head}: the items of {path} are {path}.{location}.N")
+        index, _, rest = key.partition(".")
+        if not index.isdigit() or int(index) < 1:
+            raise Mismatch(f"{path}: item index {index!r} is not 1, 2, ...")
+        items.setdefault(int(index), {})[rest] = value
+    if sorted(items) != list(range(1, len(items) + 1)):
+        raise Mismatch(f"{path}: item indexes {sorted(items)} are not 1..{len(items)}")
+    values = []
+    for index in sorted(items):
+        parts = items[index]
+        where = f"{path}.{index}"
+        if list(parts) == [""]:
+            values.append(aws_scalar(item, where, parts[""]))
+        elif "" in parts:
+            raise Mismatch(f"{where}: both a value and members")
+        else:
+            values.append(aws_nested(item, parts, where))
+    return values
 
 
 def aws_build(service, action, typed):
