@@ -321,19 +321,6 @@ async fn run_one(
     }
     let _ = child.kill().await;
     let (api_cpu1, etcd_cpu1) = control_plane_cpu();
-    let polls = match ctl {
-        Controller::Ours => api
-            .list(&ListParams::default())
-            .await
-            .map(|l| {
-                l.items
-                    .iter()
-                    .filter_map(|o| o.data["status"]["pollCount"].as_u64())
-                    .sum()
-            })
-            .unwrap_or(0),
-        Controller::Ack { .. } => 0,
-    };
     // Let the last writes reach the watch and the metrics before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = apiserver_totals(client).await;
@@ -386,7 +373,16 @@ async fn run_one(
         .map(|at| at.duration_since(t0).as_secs_f64())
         .fold(f64::NAN, f64::max);
     let polls = match ctl {
-        Controller::Ours => polls,
+        Controller::Ours => api
+            .list(&ListParams::default())
+            .await
+            .map(|l| {
+                l.items
+                    .iter()
+                    .filter_map(|o| o.data["status"]["pollCount"].as_u64())
+                    .sum()
+            })
+            .unwrap_or(0),
         Controller::Ack { .. } => calls.get("DescribeDBSnapshots").copied().unwrap_or(0),
     };
     let report = Report {

@@ -435,10 +435,9 @@ impl<S: Source> Batching<S> {
                 // A read for newcomers asks only for what this round's answer lacks, and
                 // extends it: 10,000 jobs arriving over a minute otherwise cost a read of
                 // every member per gather (4,559 calls instead of about 100 per round).
-                let base = (!gather.is_zero())
-                    .then(|| slot.done.clone())
-                    .flatten()
-                    .filter(|d| reusable(rounds.as_deref(), cache_ttl, &key, d, now));
+                let base = slot.done.clone().filter(|d| {
+                    !gather.is_zero() && reusable(rounds.as_deref(), cache_ttl, &key, d, now)
+                });
                 let members: Vec<String> = slot
                     .members
                     .keys()
@@ -449,18 +448,18 @@ impl<S: Source> Batching<S> {
             };
             let result = source.read(&target, &credentials, members, &tokens).await;
             tokens.feedback(result.as_ref().err());
-            let result = result.map(|answer| match base {
-                // As fresh as its older part: it is reused within that part's round only.
-                Some(base) => Dated {
-                    answer: Arc::new(base.answer.extended(answer)),
-                    started: base.started.min(started),
-                    finished: clock(),
-                },
-                None => Dated {
+            let result = result.map(|answer| {
+                // An extended answer is as fresh as its older part: it is reused within
+                // that part's round only.
+                let (answer, started) = match base {
+                    Some(base) => (base.answer.extended(answer), base.started.min(started)),
+                    None => (answer, started),
+                };
+                Dated {
                     answer: Arc::new(answer),
                     started,
                     finished: clock(),
-                },
+                }
             });
             let mut all = slots.lock().unwrap_or_else(|p| p.into_inner());
             let slot = all.entry(key).or_default();
@@ -539,9 +538,8 @@ impl<S: Source> Batching<S> {
             return self.source.single(target, credentials).await;
         };
         let key = limit_key(target, credentials);
-        limits.acquire(&key).map_err(|w| rate_limited(&key, w))?;
-        let result = self.source.single(target, credentials).await;
-        limits.feedback(&key, result.as_ref().err());
-        result
+        limits
+            .call(&key, self.source.single(target, credentials))
+            .await
     }
 }

@@ -295,6 +295,20 @@ impl<C: Clock + Clone> RateLimits<C> {
         }
     }
 
+    /// One provider call under the bucket `key`: a token first (none: the local rate-limit
+    /// error, and nothing is sent), then the provider's verdict fed back to the bucket's
+    /// adaptive rate. Every single call (polls, listings) goes through here.
+    pub async fn call<T>(
+        &self,
+        key: &LimitKey,
+        call: impl std::future::Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        self.acquire(key).map_err(|wait| rate_limited(key, wait))?;
+        let result = call.await;
+        self.feedback(key, result.as_ref().err());
+        result
+    }
+
     /// Keeps `gauge` at the number of buckets cut below their ceiling (the metric
     /// `clouddb_job_operator_rate_limit_buckets_cut`); the first gauge given stays.
     pub fn report_cut_to(&self, gauge: Gauge) {
@@ -405,11 +419,8 @@ impl Provider for RateLimitedProvider {
     ) -> Result<JobObservation, ProviderError> {
         let key = limit_key(target, credentials);
         self.limits
-            .acquire(&key)
-            .map_err(|wait| rate_limited(&key, wait))?;
-        let result = self.inner.observe(target, credentials).await;
-        self.limits.feedback(&key, result.as_ref().err());
-        result
+            .call(&key, self.inner.observe(target, credentials))
+            .await
     }
 }
 

@@ -415,7 +415,7 @@ pub fn truncate(s: &str) -> String {
 
 #[cfg(test)]
 #[path = "status_tests.rs"]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 #[path = "status_terminal_tests.rs"]

@@ -349,9 +349,9 @@ fn an_unchanged_job_needs_no_write() {
     );
 }
 
-/// A status as the cluster gives it back: what was written, read again.
-fn stored(status: &CloudDbJobStatus) -> CloudDbJobStatus {
-    serde_json::from_value(serde_json::to_value(status).unwrap()).unwrap()
+/// A value as the cluster gives it back: what was written, read again.
+pub(crate) fn stored<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    serde_json::from_value(serde_json::to_value(value).unwrap()).unwrap()
 }
 
 #[test]

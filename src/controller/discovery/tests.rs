@@ -10,6 +10,7 @@ use crate::api::{
     CloudDbInstance, CloudDbInstanceStatus, CloudDbJob, DiscoveredJobId, JobPhase, ProviderApi,
     INSTANCE_LABEL,
 };
+use crate::controller::status::tests::stored;
 use crate::providers::discovery::{DiscoveredJob, Discovery, UpcomingMaintenance};
 use crate::providers::{ErrorReason, JobObservation, ProviderError};
 
@@ -372,11 +373,6 @@ fn nothing_changed_means_the_same_status() {
     assert!(!second.status_changed(&after), "{:#?}", second.status);
 }
 
-/// A status as the cluster gives it back: what was written, read again.
-fn stored(status: &CloudDbInstanceStatus) -> CloudDbInstanceStatus {
-    serde_json::from_value(serde_json::to_value(status).unwrap()).unwrap()
-}
-
 #[test]
 fn sub_second_maintenance_times_cause_no_write_once_stored() {
     let inst = instance(json!({}));
@@ -399,13 +395,9 @@ fn sub_second_maintenance_times_cause_no_write_once_stored() {
     assert!(!second.status_changed(&after), "{:#?}", second.status);
     assert_eq!(
         second.status.last_discovery_time,
-        first.status.last_discovery_time.map(|t| stored_time(&t)),
+        first.status.last_discovery_time.as_ref().map(stored),
         "nothing changed: the discovery time is not refreshed either"
     );
-}
-
-fn stored_time(t: &Time) -> Time {
-    serde_json::from_value(serde_json::to_value(t).unwrap()).unwrap()
 }
 
 #[test]

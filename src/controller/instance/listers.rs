@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::controller::ratelimit::{instance_limit_key, rate_limited, RateLimits};
+use crate::controller::ratelimit::{instance_limit_key, RateLimits};
 use crate::providers::discovery::{Discovery, InstanceTarget, JobLister};
 use crate::providers::identity::FederatedProvider;
 use crate::providers::{Credentials, ProviderError};
@@ -37,11 +37,8 @@ impl JobLister for RateLimitedLister {
     ) -> Result<Discovery, ProviderError> {
         let key = instance_limit_key(target, credentials);
         self.limits
-            .acquire(&key)
-            .map_err(|wait| rate_limited(&key, wait))?;
-        let result = self.inner.list_jobs(target, credentials, since).await;
-        self.limits.feedback(&key, result.as_ref().err());
-        result
+            .call(&key, self.inner.list_jobs(target, credentials, since))
+            .await
     }
 }
 
