@@ -33,7 +33,7 @@ use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use jiff::Timestamp;
 
-use super::batch_key::{batch_key, BatchKey};
+use super::batch_key::{batch_key, BatchKey, MEMBER_TTL};
 use super::ratelimit::{limit_key, rate_limited, LimitKey, RateLimits};
 use super::rounds::Rounds;
 use crate::api::JobPhase;
@@ -225,9 +225,6 @@ fn reusable<A>(
             .and_then(|r| r.round_start(key, now))
             .is_some_and(|start| dated.started >= start)
 }
-
-/// A job ID not polled for this long leaves its batch's reads.
-pub const MEMBER_TTL: Duration = Duration::from_secs(600);
 
 /// A [`Provider`] that batches the polls of `S` per [`BatchKey`] and applies the local
 /// rate limits to every request it sends.
@@ -492,6 +489,11 @@ impl<S: Source> Provider for Batching<S> {
         let Some(key) = batch_key(target, credentials) else {
             return self.single(target, credentials).await;
         };
+        let id = crate::providers::aws::batch::id_key(&target.job_id);
+        let key = match &self.rounds {
+            Some(rounds) => rounds.lanes().key_for(key, &target.job_id, (self.clock)()),
+            None => key,
+        };
         let by_id = self.source.by_id();
         let mut dated = match self.answer(&key, target, credentials, false).await {
             Err(e) if by_id && e.is_permanent() => return self.single(target, credentials).await,
@@ -516,8 +518,10 @@ impl<S: Source> Provider for Batching<S> {
         if by_id && observation.phase.is_some_and(JobPhase::is_terminal) {
             // A finished job is not polled again: later reads need not ask for it.
             if let Some(slot) = self.lock().get_mut(&key) {
-                slot.members
-                    .remove(&crate::providers::aws::batch::id_key(&target.job_id));
+                slot.members.remove(&id);
+            }
+            if let Some(rounds) = &self.rounds {
+                rounds.lanes().release(&key, &target.job_id);
             }
         }
         Ok(observation)

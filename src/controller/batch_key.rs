@@ -3,11 +3,16 @@
 //! ([`super::batching`]), which uses the rounds, both name it without depending on each
 //! other.
 
+use std::time::Duration;
+
 use crate::api::{ProviderApi, ProviderKind};
 use crate::providers::aws::batch::batchable;
 use crate::providers::digest::CredentialDigest;
 use crate::providers::tencent::TasksQuery;
 use crate::providers::{Credentials, JobTarget};
+
+/// A job ID not polled for this long leaves its batch's reads (and its lane).
+pub const MEMBER_TTL: Duration = Duration::from_secs(600);
 
 /// Jobs with equal keys are answered by the same read. The fields are private so that the
 /// only way to a key is [`batch_key`], which takes it from the credentials a read is made
@@ -20,6 +25,34 @@ pub struct BatchKey {
     region: String,
     endpoint: String,
     instance_id: Option<String>,
+    /// Whether the read names its jobs' identifiers (AWS filters, at most
+    /// [`FILTER_VALUE_LIMIT`](crate::providers::aws::batch::FILTER_VALUE_LIMIT) per call)
+    /// rather than sweeping a whole instance (Tencent).
+    by_id: bool,
+    /// Which lane of the batch (see [`super::lanes`]); 0 for a batch not split in lanes.
+    lane: u32,
+}
+
+impl BatchKey {
+    /// Whether the batch's reads name its jobs: only such a batch is split in lanes, since
+    /// a sweep of a whole instance costs the same one call for any number of jobs.
+    pub fn by_id(&self) -> bool {
+        self.by_id
+    }
+
+    /// The lane this key names.
+    pub fn lane(&self) -> u32 {
+        self.lane
+    }
+
+    /// The key of lane `lane` of the same batch: the same credential, API, region and
+    /// endpoint, so a lane only ever narrows who shares a read.
+    pub fn in_lane(&self, lane: u32) -> BatchKey {
+        BatchKey {
+            lane,
+            ..self.clone()
+        }
+    }
 }
 
 /// The batch of a target, or `None` when its API is not batched. Batched: Tencent
@@ -38,6 +71,8 @@ pub fn batch_key(target: &JobTarget, credentials: &Credentials) -> Option<BatchK
                 region: query.region,
                 endpoint: query.endpoint.to_string(),
                 instance_id: query.instance_id,
+                by_id: false,
+                lane: 0,
             })
         }
         (ProviderKind::Aws, Credentials::Aws { .. }) if batchable(target.api, &target.job_id) => {
@@ -56,6 +91,8 @@ pub fn batch_key(target: &JobTarget, credentials: &Credentials) -> Option<BatchK
                 region: region.to_string(),
                 endpoint: endpoint.to_string(),
                 instance_id: None,
+                by_id: true,
+                lane: 0,
             })
         }
         _ => None,

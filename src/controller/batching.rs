@@ -7,9 +7,8 @@
 
 pub use super::batch_engine::{
     Answer, BatchStats, Batching, Source, Tokens, DEFAULT_CACHE_TTL, DEFAULT_NEWCOMER_GATHER,
-    MEMBER_TTL,
 };
-pub use super::batch_key::{batch_key, BatchKey};
+pub use super::batch_key::{batch_key, BatchKey, MEMBER_TTL};
 pub use super::batching_aws::{AwsDescribes, BatchingAwsProvider, AWS_MAX_TOKEN_WAIT};
 pub use super::batching_tencent::{BatchingTencentProvider, Sweep, TencentTasks};
 

@@ -236,6 +236,15 @@ fn aws_jobs_group_by_api_whole_credential_region_and_endpoint() {
     );
 }
 
+/// The key of a batch of AWS DB snapshots read with `team`'s credential (for the lanes' tests).
+pub(crate) fn aws_key(team: &str) -> BatchKey {
+    batch_key(
+        &aws_target("snap-1", "db-snapshot", "us-east-1", None),
+        &aws_creds(&format!("AKID{team}"), &format!("{team}-secret"), None),
+    )
+    .unwrap()
+}
+
 #[test]
 fn aws_jobs_named_by_arn_or_with_foreign_credentials_are_not_batched() {
     let c = aws_creds("AKIDteamA", "team-a-secret", None);
@@ -454,7 +463,10 @@ async fn a_job_seen_finished_leaves_its_batch_reads() {
         asked: asked.clone(),
         ..Recording::default()
     };
-    let p = Batching::with_source(source, None).with_cache_ttl(Duration::ZERO);
+    let rounds = Arc::new(super::super::rounds::Rounds::default());
+    let p = Batching::with_source(source, None)
+        .with_cache_ttl(Duration::ZERO)
+        .with_rounds(rounds.clone(), Arc::new(jiff::Timestamp::now));
     let c = aws_creds("AKID", "secret", None);
     let t = |id: &str| aws_target(id, "db-snapshot", "us-east-1", None);
     let (done, running) = (t("snap-done"), t("snap-running"));
@@ -478,6 +490,8 @@ async fn a_job_seen_finished_leaves_its_batch_reads() {
             vec!["snap-running".to_string()],
         ]
     );
+    // Nor does it keep its place in the batch's lanes.
+    assert_eq!(rounds.lanes().len(), 1);
 }
 
 /// A job new to a batch whose round's answer is still fresh gets a read of its own ID

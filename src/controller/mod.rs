@@ -18,6 +18,7 @@ pub mod events;
 pub mod gates;
 pub mod identity;
 pub mod instance;
+pub mod lanes;
 pub mod memory;
 pub mod metrics;
 pub mod policy;

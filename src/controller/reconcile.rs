@@ -214,7 +214,7 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
                 match naive {
                     true => None,
                     false => batch_key(&a.pollable.target, &a.credentials)
-                        .map(|key| (key, a.pollable.interval)),
+                        .map(|key| (key, &a.pollable.target.job_id, a.pollable.interval)),
                 },
             ),
             Err(e) => (Found::Failed(e), None),
@@ -223,7 +223,12 @@ async fn reconcile_inner(job: &CloudDbJob, ctx: &Context) -> Result<Action, Erro
         Outcome::Stopped(Stop::TimedOut(_)) => (Found::TimedOut, None),
     };
     let due_in = requeue_delay(found, &next, now, sample).map(|delay| match &round {
-        Some((key, interval)) => ctx.schedule.rounds.schedule(key, now, *interval, delay),
+        Some((key, id, interval)) => {
+            // The batching provider gave the job its lane when it polled; this finds it.
+            let rounds = &ctx.schedule.rounds;
+            let key = rounds.lanes().key_for(key.clone(), id, now);
+            rounds.schedule(&key, now, *interval, delay)
+        }
         None => delay,
     });
     let rejected = outcome.rejected();

@@ -2,10 +2,12 @@
 //! fixed round boundaries, so one `DescribeTasks` sweep per round answers them all.
 //!
 //! A batch's rounds start when its first job is polled and repeat every `period` (the
-//! shortest `pollInterval` among its jobs). A job is scheduled for the first boundary at
-//! least half its wanted delay away: a delay shortened near a job's predicted end or
-//! lengthened for a long-running job moves it to an earlier or later round, never off
-//! the rounds, because a poll off the rounds would cost a call for the whole batch.
+//! shortest `pollInterval` among its jobs); each lane of a large batch read by identifier
+//! ([`super::lanes`]) is a batch of its own here, its rounds at its own phase. A job is
+//! scheduled for the first boundary at least half its wanted delay away: a delay shortened
+//! near a job's predicted end or lengthened for a long-running job moves it to an earlier
+//! or later round, never off the rounds, because a poll off the rounds would cost a call
+//! for the whole batch.
 //! Sweep reuse asks [`Rounds::round_start`] whether a cached sweep belongs to the current
 //! round. Pure apart from the mutex: time comes in as an argument.
 
@@ -16,6 +18,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::batch_key::BatchKey;
+use super::lanes::Lanes;
 
 /// The earliest round a job may join, as a fraction of its wanted delay. Joining a
 /// round early costs no provider call (the round's sweep happens anyway).
@@ -54,10 +57,11 @@ impl Series {
     }
 }
 
-/// The rounds of each batch.
+/// The rounds of each batch, and the lanes a large batch read by identifier is split in.
 #[derive(Debug, Default)]
 pub struct Rounds {
     series: Mutex<HashMap<BatchKey, Series>>,
+    lanes: Lanes,
 }
 
 /// Batches not polled for this many periods are forgotten.
@@ -83,8 +87,13 @@ impl Rounds {
         if all.len() > 1024 {
             all.retain(|_, s| !idle(s, now));
         }
+        // A lane's rounds fall at its own phase of the interval (lane 0's start now).
+        let phase = (interval.as_millis() as f64 * super::lanes::phase(key.lane())).round();
+        let phase = Duration::from_millis(phase as u64);
         let fresh = Series {
-            anchor: now,
+            anchor: now
+                .checked_sub(SignedDuration::try_from(phase).unwrap_or_default())
+                .unwrap_or(now),
             period: interval,
             fastest_seen: now,
             last_used: now,
@@ -124,6 +133,12 @@ impl Rounds {
         let all = self.lock();
         let series = all.get(key)?;
         (now >= series.anchor && !idle(series, now)).then(|| series.boundary_at_or_before(now))
+    }
+
+    /// The lanes of the batches read by identifier: the batching provider and the
+    /// reconciler's schedule both name a job's batch by its lane's key.
+    pub fn lanes(&self) -> &Lanes {
+        &self.lanes
     }
 
     /// Batches with rounds.
@@ -238,5 +253,31 @@ mod tests {
         );
         assert_eq!(r.schedule(&key("a"), at(500.0), S(30), S(30)), S(30));
         assert_eq!(r.round_start(&key("a"), at(510.0)), Some(at(500.0)));
+    }
+
+    #[test]
+    fn the_lanes_of_a_large_batch_have_rounds_at_their_own_phases() {
+        let r = Rounds::default();
+        let batch = super::super::batching::tests::aws_key("team-a");
+        // 300 snapshots arrive in the same second: three lanes of 100.
+        let delays: Vec<Duration> = (0..300)
+            .map(|i| {
+                let key = r
+                    .lanes()
+                    .key_for(batch.clone(), &format!("snap-{i}"), at(0.0));
+                r.schedule(&key, at(0.0), S(30), S(30))
+            })
+            .collect();
+        // Lane 0 keeps the rounds a batch always had; lanes 1 and 2 come round 0.618 and
+        // 0.236 of an interval from their start, so each lane polls 30 s after the last.
+        assert!(delays[..100].iter().all(|d| *d == S(30)), "{delays:?}");
+        assert!(
+            delays[100..200].iter().all(|d| *d == MS(11_459)),
+            "{delays:?}"
+        );
+        assert!(delays[200..].iter().all(|d| *d == MS(22_918)), "{delays:?}");
+        let lane1 = batch.in_lane(1);
+        assert_eq!(r.schedule(&lane1, at(11.459), S(30), S(30)), S(30));
+        assert_eq!(r.round_start(&lane1, at(12.0)), Some(at(11.459)));
     }
 }

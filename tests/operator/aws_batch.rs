@@ -25,7 +25,8 @@ use futures::future::join_all;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
-use kube::Client;
+use kube::runtime::controller::Action;
+use kube::{Client, ResourceExt};
 use serde_json::json;
 
 use crate::support;
@@ -66,6 +67,10 @@ fn job(name: &str, snapshot: &str, endpoint: &str) -> CloudDbJob {
 }
 
 async fn world(faults: &[&str]) -> World {
+    world_of(JOBS, faults).await
+}
+
+async fn world_of(jobs: usize, faults: &[&str]) -> World {
     let sim = Simulator::start(
         ([127, 0, 0, 1], 0).into(),
         SimConfig {
@@ -75,7 +80,7 @@ async fn world(faults: &[&str]) -> World {
     )
     .await
     .unwrap();
-    for n in 0..JOBS {
+    for n in 0..jobs {
         sim.add_job(snapshot(&format!("snap-{n:03}"))).unwrap();
     }
     let (server, client) = support::start(FakeApiServerConfig::default()).await;
@@ -95,7 +100,7 @@ async fn world(faults: &[&str]) -> World {
         .await
         .unwrap();
     let api: Api<CloudDbJob> = Api::namespaced(client.clone(), "default");
-    for n in 0..JOBS {
+    for n in 0..jobs {
         let name = format!("snap-{n:03}");
         api.create(&PostParams::default(), &job(&name, &name, &sim.url()))
             .await
@@ -150,21 +155,40 @@ impl World {
     /// Reconciles every job at once (as the controller's 64 workers do).
     async fn round(&self) -> Vec<CloudDbJob> {
         let jobs = self.api.list(&Default::default()).await.unwrap().items;
+        self.reconcile_all(jobs).await;
+        self.api.list(&Default::default()).await.unwrap().items
+    }
+
+    /// Reconciles `jobs` at once; what each asked for next, by name.
+    async fn reconcile_all(&self, jobs: Vec<CloudDbJob>) -> Vec<(String, Action)> {
+        let names: Vec<String> = jobs.iter().map(|j| j.name_any()).collect();
         let done = join_all(
             jobs.into_iter()
                 .map(|j| reconcile(Arc::new(j), self.ctx.clone())),
         )
         .await;
-        for d in done {
-            d.unwrap();
-        }
-        self.api.list(&Default::default()).await.unwrap().items
+        names
+            .into_iter()
+            .zip(done.into_iter().map(Result::unwrap))
+            .collect()
+    }
+
+    /// The jobs named `names`, as stored.
+    async fn named(&self, names: &[String]) -> Vec<CloudDbJob> {
+        let all = self.api.list(&Default::default()).await.unwrap().items;
+        all.into_iter()
+            .filter(|j| names.contains(&j.name_any()))
+            .collect()
     }
 
     fn advance(&self, seconds: i64) {
+        self.advance_ms(seconds * 1000);
+    }
+
+    fn advance_ms(&self, millis: i64) {
         let mut now = self.clock.lock().unwrap();
         *now = now
-            .checked_add(jiff::SignedDuration::from_secs(seconds))
+            .checked_add(jiff::SignedDuration::from_millis(millis))
             .unwrap();
     }
 
@@ -232,4 +256,47 @@ async fn a_throttled_batched_call_leaves_every_phase_alone() {
         );
     }
     assert!(w.calls() <= 4, "throttled once per read, not per job");
+}
+
+/// 250 jobs of one credential are three lanes of at most 100 (one call each), polled at
+/// three phases of the interval rather than all at one boundary: each lane's round is
+/// one call, and only its own jobs are due then.
+#[tokio::test]
+async fn a_large_batch_polls_in_lanes_spread_over_the_interval() {
+    let w = world_of(250, &[]).await;
+    let jobs = w.api.list(&Default::default()).await.unwrap().items;
+    let first = w.reconcile_all(jobs).await;
+    let firsts = w.calls();
+    assert!(firsts <= 8, "first pass: {firsts} calls for 251 jobs");
+    // The lanes' next rounds (the default 15 s interval): 15 s for lane 0, as a batch
+    // always had, 5.729 s for lane 1 (phase 0.618) and 11.459 s for lane 2 (phase 0.236).
+    let due = |after: Duration| -> Vec<String> {
+        first
+            .iter()
+            .filter(|(_, a)| *a == Action::requeue(after))
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    let lanes = [
+        due(Duration::from_secs(15)),
+        due(Duration::from_millis(5_729)),
+        due(Duration::from_millis(11_459)),
+    ];
+    let sizes: Vec<usize> = lanes.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [100, 100, 51], "{first:?}");
+
+    // Lane 1's round: its 100 jobs, one call; they come round again 15 s later.
+    w.advance_ms(5_729);
+    let before = w.calls();
+    let next = w.reconcile_all(w.named(&lanes[1]).await).await;
+    assert_eq!(w.calls(), before + 1, "one lane, one call");
+    assert!(
+        next.iter()
+            .all(|(_, a)| *a == Action::requeue(Duration::from_secs(15))),
+        "{next:?}"
+    );
+    // Lane 2's round, 5.730 s later: one call for its 51.
+    w.advance_ms(5_730);
+    w.reconcile_all(w.named(&lanes[2]).await).await;
+    assert_eq!(w.calls(), before + 2);
 }

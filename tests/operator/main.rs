@@ -8,7 +8,6 @@ mod apiserver_watch;
 mod aws_batch;
 #[path = "../common/mod.rs"]
 mod common;
-mod json_logs;
 mod ops;
 mod reconcile_mock;
 #[path = "../support/mod.rs"]

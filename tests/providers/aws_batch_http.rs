@@ -111,9 +111,12 @@ async fn a_round_costs_one_call_per_hundred_jobs_of_an_api() {
         first.0 <= 6 && first.1 <= 3,
         "the first round learns the members as they come: {first:?}"
     );
-    // The reconciles schedule their batches' rounds (every 30 s from t0).
-    for t in [&targets[0], &targets[250]] {
-        let key = batch_key(t, &creds).unwrap();
+    // The reconciles schedule their batches' rounds (every 30 s), as each job's reconcile
+    // does: the 250 snapshots are three lanes of at most 100, each with its own rounds.
+    for t in &targets {
+        let key = rounds
+            .lanes()
+            .key_for(batch_key(t, &creds).unwrap(), &t.job_id, t0());
         rounds.schedule(&key, t0(), Duration::from_secs(30), Duration::from_secs(30));
     }
     *now.lock().unwrap() = t0() + jiff::SignedDuration::from_secs(30);
@@ -125,8 +128,8 @@ async fn a_round_costs_one_call_per_hundred_jobs_of_an_api() {
         (first.0 + 3, first.1 + 1),
         "second round: 250 snapshots in 3 calls, 30 cluster snapshots in 1"
     );
-    // Polled again in the same round: answered from it.
-    *now.lock().unwrap() = t0() + jiff::SignedDuration::from_secs(45);
+    // Polled again within every lane's round (the next starts at 41.5 s): answered from it.
+    *now.lock().unwrap() = t0() + jiff::SignedDuration::from_secs(35);
     poll_all().await;
     assert_eq!(calls(&sim, "db-snapshot"), first.0 + 3);
     assert_eq!(provider.stats().single.load(Ordering::Relaxed), 0);
