@@ -112,7 +112,10 @@ pub fn build_event(
 }
 
 /// The events of one status change (pure): a phase change, a new or changed stall, a
-/// recovery. Never one for a plain poll, so events do not repeat.
+/// recovery. Never one for a plain poll, so events do not repeat; nor for the first phase
+/// of a job seen unfinished, which its first status says at the same instant (the status
+/// write is needed, so that pipelines wait on it; an Event would only repeat it, and at
+/// 10,000 jobs those repeats were a third of the operator's apiserver writes).
 pub fn transition_events(
     job_id: &str,
     prev: &CloudDbJobStatus,
@@ -121,14 +124,13 @@ pub fn transition_events(
     let stalled =
         |s: &CloudDbJobStatus| super::conditions::is_true(&s.conditions, ConditionType::Stalled);
     let mut events = Vec::new();
-    if prev.phase != next.phase {
+    let first_sight_unfinished =
+        prev.phase.is_none() && !next.phase.is_some_and(JobPhase::is_terminal);
+    if prev.phase != next.phase && !first_sight_unfinished {
         if let Some(phase) = next.phase {
             let (type_, note) = match phase {
                 JobPhase::Failed => (EventType::Warning, next.message.clone()),
                 JobPhase::Succeeded => (EventType::Normal, Some(format!("job {job_id} succeeded"))),
-                // A first poll refused (or blocked) sets `Pending` with the refusal as the
-                // message: that belongs to the stall's Warning below, not to a Normal event.
-                _ if stalled(next) => (EventType::Normal, Some(format!("tracking job {job_id}"))),
                 _ => (EventType::Normal, next.message.clone()),
             };
             let reason = match (phase, next.reason.as_deref()) {
@@ -298,10 +300,8 @@ mod tests {
         };
         let start = CloudDbJobStatus::default();
         let first = after(&start, Observed(&running(10)));
-        assert_eq!(
-            reasons(&transition_events("42", &start, &first)),
-            [("Running".to_string(), false)]
-        );
+        // A job's first status (seen running) is no event: the status says it.
+        assert!(transition_events("42", &start, &first).is_empty());
         // A poll that only moves the progress is not an event.
         let second = after(&first, Observed(&running(50)));
         assert!(transition_events("42", &first, &second).is_empty());
@@ -347,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_first_poll_puts_the_refusal_in_the_warning_not_in_the_pending_event() {
+    fn a_refused_first_poll_is_one_warning_carrying_the_refusal() {
         use super::super::status::PollOutcome::{Blocked, ProviderFailed};
         use crate::providers::{ErrorReason, ProviderError};
         let start = CloudDbJobStatus::default();
@@ -369,16 +369,45 @@ mod tests {
         ] {
             assert_eq!(next.phase, Some(JobPhase::Pending));
             let events = transition_events("42", &start, &next);
-            let kinds: Vec<bool> = events
-                .iter()
-                .map(|e| e.type_ == EventType::Warning)
-                .collect();
-            assert_eq!(kinds, [false, true], "{:?}", reasons(&events));
-            let (pending, warning) = (&events[0], &events[1]);
-            assert_eq!(pending.reason, "Pending");
-            assert_eq!(pending.note.as_deref(), Some("tracking job 42"));
-            let warned = warning.note.as_deref().unwrap_or_default();
+            assert_eq!(events.len(), 1, "{:?}", reasons(&events));
+            assert_eq!(events[0].type_, EventType::Warning);
+            let warned = events[0].note.as_deref().unwrap_or_default();
             assert!(warned.contains(refusal), "{warned}");
         }
+    }
+
+    #[test]
+    fn a_job_first_seen_finished_has_its_outcome_event() {
+        use super::super::status::PollOutcome::Observed;
+        use crate::providers::JobObservation;
+        let start = CloudDbJobStatus::default();
+        let done = after(
+            &start,
+            Observed(&JobObservation {
+                phase: Some(JobPhase::Succeeded),
+                progress: Some(100),
+                ..Default::default()
+            }),
+        );
+        assert_eq!(
+            reasons(&transition_events("42", &start, &done)),
+            [("Succeeded".to_string(), false)]
+        );
+        // Seen first not found yet (`Pending`), then running: the change is an event.
+        let pending = CloudDbJobStatus {
+            phase: Some(JobPhase::Pending),
+            ..Default::default()
+        };
+        let running = after(
+            &pending,
+            Observed(&JobObservation {
+                phase: Some(JobPhase::Running),
+                ..Default::default()
+            }),
+        );
+        assert_eq!(
+            reasons(&transition_events("42", &pending, &running)),
+            [("Running".to_string(), false)]
+        );
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Reading the Secret on every poll would be one API server GET per job-poll (over 300/s
 //! for 10,000 jobs at 30 s). Jobs that share a Secret therefore reuse one read for
-//! `--secret-cache-ttl` (5 s by default; 0 reads every poll). A credential the provider
+//! `--secret-cache-ttl` (5 s by default; 0 reads every poll), and polls that miss the
+//! cache together wait for one GET. A credential the provider
 //! rejects is never served from the cache: the reconciler re-reads the Secret and, if it
 //! was rotated, polls again at once.
 
@@ -39,11 +40,17 @@ pub struct CredentialSource<'a> {
     pub project_id: Option<&'a str>,
 }
 
+/// A Secret by namespace and name: what the cache and its reads are keyed by.
+type SecretKey = (String, String);
+
 /// Reads Secrets for the reconciler; cheap to share.
 #[derive(Debug, Default)]
 pub struct SecretReader {
     ttl: Duration,
-    cache: Mutex<HashMap<(String, String), (Timestamp, SecretData)>>,
+    cache: Mutex<HashMap<SecretKey, (Timestamp, SecretData)>>,
+    /// One read at a time per Secret: the jobs of a poll round that miss the cache together
+    /// wait for one GET instead of each making their own (hundreds per round at scale).
+    reads: Mutex<HashMap<SecretKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SecretReader {
@@ -51,7 +58,7 @@ impl SecretReader {
     pub fn new(ttl: Duration) -> Self {
         SecretReader {
             ttl,
-            cache: Mutex::default(),
+            ..Default::default()
         }
     }
 
@@ -107,20 +114,56 @@ impl SecretReader {
                 )))
             }
         };
-        let data = match self.cached(namespace, &secret_ref.name, now) {
-            Some(data) => data,
-            None => match fetch(client, namespace, &secret_ref.name).await? {
-                Ok(data) => {
-                    self.store(namespace, &secret_ref.name, now, data.clone());
-                    data
-                }
-                Err(blocked) => return Ok(Err(blocked)),
-            },
+        let data = match self.read(client, namespace, &secret_ref.name, now).await? {
+            Ok(data) => data,
+            Err(blocked) => return Ok(Err(blocked)),
         };
         Ok(
             Credentials::from_secret_data(source.provider, secret_ref, &data)
                 .map_err(|e| ("SecretKeyMissing", e.to_string())),
         )
+    }
+
+    /// The Secret's data: cached, or read by one GET that concurrent misses wait for.
+    async fn read(
+        &self,
+        client: &Client,
+        namespace: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Result<SecretData, Blocked>, Error> {
+        if let Some(data) = self.cached(namespace, name, now) {
+            return Ok(Ok(data));
+        }
+        if !self.caches() {
+            return fetch(client, namespace, name).await;
+        }
+        let key = (namespace.to_string(), name.to_string());
+        let gate = {
+            let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+            reads.entry(key.clone()).or_default().clone()
+        };
+        let result = {
+            let _turn = gate.lock().await;
+            // A read that finished while this one waited is as good as its own.
+            match self.cached(namespace, name, now) {
+                Some(data) => Ok(Ok(data)),
+                None => {
+                    let read = fetch(client, namespace, name).await;
+                    if let Ok(Ok(data)) = &read {
+                        self.store(namespace, name, now, data.clone());
+                    }
+                    read
+                }
+            }
+        };
+        drop(gate);
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        // The last one out removes the gate, so that deleted Secrets do not accumulate.
+        if reads.get(&key).is_some_and(|g| Arc::strong_count(g) == 1) {
+            reads.remove(&key);
+        }
+        result
     }
 
     /// Whether reads are cached at all.
@@ -135,9 +178,7 @@ impl SecretReader {
             .remove(&(namespace.to_string(), name.to_string()));
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Timestamp, SecretData)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretKey, (Timestamp, SecretData)>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -147,7 +188,8 @@ impl SecretReader {
         }
         let cache = self.lock();
         let (read_at, data) = cache.get(&(namespace.to_string(), name.to_string()))?;
-        let age = Duration::try_from(now.duration_since(*read_at)).ok()?;
+        // Read after `now` (by a concurrent poll this one waited for): fresh.
+        let age = Duration::try_from(now.duration_since(*read_at)).unwrap_or_default();
         (age < self.ttl).then(|| data.clone())
     }
 

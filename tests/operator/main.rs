@@ -10,5 +10,6 @@ mod aws_batch;
 mod common;
 mod ops;
 mod reconcile_mock;
+mod secret_reads;
 #[path = "../support/mod.rs"]
 mod support;

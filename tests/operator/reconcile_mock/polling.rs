@@ -168,15 +168,23 @@ async fn a_failed_status_write_is_an_error_for_the_error_policy() {
 #[tokio::test]
 async fn phase_changes_publish_one_event() {
     let mut h = harness(true);
-    h.provider.script("15967", vec![Ok(running(40))]);
+    let done = JobObservation {
+        phase: Some(JobPhase::Succeeded),
+        progress: Some(100),
+        ..running(100)
+    };
+    h.provider.script("15967", vec![Ok(done)]);
     let mut expected = reads_and_writes(1);
     expected.push(Expect::Event);
     let mut verifier = h.serve(expected);
-    reconcile(Arc::new(job(None)), h.ctx.clone()).await.unwrap();
+    let seen_running = json!({"phase": "Running", "progress": 40, "observedGeneration": 1});
+    reconcile(Arc::new(job(Some(seen_running))), h.ctx.clone())
+        .await
+        .unwrap();
     verifier.next().await; // the status patch
     let event = verifier.next().await;
     verifier.finish().await;
-    assert_eq!(event["reason"], "Running");
+    assert_eq!(event["reason"], "Succeeded");
     assert_eq!(event["type"], "Normal");
     assert_eq!(event["regarding"]["name"], "upgrade-1");
     let text = event.to_string();
