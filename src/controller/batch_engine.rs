@@ -489,7 +489,6 @@ impl<S: Source> Provider for Batching<S> {
         let Some(key) = batch_key(target, credentials) else {
             return self.single(target, credentials).await;
         };
-        let id = crate::providers::aws::batch::id_key(&target.job_id);
         let key = match &self.rounds {
             Some(rounds) => rounds.lanes().key_for(key, &target.job_id, (self.clock)()),
             None => key,
@@ -518,7 +517,8 @@ impl<S: Source> Provider for Batching<S> {
         if by_id && observation.phase.is_some_and(JobPhase::is_terminal) {
             // A finished job is not polled again: later reads need not ask for it.
             if let Some(slot) = self.lock().get_mut(&key) {
-                slot.members.remove(&id);
+                slot.members
+                    .remove(&crate::providers::aws::batch::id_key(&target.job_id));
             }
             if let Some(rounds) = &self.rounds {
                 rounds.lanes().release(&key, &target.job_id);

@@ -88,11 +88,10 @@ impl Rounds {
             all.retain(|_, s| !idle(s, now));
         }
         // A lane's rounds fall at its own phase of the interval (lane 0's start now).
-        let phase = (interval.as_millis() as f64 * super::lanes::phase(key.lane())).round();
-        let phase = Duration::from_millis(phase as u64);
+        let phase = interval.as_millis() as f64 * super::lanes::phase(key.lane());
         let fresh = Series {
             anchor: now
-                .checked_sub(SignedDuration::try_from(phase).unwrap_or_default())
+                .checked_sub(SignedDuration::from_millis(phase.round() as i64))
                 .unwrap_or(now),
             period: interval,
             fastest_seen: now,
