@@ -115,7 +115,7 @@ pub fn build_event(
 /// recovery. Never one for a plain poll, so events do not repeat; nor for the first phase
 /// of a job seen unfinished, which its first status says at the same instant (the status
 /// write is needed, so that pipelines wait on it; an Event would only repeat it, and at
-/// 10,000 jobs those repeats were a third of the operator's apiserver writes).
+/// 10,000 jobs those repeats were about a quarter of the operator's apiserver writes).
 pub fn transition_events(
     job_id: &str,
     prev: &CloudDbJobStatus,
